@@ -1,0 +1,47 @@
+"""itvrules: an iTV free-trial campaign as declarative, versioned rules.
+
+Load a policy and ask it the questions billing and operations ask::
+
+    import itvrules
+    policy = itvrules.load_policy()
+    policy.eligibility(subscriber, accepted_on=date(2025, 4, 1))
+    policy.fee(enrollment, "2025-06")
+"""
+
+from __future__ import annotations
+
+from ._convert import converter, structure, unstructure
+from ._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
+from ._errors import EngineError, InputError, ItvRulesError, PolicyError, PolicyProblem
+from ._model import Enrollment, Subscriber
+from ._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
+from ._results import Eligibility, FeeDecision, TrialWindow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "Community",
+    "Eligibility",
+    "EngineError",
+    "Enrollment",
+    "FeeCode",
+    "FeeDecision",
+    "IneligibleReason",
+    "InputError",
+    "ItvRulesError",
+    "Policy",
+    "PolicyError",
+    "PolicyProblem",
+    "PriorModem",
+    "Product",
+    "Segment",
+    "Subscriber",
+    "TrialWindow",
+    "__version__",
+    "converter",
+    "load_policy",
+    "structure",
+    "unstructure",
+]

@@ -1,0 +1,122 @@
+"""The condition language of decision-table rules: parse, negate, print.
+
+A ``when`` block is a small tree: comparisons of one fact field with a value,
+joined by ``all``/``any``. Parameters are resolved at load time, so engines
+see only constants; the tree keeps the parameter names for explanations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in")
+_NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt",
+            "in": "not_in", "not_in": "in"}
+_SYMBOL = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
+           "in": "in", "not_in": "not in"}
+
+
+@attrs.frozen
+class Compare:
+    """``field <op> value``; ``source`` says where the value came from (a literal or parameters)."""
+
+    field: str
+    op: str
+    value: Any
+    source: str = ""
+
+    def describe(self) -> str:
+        shown = self.source or repr(self.value)
+        return f"{self.field} {_SYMBOL[self.op]} {shown}"
+
+
+@attrs.frozen
+class AllOf:
+    """Every part holds. ``AllOf(())`` always holds."""
+
+    parts: tuple[Condition, ...]
+
+    def describe(self) -> str:
+        if not self.parts:
+            return "always"
+        return " and ".join(_wrap(p) for p in self.parts)
+
+
+@attrs.frozen
+class AnyOf:
+    """At least one part holds. ``AnyOf(())`` never holds."""
+
+    parts: tuple[Condition, ...]
+
+    def describe(self) -> str:
+        if not self.parts:
+            return "never"
+        return " or ".join(_wrap(p) for p in self.parts)
+
+
+Condition = Compare | AllOf | AnyOf
+
+ALWAYS = AllOf(())
+
+
+def _wrap(cond: Condition) -> str:
+    text = cond.describe()
+    return f"({text})" if isinstance(cond, (AllOf, AnyOf)) and len(cond.parts) > 1 else text
+
+
+def negate(cond: Condition) -> Condition:
+    """The condition that holds exactly when ``cond`` does not (De Morgan)."""
+    if isinstance(cond, Compare):
+        return Compare(cond.field, _NEGATED[cond.op], cond.value, cond.source)
+    if isinstance(cond, AllOf):
+        return AnyOf(tuple(negate(p) for p in cond.parts))
+    return AllOf(tuple(negate(p) for p in cond.parts))
+
+
+def holds(cond: Condition, facts: Mapping[str, Any]) -> bool:
+    """Evaluate ``cond`` on a facts mapping (the slow, obvious way: for explain and tests)."""
+    if isinstance(cond, AllOf):
+        return all(holds(p, facts) for p in cond.parts)
+    if isinstance(cond, AnyOf):
+        return any(holds(p, facts) for p in cond.parts)
+    left = facts[cond.field]
+    right = cond.value
+    if cond.op == "eq":
+        return bool(left == right)
+    if cond.op == "ne":
+        return bool(left != right)
+    if cond.op == "lt":
+        return bool(left < right)
+    if cond.op == "le":
+        return bool(left <= right)
+    if cond.op == "gt":
+        return bool(left > right)
+    if cond.op == "ge":
+        return bool(left >= right)
+    if cond.op == "in":
+        return left in right
+    return left not in right
+
+
+def fields_of(cond: Condition) -> set[str]:
+    """Every fact field ``cond`` reads."""
+    if isinstance(cond, Compare):
+        return {cond.field}
+    out: set[str] = set()
+    for part in cond.parts:
+        out |= fields_of(part)
+    return out
+
+
+def simplify(parts: Sequence[Condition]) -> AllOf:
+    """An AllOf with nested AllOfs flattened (smaller durable-rules JSON)."""
+    flat: list[Condition] = []
+    for part in parts:
+        if isinstance(part, AllOf):
+            flat.extend(simplify(part.parts).parts)
+        else:
+            flat.append(part)
+    return AllOf(tuple(flat))

@@ -1,0 +1,87 @@
+"""One exception hierarchy so callers can catch everything the library raises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ItvRulesError(Exception):
+    """Root of every error raised by itvrules."""
+
+
+class PolicyError(ItvRulesError, ValueError):
+    """A policy file is invalid.
+
+    ``problems`` lists every problem found, each a :class:`PolicyProblem`, so an
+    author fixes them all in one pass instead of one per run.
+    """
+
+    def __init__(self, message: str, problems: tuple[PolicyProblem, ...] = ()) -> None:
+        self.problems = problems
+        if problems:
+            lines = "\n".join(f"  {p}" for p in problems)
+            message = f"{message}\n{lines}"
+        super().__init__(message)
+
+
+class PolicyProblem:
+    """One problem in a policy file: where it is, which field, what is wrong."""
+
+    __slots__ = ("field", "line", "message", "source")
+
+    def __init__(self, source: str, line: int | None, field: str, message: str) -> None:
+        self.source = source
+        self.line = line
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.field}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"PolicyProblem({self.source!r}, {self.line!r}, {self.field!r}, {self.message!r})"
+
+
+class InputError(ItvRulesError, ValueError):
+    """A subscriber, enrolment, month or feed row cannot be decided.
+
+    Carries the ``field`` and the bad ``value``; feed readers add ``source`` and
+    ``row`` so a reject file can point at the input line.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        value: Any,
+        problem: str,
+        *,
+        source: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        self.field = field
+        self.value = value
+        self.problem = problem
+        self.source = source
+        self.row = row
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ""
+        if self.source is not None:
+            where = f"{self.source}"
+            if self.row is not None:
+                where += f", row {self.row}"
+            where += ": "
+        return f"{where}{self.field}: {self.problem} (got {self.value!r})"
+
+    def at(self, source: str, row: int | None) -> InputError:
+        """The same error located in a feed: ``source`` file and ``row`` number."""
+        return InputError(self.field, self.value, self.problem, source=source, row=row)
+
+
+class EngineError(ItvRulesError):
+    """An engine could not decide: a gap in a decision table or an engine fault."""
+
+
+__all__ = ["EngineError", "InputError", "ItvRulesError", "PolicyError", "PolicyProblem"]

@@ -1,0 +1,236 @@
+"""The public face of a loaded policy: eligibility, trial windows and fees (SPEC §10)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ._engines import Engine
+from ._engines._compiled import CompiledEngine
+from ._errors import InputError
+from ._facts import Catalogue, eligibility_facts, fee_facts_from_key, fee_key
+from ._model import Enrollment, Subscriber
+from ._money import ZERO
+from ._months import last_day, month_index, month_text, parse_month
+from ._policy_doc import Package, PolicyDocument, Rule
+from ._policy_load import load_document
+from ._resources import default_policy_path
+from ._results import Eligibility, FeeDecision, TrialWindow, trusted_fee
+
+ENGINES = ("compiled", "durable")
+#: The compiled evaluator is the default: it gives the same decisions as
+#: durable-rules (a differential test holds them together) and runs an order of
+#: magnitude faster in one thread (docs/performance.md has the figures).
+DEFAULT_ENGINE = "compiled"
+
+_FeeOutcome = tuple[str, Decimal, Decimal, Decimal, str, str, "str | None", bool]
+
+
+class Policy:
+    """A validated campaign policy, compiled once and ready to decide."""
+
+    def __init__(self, document: PolicyDocument, *, engine: str = DEFAULT_ENGINE) -> None:
+        self.document = document
+        self.default_engine = _check_engine(engine)
+        self._catalogue = Catalogue(document.families)
+        self._engines: dict[str, Engine] = {}
+        self._eligibility_results = tuple(_eligibility_template(r) for r in document.eligibility)
+        self._fee_results = tuple(_fee_template(r) for r in document.fees)
+        self._default_package = str(document.parameters["default_package"])
+
+    # -- what the policy says -------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.document.id
+
+    @property
+    def version(self) -> str:
+        return self.document.version
+
+    @property
+    def title(self) -> str:
+        return self.document.title
+
+    @property
+    def source(self) -> str:
+        return self.document.source
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the policy's content (comments and layout do not count)."""
+        return self.document.content_hash
+
+    @property
+    def campaign_window(self) -> tuple[date, date]:
+        """First and last day an order may be accepted (SPEC §2)."""
+        return self.document.campaign_first_day, self.document.campaign_last_day
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        return self.document.parameters
+
+    @property
+    def packages(self) -> Mapping[str, Package]:
+        return self.document.packages
+
+    @property
+    def tariffs(self) -> dict[str, Decimal]:
+        """Monthly tariff of every iTV package for brand-package users, in CNY."""
+        return {code: pkg.tariff["brand"] for code, pkg in self.document.packages.items()}
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """Values the notice leaves open that this policy assumes."""
+        return self.document.assumptions
+
+    def rules(self, table: str) -> tuple[Rule, ...]:
+        """The rules of ``"eligibility"`` or ``"fees"``, in first-hit order."""
+        return self.document.table(table)
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.id} {self.version} from {self.source}>"
+
+    # -- engines ----------------------------------------------------------------
+    def engine(self, name: str | None = None) -> Engine:
+        """The engine called ``name`` (default: the policy's default engine), built once."""
+        name = self.default_engine if name is None else _check_engine(name)
+        found = self._engines.get(name)
+        if found is None:
+            if name == "durable":
+                from ._engines._durable import DurableEngine
+
+                found = DurableEngine(self.document)
+            else:
+                found = CompiledEngine(self.document)
+            self._engines[name] = found
+        return found
+
+    # -- decisions ----------------------------------------------------------------
+    def eligibility(self, subscriber: Subscriber, *, accepted_on: date,
+                    engine: str | None = None) -> Eligibility:
+        """Is ``subscriber`` a trial target for an order accepted on ``accepted_on`` (SPEC §3)?"""
+        run = self.engine(engine)
+        if not isinstance(subscriber, Subscriber):
+            raise InputError("subscriber", subscriber, "expected an itvrules.Subscriber")
+        _check_day("accepted_on", accepted_on)
+        facts = eligibility_facts(subscriber, accepted_on, self._catalogue)
+        eligible, segment, reason, rule_id, clause, review = \
+            self._eligibility_results[run.decide("eligibility", facts)]
+        return Eligibility(account_id=subscriber.account_id, eligible=eligible, segment=segment,
+                           reason=reason, rule=rule_id, clause=clause, review=review)
+
+    def trial_window(self, completed_on: date) -> TrialWindow:
+        """The free months of a trial completed on ``completed_on`` (SPEC §4)."""
+        _check_day("completed_on", completed_on)
+        params = self.document.parameters
+        first = month_index(completed_on)
+        trial = int(params["trial_months"])
+        contract_start = first + int(params["contract_start_offset"])
+        contract_months = int(params["contract_months"])
+        return TrialWindow(
+            start=completed_on,
+            end=last_day(first + trial - 1),
+            months=tuple(month_text(first + k) for k in range(trial)),
+            contract_start=month_text(contract_start),
+            contract_end=month_text(contract_start + max(contract_months, 1) - 1),
+        )
+
+    def fee(self, enrollment: Enrollment, month: str, *, engine: str | None = None) -> FeeDecision:
+        """What billing charges ``enrollment`` for billing month ``"YYYY-MM"`` (SPEC §5)."""
+        run = self.engine(engine)
+        index = parse_month(month)
+        if not isinstance(enrollment, Enrollment):
+            raise InputError("enrollment", enrollment, "expected an itvrules.Enrollment")
+        key = fee_key(enrollment)
+        outcome = self._fee_outcome(run, key, index, enrollment)
+        return trusted_fee(enrollment.account_id, month, *outcome)
+
+    def fees(self, enrollments: Iterable[Enrollment], month: str, *,
+             engine: str | None = None) -> Iterator[FeeDecision]:
+        """Decide ``month`` for every enrolment, lazily, in input order.
+
+        Takes any iterable and streams: memory stays flat for any input size.
+        Enrolments that agree at month resolution (and in product and package)
+        share one decision, so the engine runs once per distinct case.
+        """
+        run = self.engine(engine)
+        index = parse_month(month)
+        return self._fees(run, enrollments, month, index)
+
+    def _fees(self, run: Engine, enrollments: Iterable[Enrollment], month: str,
+              index: int) -> Iterator[FeeDecision]:
+        seen: dict[tuple[Any, ...], _FeeOutcome] = {}
+        lookup = seen.get
+        for enrollment in enrollments:
+            if not isinstance(enrollment, Enrollment):
+                raise InputError("enrollment", enrollment, "expected an itvrules.Enrollment")
+            completed = enrollment.completed_on
+            requested = enrollment.cancel_requested_on
+            effective = enrollment.cancel_effective_on
+            key = (
+                enrollment.returned,
+                None if completed is None else completed.year * 12 + completed.month - 1,
+                None if requested is None else requested.year * 12 + requested.month - 1,
+                None if effective is None else effective.year * 12 + effective.month - 1,
+                enrollment.switched_to,
+                enrollment.product,
+            )
+            outcome = lookup(key)
+            if outcome is None:
+                outcome = seen[key] = self._fee_outcome(run, fee_key(enrollment), index, enrollment)
+            yield trusted_fee(enrollment.account_id, month, *outcome)
+
+    def _fee_outcome(self, run: Engine, key: tuple[Any, ...], month: int,
+                     enrollment: Enrollment) -> _FeeOutcome:
+        switched_to = enrollment.switched_to
+        if switched_to is not None and switched_to not in self.document.packages:
+            raise InputError("switched_to", switched_to,
+                             f"unknown iTV package for account {enrollment.account_id}; "
+                             f"known: {', '.join(self.document.packages)}")
+        code, charge, waive, follow_up, rule_id, clause = \
+            self._fee_results[run.decide("fees", fee_facts_from_key(key, month))]
+        if charge == "none":
+            return code, ZERO, ZERO, ZERO, rule_id, clause, None, follow_up
+        package = self._default_package if charge == "default_package" else switched_to
+        assert package is not None  # the switched rule only fires when switched_to is set
+        gross = self.document.packages[package].tariff[enrollment.product.value]
+        waived = gross if waive else ZERO
+        return code, gross, waived, gross - waived, rule_id, clause, package, follow_up
+
+
+def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE) -> Policy:
+    """Load and validate a policy file; without ``path``, the shipped default policy.
+
+    Raises :class:`PolicyError` listing every problem with its line.
+    """
+    _check_engine(engine)
+    return Policy(load_document(Path(path) if path is not None else default_policy_path()),
+                  engine=engine)
+
+
+def _check_engine(name: object) -> str:
+    if name not in ENGINES:
+        raise InputError("engine", name, f"unknown engine; use one of: {', '.join(ENGINES)}")
+    return str(name)
+
+
+def _check_day(field: str, value: object) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InputError(field, value, "expected a datetime.date")
+
+
+def _eligibility_template(rule: Rule) -> tuple[bool, str | None, str, str, str, bool]:
+    then = rule.then
+    eligible = bool(then["eligible"])
+    segment = then.get("segment") if eligible else None
+    reason = str(segment if eligible else then["reason"])
+    return eligible, segment, reason, rule.id, rule.clause, bool(then.get("review", False))
+
+
+def _fee_template(rule: Rule) -> tuple[str, str, bool, bool, str, str]:
+    then = rule.then
+    return (str(then["code"]), str(then["charge"]), bool(then.get("waive", False)),
+            bool(then.get("follow_up", False)), rule.id, rule.clause)

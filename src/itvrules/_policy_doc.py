@@ -1,0 +1,64 @@
+"""The in-memory mirror of a policy file: validated, parameters resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._conditions import Condition
+
+
+@attrs.frozen
+class Rule:
+    """One row of a first-hit decision table."""
+
+    id: str
+    clause: str
+    text: str
+    when: Condition
+    then: Mapping[str, Any]
+    line: int | None = None
+    note: str = ""
+
+
+@attrs.frozen
+class Package:
+    """An iTV package and its monthly tariff per broadband product (Decimal CNY)."""
+
+    code: str
+    name: str
+    clause: str
+    tariff: Mapping[str, Decimal]
+
+
+@attrs.frozen
+class PolicyDocument:
+    """Everything a policy file says, checked and ready to compile."""
+
+    source: str
+    id: str
+    version: str
+    title: str
+    assumptions: tuple[str, ...]
+    campaign_first_day: date
+    campaign_last_day: date
+    campaign_clause: str
+    parameters: Mapping[str, Any]
+    families: Mapping[str, int | None]
+    known_codes: tuple[str, ...]
+    packages: Mapping[str, Package]
+    eligibility: tuple[Rule, ...]
+    fees: tuple[Rule, ...]
+    content_hash: str
+
+    def table(self, name: str) -> tuple[Rule, ...]:
+        """The rules of table ``"eligibility"`` or ``"fees"``."""
+        if name == "eligibility":
+            return self.eligibility
+        if name == "fees":
+            return self.fees
+        raise KeyError(name)
