@@ -81,8 +81,6 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float):
-        return {"float": value}  # refused by the schema: money and counts are never floats
     return value
 
 
@@ -114,6 +112,8 @@ class _Checker:
         data = self.lined.data
         for path, line in self.lined.duplicates:
             self.problems.append(PolicyProblem(self.source, line, _dotted(path), "duplicate key"))
+        for path, line, why in self.lined.bad_scalars:
+            self.problems.append(PolicyProblem(self.source, line, _dotted(path), why))
         if not isinstance(data, dict):
             self.problem((), "a policy file must be a YAML mapping")
             return None
@@ -179,7 +179,8 @@ class _Checker:
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.problem(path, f"{value!r} is not a calendar date (YYYY-MM-DD)")
+            if not any(bad == path for bad, _line, _why in self.lined.bad_scalars):
+                self.problem(path, f"{value!r} is not a calendar date (YYYY-MM-DD)")
             return None
 
     def _families(self, catalogue: Any) -> dict[str, int | None] | None:

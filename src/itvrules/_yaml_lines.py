@@ -12,10 +12,13 @@ Path = tuple[str | int, ...]
 class LinedYaml:
     """A parsed YAML document plus the 1-based line of every path in it."""
 
-    def __init__(self, data: Any, lines: dict[Path, int], duplicates: list[tuple[Path, int]]):
+    def __init__(self, data: Any, lines: dict[Path, int], duplicates: list[tuple[Path, int]],
+                 bad_scalars: list[tuple[Path, int, str]]):
         self.data = data
         self.lines = lines
         self.duplicates = duplicates
+        #: scalars YAML could not read (``2025-02-31``): path, line, why; kept as text
+        self.bad_scalars = bad_scalars
 
     def line(self, path: Path) -> int | None:
         """The line of ``path``, or of its nearest ancestor that exists."""
@@ -32,38 +35,42 @@ def load_lined(text: str) -> LinedYaml:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
-        lines: dict[Path, int] = {}
-        duplicates: list[tuple[Path, int]] = []
-        data = _build(loader, node, (), lines, duplicates) if node is not None else None
+        builder = _Builder(loader)
+        data = builder.build(node, ()) if node is not None else None
     finally:
         loader.dispose()
-    return LinedYaml(data, lines, duplicates)
+    return LinedYaml(data, builder.lines, builder.duplicates, builder.bad_scalars)
 
 
-def _build(
-    loader: yaml.SafeLoader,
-    node: yaml.Node,
-    path: Path,
-    lines: dict[Path, int],
-    duplicates: list[tuple[Path, int]],
-) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int)):
-                key = str(key)
-            child = (*path, key)
-            if key in out:
-                duplicates.append((child, key_node.start_mark.line + 1))
-            out[key] = _build(loader, value_node, child, lines, duplicates)
-            lines[child] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _build(loader, item, (*path, index), lines, duplicates)
-            for index, item in enumerate(node.value)
-        ]
-    return loader.construct_object(node, deep=True)
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.loader = loader
+        self.lines: dict[Path, int] = {}
+        self.duplicates: list[tuple[Path, int]] = []
+        self.bad_scalars: list[tuple[Path, int, str]] = []
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.scalar(key_node, path)
+                if not isinstance(key, (str, int)):
+                    key = str(key)
+                child = (*path, key)
+                if key in out:
+                    self.duplicates.append((child, key_node.start_mark.line + 1))
+                out[key] = self.build(value_node, child)
+                self.lines[child] = key_node.start_mark.line + 1
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        return self.scalar(node, path)
+
+    def scalar(self, node: yaml.Node, path: Path) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, yaml.constructor.ConstructorError) as exc:
+            self.bad_scalars.append((path, node.start_mark.line + 1, f"{node.value!r}: {exc}"))
+            return str(node.value)

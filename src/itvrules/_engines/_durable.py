@@ -103,14 +103,18 @@ class _QuietHost(_engine.Host):  # type: ignore[misc]
         action the match queued, complete it, then delete the session.
         """
         status, state_handle = _dre.assert_event(handle, json.dumps(message, ensure_ascii=False))
+        # The session is deleted only once an action started in it: the C core
+        # leaves a new session's action context uninitialised until then, and
+        # delete_state frees it (a gap used to crash the process). An unhandled
+        # event is not stored, so the next decision simply reuses the session.
+        if status == 1:
+            raise _NotHandled
+        if status != 0:
+            raise EngineError(f"durable-rules refused the event (status {status})")
+        action = _dre.start_action_for_state(handle, state_handle)
+        if not action:
+            raise EngineError("durable-rules matched the event but queued no action")
         try:
-            if status == 1:
-                raise _NotHandled
-            if status != 0:
-                raise EngineError(f"durable-rules refused the event (status {status})")
-            action = _dre.start_action_for_state(handle, state_handle)
-            if not action:
-                raise EngineError("durable-rules matched the event but queued no action")
             fired = json.loads(action[1])
             _dre.complete_and_start_action(handle, state_handle)
             if len(fired) != 1:
