@@ -87,7 +87,12 @@ def eligibility_facts(sub: Subscriber, accepted_on: date, catalogue: Catalogue) 
 
 
 def fee_key(enr: Enrollment) -> tuple[Any, ...]:
-    """What a fee decision depends on, at month resolution: equal keys, equal decisions."""
+    """What a fee decision depends on, at month resolution: equal keys, equal decisions.
+
+    ``(returned, completion month, request month, effective month, switched_to,
+    product)``, months as indexes or None. ``Policy.fees`` builds the same tuple
+    inline in its hot loop.
+    """
     completed = enr.completed_on
     requested = enr.cancel_requested_on
     effective = enr.cancel_effective_on
@@ -96,14 +101,14 @@ def fee_key(enr: Enrollment) -> tuple[Any, ...]:
         None if completed is None else completed.year * 12 + completed.month - 1,
         None if requested is None else requested.year * 12 + requested.month - 1,
         None if effective is None else effective.year * 12 + effective.month - 1,
-        enr.switched_to is not None,
-        enr.product.value,
+        enr.switched_to,
+        enr.product,
     )
 
 
 def fee_facts_from_key(key: tuple[Any, ...], month: int) -> tuple[Any, ...]:
     """Facts in FEE_FIELDS order for a :func:`fee_key` and a billing month index."""
-    returned, completed, requested, effective, switched, product = key
+    returned, completed, requested, effective, switched_to, product = key
     base = month if completed is None else completed
     return (
         returned,
@@ -114,8 +119,8 @@ def fee_facts_from_key(key: tuple[Any, ...], month: int) -> tuple[Any, ...]:
         effective is not None,
         0 if effective is None else effective - base,
         0 if effective is None else month - effective,
-        switched,
-        product,
+        switched_to is not None,
+        product.value,
     )
 
 

@@ -170,7 +170,7 @@ class Policy:
             completed = enrollment.completed_on
             requested = enrollment.cancel_requested_on
             effective = enrollment.cancel_effective_on
-            key = (
+            key = (  # the same tuple as _facts.fee_key, inline: this loop is the hot path
                 enrollment.returned,
                 None if completed is None else completed.year * 12 + completed.month - 1,
                 None if requested is None else requested.year * 12 + requested.month - 1,
@@ -180,7 +180,7 @@ class Policy:
             )
             outcome = lookup(key)
             if outcome is None:
-                outcome = seen[key] = self._fee_outcome(run, fee_key(enrollment), index, enrollment)
+                outcome = seen[key] = self._fee_outcome(run, key, index, enrollment)
             yield trusted_fee(enrollment.account_id, month, *outcome)
 
     def _fee_outcome(self, run: Engine, key: tuple[Any, ...], month: int,
