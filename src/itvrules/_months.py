@@ -12,7 +12,7 @@ from datetime import date
 
 from ._errors import InputError
 
-_MONTH = re.compile(r"\A(\d{4})-(0[1-9]|1[0-2])\Z")
+_MONTH = re.compile(r"\A(\d{4})-(0[1-9]|1[0-2])\Z", re.ASCII)  # not full-width digits
 
 
 def month_index(day: date) -> int:

@@ -12,11 +12,11 @@ _TRUE = frozenset({"true", "1", "是", "y", "yes", "t"})
 _FALSE = frozenset({"false", "0", "否", "n", "no", "f"})
 
 _DATE_FORMS = (
-    re.compile(r"\A(\d{4})-(\d{1,2})-(\d{1,2})\Z"),
-    re.compile(r"\A(\d{4})/(\d{1,2})/(\d{1,2})\Z"),
-    re.compile(r"\A(\d{4})(\d{2})(\d{2})\Z"),
-    re.compile(r"\A(\d{4})\.(\d{1,2})\.(\d{1,2})\Z"),
-    re.compile(r"\A(\d{4})年(\d{1,2})月(\d{1,2})日\Z"),
+    re.compile(r"\A(\d{4})-(\d{1,2})-(\d{1,2})\Z", re.ASCII),
+    re.compile(r"\A(\d{4})/(\d{1,2})/(\d{1,2})\Z", re.ASCII),
+    re.compile(r"\A(\d{4})(\d{2})(\d{2})\Z", re.ASCII),
+    re.compile(r"\A(\d{4})\.(\d{1,2})\.(\d{1,2})\Z", re.ASCII),
+    re.compile(r"\A(\d{4})年(\d{1,2})月(\d{1,2})日\Z", re.ASCII),
 )
 _EXCEL_EPOCH = date(1899, 12, 30)
 

@@ -6,7 +6,7 @@ import re
 
 from ._parse import normalise_text
 
-_CODE = re.compile(r"\A([a-z][a-z0-9]*)-(\d{1,5})\Z")
+_CODE = re.compile(r"\A([a-z][a-z0-9]*)-([0-9]{1,5})\Z")
 _DASHES = str.maketrans({"–": "-", "—": "-", "－": "-", "‐": "-", "‑": "-"})
 
 

@@ -134,9 +134,11 @@ class _Checker:
         params["trial_rate_target"] = Decimal(params["trial_rate_target"])
         families = self._families(data.get("catalogue", {}))
         packages = self._packages(data.get("packages", {}))
-        if packages and params["default_package"] not in packages:
+        # Package names, even when a package has other problems, so this one is reported too.
+        names = list(data["packages"]) if isinstance(data.get("packages"), dict) else []
+        if names and params["default_package"] not in names:
             self.problem(("parameters", "default_package"),
-                         f"no package {params['default_package']!r}; known: {', '.join(packages)}")
+                         f"no package {params['default_package']!r}; known: {', '.join(names)}")
         known_codes = tuple(data.get("catalogue", {}).get("known_codes", ()))
         for index, code in enumerate(known_codes):
             family = code.split("-", 1)[0]
