@@ -7,7 +7,7 @@ see only constants; the tree keeps the parameter names for explanations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -109,14 +109,3 @@ def fields_of(cond: Condition) -> set[str]:
     for part in cond.parts:
         out |= fields_of(part)
     return out
-
-
-def simplify(parts: Sequence[Condition]) -> AllOf:
-    """An AllOf with nested AllOfs flattened (smaller durable-rules JSON)."""
-    flat: list[Condition] = []
-    for part in parts:
-        if isinstance(part, AllOf):
-            flat.extend(simplify(part.parts).parts)
-        else:
-            flat.append(part)
-    return AllOf(tuple(flat))

@@ -42,7 +42,37 @@ FEE_FIELDS: Mapping[str, Any] = {
     "product": ("brand", "annual", "single_monthly"),
 }
 
-FIELDS: Mapping[str, Mapping[str, Any]] = {"eligibility": ELIGIBILITY_FIELDS, "fees": FEE_FIELDS}
+#: One enrolment event meeting its current lifecycle state (SPEC §7-8). ``state``
+#: values are the policy's own lifecycle states, checked when the policy loads.
+LIFECYCLE_FIELDS: Mapping[str, Any] = {
+    "state": "str",
+    "event": ("installed", "returned", "month_started", "cancel_requested",
+              "cancel_effective", "switched"),
+    "has_reason": "bool",
+    "switched": "bool",
+    "month_offset": "int",
+}
+
+#: A lifecycle change and the modem the user had before the trial (SPEC §6).
+TERMINAL_FIELDS: Mapping[str, Any] = {
+    "change": ("installed", "cancelled", "converted"),
+    "prior_modem": ("ordinary", "e8b", "none"),
+}
+
+FIELDS: Mapping[str, Mapping[str, Any]] = {
+    "eligibility": ELIGIBILITY_FIELDS,
+    "fees": FEE_FIELDS,
+    "lifecycle": LIFECYCLE_FIELDS,
+    "terminals": TERMINAL_FIELDS,
+}
+
+#: Where each table sits in a policy file.
+TABLE_PATHS: Mapping[str, tuple[str, ...]] = {
+    "eligibility": ("eligibility",),
+    "fees": ("fees",),
+    "lifecycle": ("lifecycle", "transitions"),
+    "terminals": ("terminals",),
+}
 
 
 class Catalogue:

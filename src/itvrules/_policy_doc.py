@@ -36,6 +36,16 @@ class Package:
 
 
 @attrs.frozen
+class State:
+    """A state of the enrolment lifecycle, with the notice text it comes from."""
+
+    name: str
+    clause: str
+    text: str
+    final: bool = False
+
+
+@attrs.frozen
 class PolicyDocument:
     """Everything a policy file says, checked and ready to compile."""
 
@@ -51,14 +61,21 @@ class PolicyDocument:
     families: Mapping[str, int | None]
     known_codes: tuple[str, ...]
     packages: Mapping[str, Package]
-    eligibility: tuple[Rule, ...]
-    fees: tuple[Rule, ...]
+    tables: Mapping[str, tuple[Rule, ...]]
+    lifecycle_states: Mapping[str, State]
+    lifecycle_initial: str
+    #: recipients, cancellation-list steps and stock allocation order (SPEC §6, §8)
+    operations: Mapping[str, Any]
     content_hash: str
 
+    @property
+    def eligibility(self) -> tuple[Rule, ...]:
+        return self.tables["eligibility"]
+
+    @property
+    def fees(self) -> tuple[Rule, ...]:
+        return self.tables["fees"]
+
     def table(self, name: str) -> tuple[Rule, ...]:
-        """The rules of table ``"eligibility"`` or ``"fees"``."""
-        if name == "eligibility":
-            return self.eligibility
-        if name == "fees":
-            return self.fees
-        raise KeyError(name)
+        """The rules of a table: ``eligibility``, ``fees``, ``lifecycle`` or ``terminals``."""
+        return self.tables[name]

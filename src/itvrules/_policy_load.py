@@ -20,9 +20,9 @@ import yaml
 
 from ._conditions import AllOf, AnyOf, Compare, Condition
 from ._errors import PolicyError, PolicyProblem
-from ._facts import FIELDS
+from ._facts import FIELDS, TABLE_PATHS
 from ._money import parse_yuan
-from ._policy_doc import Package, PolicyDocument, Rule
+from ._policy_doc import Package, PolicyDocument, Rule, State
 from ._resources import schema_path
 from ._yaml_lines import LinedYaml, load_lined
 from ._yaml_lines import Path as YPath
@@ -146,24 +146,30 @@ class _Checker:
                 self.problem(("catalogue", "known_codes", index),
                              f"{code}: family {family!r} is not in the catalogue")
         resolver = _Params(params, first, last)
+        states = self._states(data.get("lifecycle"))
         seen: dict[str, YPath] = {}
         tables: dict[str, tuple[Rule, ...]] = {}
-        for table in ("eligibility", "fees"):
+        for table, where in TABLE_PATHS.items():
             rules = []
-            for index, raw in enumerate(data.get(table) or []):
-                path: YPath = (table, index)
+            raws: Any = data
+            for key in where:
+                raws = raws.get(key) if isinstance(raws, dict) else None
+            for index, raw in enumerate(raws or []):
+                path: YPath = (*where, index)
                 if not self.clean(path) or not isinstance(raw, dict):
                     continue
                 if raw["id"] in seen:
                     self.problem((*path, "id"), f"rule id {raw['id']!r} is used twice")
                 seen[raw["id"]] = path
-                when = self._condition(raw["when"], (*path, "when"), table, resolver, families)
-                self._check_then(raw["then"], (*path, "then"), table)
+                when = self._condition(raw["when"], (*path, "when"), table, resolver,
+                                       {"plan_family": families, "state": states})
+                self._check_then(raw["then"], (*path, "then"), table, states)
                 rules.append(Rule(id=raw["id"], clause=raw["clause"], text=raw["text"], when=when,
                                   then=dict(raw["then"]), line=self.lined.line(path),
                                   note=raw.get("note", "")))
             tables[table] = tuple(rules)
-        if self.problems or first is None or last is None or families is None or packages is None:
+        if (self.problems or first is None or last is None or families is None or packages is None
+                or states is None):
             return None
         return PolicyDocument(
             source=self.source, id=data["id"], version=str(data["version"]),
@@ -171,7 +177,9 @@ class _Checker:
             campaign_first_day=first, campaign_last_day=last,
             campaign_clause=data["campaign"]["clause"], parameters=params,
             families=families, known_codes=known_codes, packages=packages,
-            eligibility=tables["eligibility"], fees=tables["fees"],
+            tables=tables, lifecycle_states=states,
+            lifecycle_initial=data["lifecycle"]["initial"],
+            operations=data["operations"],
             content_hash=_content_hash(data),
         )
 
@@ -207,13 +215,13 @@ class _Checker:
         return out
 
     def _condition(self, node: Mapping[str, Any], path: YPath, table: str,
-                   params: _Params, families: Mapping[str, Any] | None) -> Condition:
+                   params: _Params, domains: Mapping[str, Mapping[str, Any] | None]) -> Condition:
         parts: list[Condition] = []
         fields = FIELDS[table]
         for key, value in node.items():
             here = (*path, key)
             if key in ("any", "all"):
-                subs = tuple(self._condition(v, (*here, i), table, params, families)
+                subs = tuple(self._condition(v, (*here, i), table, params, domains)
                              for i, v in enumerate(value))
                 parts.append(AnyOf(subs) if key == "any" else AllOf(subs))
                 continue
@@ -223,13 +231,14 @@ class _Checker:
                 continue
             tests = value if isinstance(value, dict) and "param" not in value else {"eq": value}
             for op, operand in tests.items():
-                compare = self._compare(key, fields[key], op, operand, (*here, op), params, families)
+                compare = self._compare(key, fields[key], op, operand, (*here, op), params,
+                                        domains.get(key))
                 if compare is not None:
                     parts.append(compare)
         return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
     def _compare(self, field: str, kind: Any, op: str, operand: Any, path: YPath,
-                 params: _Params, families: Mapping[str, Any] | None) -> Compare | None:
+                 params: _Params, domain: Mapping[str, Any] | None) -> Compare | None:
         kind_name = "enum" if isinstance(kind, tuple) else kind
         if op not in _OPS_BY_KIND[kind_name]:
             self.problem(path, f"operator {op!r} does not apply to {kind_name} field {field!r}; "
@@ -249,16 +258,36 @@ class _Checker:
             if not ok:
                 self.problem(path, f"{item!r} is not a valid value for {field!r}: {value}")
                 return None
-            if field == "plan_family" and families is not None and value not in families:
-                self.problem(path, f"plan family {value!r} is not in the catalogue")
+            if domain is not None and value not in domain:
+                self.problem(path, f"{value!r} is not a known {field}; known: {', '.join(domain)}")
                 return None
             checked.append(value)
         if op in ("in", "not_in"):
             return Compare(field, op, tuple(checked))
         return Compare(field, op, checked[0])
 
-    def _check_then(self, then: Mapping[str, Any], path: YPath, table: str) -> None:
-        if table == "eligibility":
+    def _states(self, lifecycle: Any) -> dict[str, State] | None:
+        if not self.clean(("lifecycle",)) or not isinstance(lifecycle, dict):
+            return None
+        states = {name: State(name=name, clause=spec["clause"], text=spec["text"],
+                              final=bool(spec.get("final", False)))
+                  for name, spec in lifecycle["states"].items()}
+        if lifecycle["initial"] not in states:
+            self.problem(("lifecycle", "initial"),
+                         f"{lifecycle['initial']!r} is not a state; known: {', '.join(states)}")
+        return states
+
+    def _check_then(self, then: Mapping[str, Any], path: YPath, table: str,
+                    states: Mapping[str, State] | None) -> None:
+        if table == "lifecycle":
+            target = then.get("to")
+            if states is not None and target is not None and target not in states:
+                self.problem((*path, "to"), f"{target!r} is not a state; known: {', '.join(states)}")
+            if (target is None) == (not then.get("stay", False)):
+                self.problem(path, "a transition names exactly one of `to: <state>` or `stay: true`")
+        elif table == "terminals":
+            return
+        elif table == "eligibility":
             if then["eligible"] and ("segment" not in then or "reason" in then):
                 self.problem(path, "an eligible result names a segment and no reason")
             if not then["eligible"] and ("reason" not in then or "segment" in then):

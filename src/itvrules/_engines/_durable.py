@@ -17,8 +17,11 @@ around, measured on durable-rules 2.0.28:
 * Events are de-duplicated by a 32-bit hash of their id within a session; a
   session here only ever sees one event, and a decision that yields no action
   raises instead of passing silently.
-* First hit: a rule's durable condition is its own condition and the negation
-  of every rule before it, so exactly one rule can match any facts.
+* First hit: rule *i* gets durable-rules priority ``pri: i`` (lower runs
+  first). When an event matches several rules, the first one's action takes
+  the event and the others never run. (Making rules exclusive by adding the
+  negation of every earlier rule was tried first: the C core expands those
+  conditions and refuses tables of a dozen rules with error 113.)
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import Any
 import durable_rules_engine as _dre
 from durable import engine as _engine
 
-from .._conditions import AllOf, AnyOf, Compare, Condition, fields_of, negate, simplify
+from .._conditions import AllOf, AnyOf, Compare, Condition, fields_of
 from .._errors import EngineError
 from .._facts import FIELDS
 from .._policy_doc import PolicyDocument, Rule
@@ -61,21 +64,14 @@ def durable_condition(cond: Condition) -> dict[str, Any]:
     raise TypeError(cond)
 
 
-def exclusive_conditions(rules: tuple[Rule, ...]) -> list[AllOf]:
-    """Rule i's condition and the negation of rules 0..i-1: first hit, as exclusive rules."""
-    out = []
-    for index, rule in enumerate(rules):
-        earlier = [negate(r.when) for r in rules[:index]]
-        out.append(simplify([rule.when, *earlier]))
-    return out
-
-
 def ruleset_definition(table: str, rules: tuple[Rule, ...]) -> dict[str, Any]:
     """The durable-rules ruleset of one decision table (actions are run by :class:`_QuietHost`)."""
     definition: dict[str, Any] = {}
-    for index, cond in enumerate(exclusive_conditions(rules)):
-        parts = [{"table": table}, *(durable_condition(p) for p in cond.parts)]
-        definition[f"r{index}"] = {"all": [{"m": {"$and": parts}}], "run": _noop}
+    for index, rule in enumerate(rules):
+        parts: list[dict[str, Any]] = [{"table": table}]
+        if not (isinstance(rule.when, AllOf) and not rule.when.parts):
+            parts.append(durable_condition(rule.when))
+        definition[f"r{index}"] = {"all": [{"m": {"$and": parts}}], "pri": index, "run": _noop}
     return definition
 
 
