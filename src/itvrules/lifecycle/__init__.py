@@ -1,0 +1,21 @@
+"""The enrolment lifecycle: dated events, replayed through the policy's tables (SPEC §6-8)."""
+
+from __future__ import annotations
+
+from ._diagram import statechart_mermaid
+from ._events import EVENT_NAMESPACE, Event, EventKind
+from ._from_enrollment import events_from_enrollment
+from ._replay import replay
+from ._state import EnrollmentState, TerminalChange, Transition
+
+__all__ = [
+    "EVENT_NAMESPACE",
+    "EnrollmentState",
+    "Event",
+    "EventKind",
+    "TerminalChange",
+    "Transition",
+    "events_from_enrollment",
+    "replay",
+    "statechart_mermaid",
+]
