@@ -175,3 +175,10 @@ def test_statechart_draws_every_transition() -> None:
     assert chart.startswith("stateDiagram-v2")
     for rule in POLICY.rules("lifecycle"):
         assert f"({rule.id})" in chart
+
+
+def test_docs_statechart_matches_the_policy() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md").read_text(encoding="utf-8")
+    assert f"```mermaid\n{statechart_mermaid(POLICY)}```" in doc
