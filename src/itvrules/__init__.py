@@ -14,8 +14,10 @@ from ._convert import converter, structure, unstructure
 from ._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
 from ._errors import EngineError, InputError, ItvRulesError, PolicyError, PolicyProblem
 from ._model import Enrollment, Subscriber
+from ._plugins import plugin_manager
 from ._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
 from ._results import Eligibility, FeeDecision, TrialWindow
+from .hookspecs import RawRow, hookimpl
 
 __version__ = "0.1.0"
 
@@ -36,12 +38,15 @@ __all__ = [
     "PolicyProblem",
     "PriorModem",
     "Product",
+    "RawRow",
     "Segment",
     "Subscriber",
     "TrialWindow",
     "__version__",
     "converter",
+    "hookimpl",
     "load_policy",
+    "plugin_manager",
     "structure",
     "unstructure",
 ]

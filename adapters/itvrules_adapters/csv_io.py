@@ -1,0 +1,134 @@
+"""CSV feeds in, CSV exports out (SPEC §11, CONVENTIONS "CSV in and out").
+
+Reading: the encoding is decided first (``_encoding``), then the file is
+streamed through an incremental decoder; every cell stays text. A header row
+whose cells hold tabs and no commas is read as tab-separated (Excel's
+"Unicode text" is). Writing: UTF-8 with a BOM unless GB18030 is asked, and
+free text that Excel would run as a formula is guarded with a leading ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
+from typing import IO, Any
+
+from itvrules import InputError, RawRow, hookimpl
+
+from . import _cells
+from ._encoding import detect_encoding, output_encoding, seekable
+
+_FORMULA = frozenset(_cells.FORMULA_START)
+
+
+class CsvReader:
+    """Reads comma- or tab-separated text in UTF-8, UTF-16 or GB18030."""
+
+    name = "csv"
+    extensions = (".csv", ".tsv", ".txt")
+
+    def read(self, stream: IO[bytes], source: str, *, encoding: str | None = None) -> Iterator[RawRow]:
+        with seekable(stream) as data:
+            codec = detect_encoding(data, source, encoding=encoding)
+            text = io.TextIOWrapper(data, encoding=codec, newline="")
+            try:
+                yield from read_rows(text, source)
+            finally:
+                text.detach()
+
+
+def read_rows(lines: Iterable[str], source: str) -> Iterator[RawRow]:
+    """The records of decoded CSV ``lines``; ``row`` counts records as Excel shows rows."""
+    lines = iter(lines)
+    first = next(lines, "")
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(chain([first], lines), delimiter=delimiter)
+    header: tuple[str, ...] | None = None
+    row = 0
+    try:
+        for cells in reader:
+            row += 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            if header is None:
+                header = _header(cells, source, row)
+                continue
+            yield _record(header, cells, source, row)
+    except csv.Error as exc:
+        raise InputError("(file)", None, f"not readable as CSV at row {row + 1}: {exc}",
+                         source=source) from None
+    if header is None:
+        raise InputError("(file)", None, "the file has no header row (it is empty)", source=source)
+
+
+def _header(cells: Sequence[str], source: str, row: int) -> tuple[str, ...]:
+    names = tuple(cell.strip() or f"(column {i})" for i, cell in enumerate(cells, 1))
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError("(columns)", name, f"column {name!r} appears twice in the header "
+                             f"(row {row})", source=source)
+        seen.add(name)
+    return names
+
+
+def _record(header: tuple[str, ...], cells: list[str], source: str, row: int) -> RawRow:
+    width = len(header)
+    if len(cells) == width:
+        return RawRow(source, row, dict(zip(header, cells, strict=True)), header)
+    if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+        # Trailing empty cells (a formatted but empty column) carry nothing.
+        return RawRow(source, row, dict(zip(header, cells[:width], strict=True)), header)
+    values = dict(zip(header, cells, strict=False))
+    for i, extra in enumerate(cells[width:], width + 1):
+        values[f"(column {i})"] = extra
+    error = InputError("(row)", len(cells), f"the row has {len(cells)} cells but the header has "
+                       f"{width}: a shifted or cut row cannot be read safely")
+    return RawRow(source, row, values, header, error)
+
+
+class CsvWriter:
+    """Writes CSV for Excel: UTF-8 with BOM by default, GB18030 on request."""
+
+    name = "csv"
+    extensions = (".csv",)
+
+    def open(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
+             encoding: str | None = None) -> CsvSink:
+        return CsvSink(stream, columns, output_encoding(encoding))
+
+
+class CsvSink:
+    """One open CSV export."""
+
+    def __init__(self, stream: IO[bytes], columns: Sequence[str], encoding: str) -> None:
+        self._columns = tuple(columns)
+        self._text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+        self._writer = csv.writer(self._text)
+        self._writer.writerow([_cells.guarded(c) for c in self._columns])
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        cells = []
+        for column in self._columns:
+            value = row.get(column)
+            if type(value) is str:  # the hot path, inlined: text from the feed, guarded
+                cells.append("'" + value if value[:1] in _FORMULA else value)
+            else:
+                cells.append(_cells.guarded(value))
+        self._writer.writerow(cells)
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()
+
+
+@hookimpl
+def itvrules_feed_readers() -> Sequence[CsvReader]:
+    return [CsvReader()]
+
+
+@hookimpl
+def itvrules_export_writers() -> Sequence[CsvWriter]:
+    return [CsvWriter()]

@@ -1,0 +1,101 @@
+"""JSON Lines in and out: one object per line, for systems that speak JSON.
+
+Blank lines are skipped; a line that is not a JSON object becomes a reject
+for that line, never a stopped run. JSONL has no header row, so every object
+is checked for required fields on its own. Exports are UTF-8 (RFC 8259) with
+money as exact decimal strings (``"35.00"``) and dates in ISO form.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any
+
+from itvrules import InputError, RawRow, hookimpl
+
+from . import _cells
+from ._encoding import codec_name, detect_encoding, seekable
+
+#: Key under which the text of a line that is not a JSON object goes to the rejects.
+LINE_KEY = "(line)"
+
+
+class JsonlReader:
+    """Reads one JSON object per line."""
+
+    name = "jsonl"
+    extensions = (".jsonl", ".ndjson")
+
+    def read(self, stream: IO[bytes], source: str, *, encoding: str | None = None) -> Iterator[RawRow]:
+        with seekable(stream) as data:
+            codec = detect_encoding(data, source, encoding=encoding)
+            text = io.TextIOWrapper(data, encoding=codec)
+            try:
+                yield from read_lines(text, source)
+            finally:
+                text.detach()
+
+
+def read_lines(lines: Iterable[str], source: str) -> Iterator[RawRow]:
+    """The records of decoded JSONL ``lines``; ``row`` is the line number."""
+    anything = False
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        anything = True
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield RawRow(source, number, {LINE_KEY: line.rstrip("\r\n")}, None, InputError(
+                "(json)", None, f"not JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        if not isinstance(value, dict):
+            yield RawRow(source, number, {LINE_KEY: line.rstrip("\r\n")}, None, InputError(
+                "(json)", None, f"expected a JSON object, got {type(value).__name__}"))
+            continue
+        yield RawRow(source, number, value)
+    if not anything:
+        raise InputError("(file)", None, "the file has no JSON lines (it is empty)", source=source)
+
+
+class JsonlWriter:
+    """Writes one JSON object per line, keys in column order."""
+
+    name = "jsonl"
+    extensions = (".jsonl", ".ndjson")
+
+    def open(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
+             encoding: str | None = None) -> JsonlSink:
+        if encoding is not None and codec_name(encoding) != "utf-8":
+            raise InputError("encoding", encoding, "JSON is always written in UTF-8")
+        return JsonlSink(stream, columns)
+
+
+class JsonlSink:
+    """One open JSON Lines export."""
+
+    def __init__(self, stream: IO[bytes], columns: Sequence[str]) -> None:
+        self._columns = tuple(columns)
+        self._text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        value = _cells.json_value
+        record = {c: value(row.get(c)) for c in self._columns}
+        self._text.write(json.dumps(record, ensure_ascii=False))
+        self._text.write("\n")
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()
+
+
+@hookimpl
+def itvrules_feed_readers() -> Sequence[JsonlReader]:
+    return [JsonlReader()]
+
+
+@hookimpl
+def itvrules_export_writers() -> Sequence[JsonlWriter]:
+    return [JsonlWriter()]

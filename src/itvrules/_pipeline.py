@@ -1,0 +1,375 @@
+"""Feeds in, decisions and rejects out: what ``itvrules bill`` and ``eligibility`` run (SPEC §9, §11).
+
+The run streams. Rows are read one at a time, parsed, checked and decided
+(bills through ``Policy.fees``, which shares one engine call among equal
+cases), then written; rejects are spooled to a temporary file. What stays in
+memory is one row, the set of account ids seen (one trial per account, SPEC
+§8) and the names of the columns read, so a million-row feed runs in bounded
+memory. No row is lost: every row read is decided or rejected, and the run
+checks ``rows_in == decided + rejected`` before it reports.
+
+A bad row never stops a run; a file that cannot be read at all (encoding, not
+a spreadsheet, empty, a required column missing) does, with an
+:class:`InputError` naming it, and leaves no half-written export behind
+(``_run_files``). Rejected rows are spooled by ``_rejects``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from typing import IO, TYPE_CHECKING, Any
+
+import attrs
+import pluggy
+
+from ._errors import InputError
+from ._model import Enrollment
+from ._money import CENT
+from ._months import parse_month
+from ._plugins import plugin_manager, reader_for, writer_for
+from ._rejects import REJECT_COLUMNS, RejectSpool
+from ._rows import BILL, ELIGIBILITY, ColumnMap, ColumnsError, RowReader, cell_value, header_of
+from ._run_files import (
+    STDIN,
+    UsageError,
+    check_feed,
+    check_usage,
+    default_rejects,
+    open_source,
+    open_target,
+    probe,
+)
+from .hookspecs import FeedReader, RawRow
+
+if TYPE_CHECKING:
+    from ._policy import Policy
+    from ._results import Eligibility, FeeDecision
+
+BILL_COLUMNS = (
+    "record_id", "account_id", "billing_month", "billing_cycle", "code", "gross", "waived",
+    "amount", "amount_fen", "package", "follow_up", "rule", "clause", "policy_id",
+    "policy_version", "policy_hash", "source", "source_row",
+)
+ELIGIBILITY_COLUMNS = (
+    "account_id", "accepted_on", "eligible", "segment", "reason", "review", "rule", "clause",
+    "policy_id", "policy_version", "policy_hash", "source", "source_row",
+)
+#: Namespace of record ids: uuid5(NAMESPACE_URL, "https://itvrules.example/billing-record").
+RECORD_NAMESPACE = uuid.UUID("0ba11883-17b5-59e9-beef-77cc6447037c")
+STDIN_SOURCE = "<stdin>"
+#: ``progress`` is called with the rows read so far this often, and once at the end.
+PROGRESS_EVERY = 10_000
+#: The format of standard input and output when none is named.
+STREAM_FORMAT = "csv"
+
+
+@attrs.frozen
+class RunSummary:
+    """What a run did: rows read, decided and rejected, and where the outputs went."""
+
+    rows_in: int
+    decided: int
+    rejected: int
+    output: str  # where decisions went ("-" for stdout)
+    rejects: str | None  # where rejects went; None when none were written
+
+
+def record_id(policy_id: str, policy_version: str, account_id: str, month: str,
+              charge_item: str, code: str) -> str:
+    """The stable id of one export row: a re-run of the same policy gives the same id."""
+    name = "\x1f".join((policy_id, policy_version, account_id, month, charge_item, code))
+    return str(uuid.uuid5(RECORD_NAMESPACE, name))
+
+
+def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
+             rejects: str | None = None, engine: str | None = None, in_format: str | None = None,
+             out_format: str | None = None, encoding: str | None = None,
+             out_encoding: str | None = None, pm: pluggy.PluginManager | None = None,
+             progress: Callable[[int], None] | None = None,
+             stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> RunSummary:
+    """Decide billing ``month`` ("YYYY-MM") for every enrolment in ``feeds``; write the bill export."""
+    parse_month(month)
+    run = _Run(BILL, policy, feeds, output, rejects, engine, in_format, out_format, encoding,
+               out_encoding, pm, progress, stdin, stdout)
+    return run.execute(lambda sink: run.bill(sink, month))
+
+
+def run_eligibility(policy: Policy, feeds: Sequence[str], output: str, *,
+                    rejects: str | None = None, engine: str | None = None,
+                    in_format: str | None = None, out_format: str | None = None,
+                    encoding: str | None = None, out_encoding: str | None = None,
+                    pm: pluggy.PluginManager | None = None,
+                    progress: Callable[[int], None] | None = None,
+                    stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> RunSummary:
+    """Decide eligibility (SPEC §3) for every subscriber row in ``feeds``; write the results."""
+    run = _Run(ELIGIBILITY, policy, feeds, output, rejects, engine, in_format, out_format,
+               encoding, out_encoding, pm, progress, stdin, stdout)
+    return run.execute(run.eligibility)
+
+
+class _SourceFailed(Exception):
+    """Carries a file-level InputError out through ``Policy.fees`` without being taken for a row's."""
+
+    def __init__(self, error: InputError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Run:
+    """One run: its inputs, outputs, counters and reject spool."""
+
+    def __init__(self, kind: str, policy: Policy, feeds: Sequence[str], output: str,
+                 rejects: str | None, engine: str | None, in_format: str | None,
+                 out_format: str | None, encoding: str | None, out_encoding: str | None,
+                 pm: pluggy.PluginManager | None, progress: Callable[[int], None] | None,
+                 stdin: IO[bytes] | None, stdout: IO[bytes] | None) -> None:
+        self.kind = kind
+        self.policy = policy
+        self.engine = engine
+        policy.engine(engine)  # an unknown engine fails before any file is touched
+        self.pm = pm if pm is not None else plugin_manager()
+        self.encoding = encoding
+        self.out_encoding = out_encoding
+        self.progress = progress
+        self.stdin = stdin
+        self.stdout = stdout
+        self.output = output
+        check_usage(feeds, output, rejects)
+        self.feeds: list[tuple[str, FeedReader]] = [
+            (feed, reader_for(self.pm, feed, in_format or (STREAM_FORMAT if feed == STDIN else None)))
+            for feed in feeds]
+        self.writer = writer_for(self.pm, output, out_format or (
+            STREAM_FORMAT if output == STDIN else None))
+        self.rejects_named = rejects is not None
+        self.rejects_path = rejects if rejects is not None else default_rejects(output, self.writer)
+        self.rejects_writer = writer_for(self.pm, self.rejects_path,
+                                         STREAM_FORMAT if self.rejects_path == STDIN else None)
+        self.columns = _columns(self.pm, kind)
+        probe(self.writer, self.columns, kind, out_encoding)
+        probe(self.rejects_writer, REJECT_COLUMNS, "rejects", out_encoding)
+        for feed, _reader in self.feeds:
+            check_feed(feed)
+        self.spool = RejectSpool()
+        self.rows_in = 0
+        self.decided = 0
+        self.policy_hash = policy.content_hash[:12]
+        hook = self.pm.hook
+        self.check_row = hook.itvrules_check_row if hook.itvrules_check_row.get_hookimpls() else None
+        self.decision_row = (hook.itvrules_decision_row
+                             if hook.itvrules_decision_row.get_hookimpls() else None)
+
+    # -- the run as a whole ----------------------------------------------------------
+    def execute(self, decide: Callable[[Any], None]) -> RunSummary:
+        """Open the output, ``decide`` every row into it, then write the rejects; all or nothing."""
+        written_rejects: str | None = None
+        with self.spool, open_target(self.output, self._stdout) as stream:
+            sink = self.writer.open(stream, self.columns, kind=self.kind, encoding=self.out_encoding)
+            try:
+                decide(sink)
+            except _SourceFailed as failed:
+                raise failed.error from None
+            sink.close()
+            if self.spool.count or self.rejects_named:
+                with open_target(self.rejects_path, self._stdout) as rejects_stream:
+                    self.spool.write_to(self.rejects_writer, rejects_stream, self.out_encoding)
+                written_rejects = self.rejects_path
+        if self.progress is not None:
+            self.progress(self.rows_in)
+        rejected = self.spool.count
+        if self.rows_in != self.decided + rejected:
+            raise RuntimeError(f"lost rows: {self.rows_in} read, {self.decided} decided, "
+                               f"{rejected} rejected")
+        return RunSummary(self.rows_in, self.decided, rejected, self.output, written_rejects)
+
+    @property
+    def _stdout(self) -> IO[bytes]:
+        return self.stdout if self.stdout is not None else sys.stdout.buffer
+
+    # -- reading ------------------------------------------------------------------------
+    def accepted(self) -> Iterator[tuple[RawRow, Any]]:
+        """(raw row, record) for every row that parses and passes the checks; the rest are rejected."""
+        reader = RowReader(self.kind)
+        seen: set[str] = set()
+        try:
+            for feed, feed_reader in self.feeds:
+                source = STDIN_SOURCE if feed == STDIN else os.path.basename(feed)
+                with open_source(feed, self.stdin) as stream:
+                    for raw in feed_reader.read(stream, source, encoding=self.encoding):
+                        record = self._accept(reader, raw, seen)
+                        if record is not None:
+                            yield raw, record
+        except InputError as exc:
+            raise _SourceFailed(exc) from None
+
+    def _accept(self, reader: RowReader, raw: RawRow, seen: set[str]) -> Any:
+        self.rows_in += 1
+        if self.progress is not None and self.rows_in % PROGRESS_EVERY == 0:
+            self.progress(self.rows_in)
+        self.spool.note_columns(raw)
+        if raw.error is not None:
+            self.reject(raw, raw.error)
+            return None
+        try:
+            columns = reader.column_map(raw)
+        except ColumnsError as exc:
+            if raw.columns is not None:
+                raise  # a header without a required column: no row of this file can be read
+            self.reject(raw, exc)
+            return None
+        try:
+            account = _account(raw, columns)
+            if account:
+                if account in seen:
+                    raise InputError("account_id", account,
+                                     "an earlier row of this run has the same account: "
+                                     "one trial per account")
+                seen.add(account)
+            record = reader.read(raw, columns)
+            checked = record[0] if isinstance(record, tuple) else record
+            if isinstance(checked, Enrollment):
+                record = self._known_package(checked)
+            if self.check_row is not None:
+                self.check_row(kind=self.kind, raw=raw, record=checked)
+        except InputError as exc:
+            self.reject(raw, exc, columns)
+            return None
+        return record
+
+    def _known_package(self, enrollment: Enrollment) -> Enrollment:
+        switched = enrollment.switched_to
+        if switched is None or switched in self.policy.packages:
+            return enrollment
+        lowered = switched.strip().lower()
+        for code, package in self.policy.packages.items():
+            if lowered in (code.lower(), package.name.strip().lower()):
+                return attrs.evolve(enrollment, switched_to=code)
+        raise InputError("switched_to", switched,
+                         f"unknown iTV package; the policy knows: {', '.join(self.policy.packages)}")
+
+    def reject(self, raw: RawRow, error: InputError, columns: ColumnMap | None = None) -> None:
+        header = header_of(columns, error.field) if columns is not None else None
+        message = error.problem
+        if header is not None and header != error.field:
+            message += f" (column {header!r})"
+        if error.value is not None:
+            message += f"; got {error.value!r}"
+        self.spool.add(raw, error.field, message)
+
+    # -- deciding and writing ---------------------------------------------------------------
+    def bill(self, sink: Any, month: str) -> None:
+        pending: deque[RawRow] = deque()
+        cycle = self.pm.hook.itvrules_billing_cycle(month=month) or month.replace("-", "")
+
+        def enrollments() -> Iterator[Enrollment]:
+            for raw, enrollment in self.accepted():
+                pending.append(raw)
+                yield enrollment
+
+        source = enrollments()
+        while True:
+            try:
+                for decision in self.policy.fees(source, month, engine=self.engine):
+                    raw = pending.popleft()
+                    self.emit(sink, raw, decision, self.bill_row(raw, decision, cycle))
+            except InputError as exc:
+                if not pending:
+                    raise
+                # Policy.fees stopped on this row; the rest of the feed is decided by a fresh call.
+                self.reject(pending.popleft(), exc)
+                continue
+            return
+
+    def eligibility(self, sink: Any) -> None:
+        for raw, (subscriber, accepted_on) in self.accepted():
+            try:
+                result = self.policy.eligibility(subscriber, accepted_on=accepted_on,
+                                                 engine=self.engine)
+            except InputError as exc:
+                self.reject(raw, exc)
+                continue
+            self.emit(sink, raw, result, self.eligibility_row(raw, result, accepted_on))
+
+    def emit(self, sink: Any, raw: RawRow, decision: Any, row: dict[str, Any]) -> None:
+        try:
+            if self.decision_row is not None:
+                self.decision_row(kind=self.kind, row=row, decision=decision, policy=self.policy)
+            sink.write(row)
+        except InputError as exc:
+            self.reject(raw, exc)
+            return
+        self.decided += 1
+
+    def bill_row(self, raw: RawRow, fee: FeeDecision, cycle: str) -> dict[str, Any]:
+        policy = self.policy
+        return {
+            "record_id": record_id(policy.id, policy.version, fee.account_id, fee.month,
+                                   fee.package or "", fee.code),
+            "account_id": fee.account_id,
+            "billing_month": fee.month,
+            "billing_cycle": cycle,
+            "code": fee.code,
+            "gross": fee.gross.quantize(CENT),
+            "waived": fee.waived.quantize(CENT),
+            "amount": fee.amount.quantize(CENT),
+            "amount_fen": fee.amount_fen,
+            "package": fee.package,
+            "follow_up": fee.follow_up,
+            "rule": fee.rule,
+            "clause": fee.clause,
+            "policy_id": policy.id,
+            "policy_version": policy.version,
+            "policy_hash": self.policy_hash,
+            "source": raw.source,
+            "source_row": raw.row,
+        }
+
+    def eligibility_row(self, raw: RawRow, result: Eligibility, accepted_on: date) -> dict[str, Any]:
+        policy = self.policy
+        return {
+            "account_id": result.account_id,
+            "accepted_on": accepted_on,
+            "eligible": result.eligible,
+            "segment": result.segment,
+            "reason": result.reason,
+            "review": result.review,
+            "rule": result.rule,
+            "clause": result.clause,
+            "policy_id": policy.id,
+            "policy_version": policy.version,
+            "policy_hash": self.policy_hash,
+            "source": raw.source,
+            "source_row": raw.row,
+        }
+
+
+def _account(raw: RawRow, columns: ColumnMap) -> str | None:
+    """The account id of a row as the duplicate check sees it, or None when it has none."""
+    header = header_of(columns, "account_id")
+    if header is None:
+        return None
+    value = cell_value("account_id", raw.values.get(header))
+    return value if isinstance(value, str) and value else None
+
+
+def _columns(pm: pluggy.PluginManager, kind: str) -> tuple[str, ...]:
+    columns = dict.fromkeys(BILL_COLUMNS if kind == BILL else ELIGIBILITY_COLUMNS)
+    for extra in reversed(pm.hook.itvrules_decision_columns(kind=kind)):
+        for name in extra or ():
+            columns.setdefault(str(name))
+    return tuple(columns)
+
+
+def columns_for(kind: str, pm: pluggy.PluginManager | None = None) -> tuple[str, ...]:
+    """The export columns of ``kind`` runs, plug-in columns included."""
+    return _columns(pm if pm is not None else plugin_manager(), kind)
+
+
+__all__ = [  # REJECT_COLUMNS and UsageError are re-exported for the command line
+    "BILL_COLUMNS", "ELIGIBILITY_COLUMNS", "REJECT_COLUMNS", "RunSummary", "UsageError",
+    "columns_for", "record_id", "run_bill", "run_eligibility",
+]
