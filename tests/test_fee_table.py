@@ -269,3 +269,18 @@ def test_fees_streams_an_endless_generator(policy: itvrules.Policy, engine: str)
     assert [d.account_id for d in first] == [f"G{n:06d}" for n in range(5)]
     assert all(d.code == "default_paid" and d.amount == Decimal("35.00") for d in first)
     assert produced <= 6
+
+
+def test_fees_hands_bad_items_to_on_error_and_goes_on() -> None:
+    policy = itvrules.load_policy()
+    good = itvrules.Enrollment(account_id="G1", product="brand", accepted_on=date(2025, 3, 25),
+                               completed_on=date(2025, 3, 31))
+    bad = itvrules.Enrollment(account_id="B1", product="brand", accepted_on=date(2025, 3, 25),
+                              completed_on=date(2025, 3, 31), switched_to="platinum")
+    seen: list[tuple[object, str]] = []
+    out = list(policy.fees([bad, good, "not an enrolment", good], "2025-07",
+                           on_error=lambda item, err: seen.append((item, err.field))))
+    assert [f.account_id for f in out] == ["G1", "G1"]
+    assert seen == [(bad, "switched_to"), ("not an enrolment", "enrollment")]
+    with pytest.raises(itvrules.InputError, match="switched_to"):
+        list(policy.fees([good, bad], "2025-07"))

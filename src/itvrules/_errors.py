@@ -73,7 +73,8 @@ class InputError(ItvRulesError, ValueError):
             if self.row is not None:
                 where += f", row {self.row}"
             where += ": "
-        return f"{where}{self.field}: {self.problem} (got {self.value!r})"
+        got = "" if self.value is None else f" (got {self.value!r})"
+        return f"{where}{self.field}: {self.problem}{got}"
 
     def at(self, source: str, row: int | None) -> InputError:
         """The same error located in a feed: ``source`` file and ``row`` number."""

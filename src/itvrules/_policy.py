@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -149,24 +149,33 @@ class Policy:
         return trusted_fee(enrollment.account_id, month, *outcome)
 
     def fees(self, enrollments: Iterable[Enrollment], month: str, *,
-             engine: str | None = None) -> Iterator[FeeDecision]:
+             engine: str | None = None,
+             on_error: Callable[[Any, InputError], None] | None = None) -> Iterator[FeeDecision]:
         """Decide ``month`` for every enrolment, lazily, in input order.
 
         Takes any iterable and streams: memory stays flat for any input size.
         Enrolments that agree at month resolution (and in product and package)
         share one decision, so the engine runs once per distinct case.
+
+        A bad item (not an Enrollment, an unknown ``switched_to``) raises
+        :class:`InputError`; with ``on_error`` it is handed to
+        ``on_error(item, error)`` instead and the stream goes on.
         """
         run = self.engine(engine)
         index = parse_month(month)
-        return self._fees(run, enrollments, month, index)
+        return self._fees(run, enrollments, month, index, on_error)
 
-    def _fees(self, run: Engine, enrollments: Iterable[Enrollment], month: str,
-              index: int) -> Iterator[FeeDecision]:
+    def _fees(self, run: Engine, enrollments: Iterable[Enrollment], month: str, index: int,
+              on_error: Callable[[Any, InputError], None] | None) -> Iterator[FeeDecision]:
         seen: dict[tuple[Any, ...], _FeeOutcome] = {}
         lookup = seen.get
         for enrollment in enrollments:
             if not isinstance(enrollment, Enrollment):
-                raise InputError("enrollment", enrollment, "expected an itvrules.Enrollment")
+                error = InputError("enrollment", enrollment, "expected an itvrules.Enrollment")
+                if on_error is None:
+                    raise error
+                on_error(enrollment, error)
+                continue
             completed = enrollment.completed_on
             requested = enrollment.cancel_requested_on
             effective = enrollment.cancel_effective_on
@@ -180,7 +189,13 @@ class Policy:
             )
             outcome = lookup(key)
             if outcome is None:
-                outcome = seen[key] = self._fee_outcome(run, key, index, enrollment)
+                try:
+                    outcome = seen[key] = self._fee_outcome(run, key, index, enrollment)
+                except InputError as error:
+                    if on_error is None:
+                        raise
+                    on_error(enrollment, error)
+                    continue
             yield trusted_fee(enrollment.account_id, month, *outcome)
 
     def _fee_outcome(self, run: Engine, key: tuple[Any, ...], month: int,
