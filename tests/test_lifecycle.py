@@ -182,3 +182,9 @@ def test_docs_statechart_matches_the_policy() -> None:
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md").read_text(encoding="utf-8")
     assert f"```mermaid\n{statechart_mermaid(POLICY)}```" in doc
+
+
+def test_install_takes_back_the_old_ordinary_modem() -> None:
+    events = [ACCEPT, INSTALL, ev("terminals_recovered", date(2025, 3, 28), terminals="ordinary")]
+    state = replay(POLICY, events, as_of=date(2025, 4, 1))
+    assert state.recovered == ("ordinary",) and state.fitted == ("stb", "e8b")

@@ -56,6 +56,8 @@ class _Replay:
         self.steps: list[tuple[str, date]] = []
         self.usage: dict[str, str] = {}
         self.fitted: list[str] = []
+        #: the user's own terminals the install takes back (the old ordinary modem, §四(六)4)
+        self.old_terminals: list[str] = []
         self.recovered: list[str] = []
         self.allocations: list[tuple[str, str, str]] = []
 
@@ -120,6 +122,7 @@ class _Replay:
         self.scheme = scheme + [item for item in outcome.scheme_add if item not in scheme]
         if change == "installed":
             self.fitted.extend(outcome.fit)
+            self.old_terminals.extend(outcome.take_back)
 
     # -- operations events -----------------------------------------------------------
     def operation(self, event: Event) -> None:
@@ -130,10 +133,13 @@ class _Replay:
             self._cancellation_step(event)
         elif event.kind == EventKind.TERMINALS_RECOVERED:
             for terminal in filter(None, (t.strip() for t in data.get("terminals", "").split(","))):
-                if terminal not in self.fitted:
+                if terminal in self.old_terminals:
+                    self.old_terminals.remove(terminal)
+                elif terminal in self.fitted:
+                    self.fitted.remove(terminal)
+                else:
                     raise _located(InputError("terminals", terminal,
                                               "recovery of a terminal the trial never fitted"), event)
-                self.fitted.remove(terminal)
                 self.recovered.append(terminal)
         elif event.kind == EventKind.TERMINAL_ALLOCATED:
             self.allocations.append((data.get("terminal", ""), data.get("condition", ""),

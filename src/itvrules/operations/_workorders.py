@@ -1,0 +1,267 @@
+"""Work orders derived from an enrolment's replayed state (SPEC §6-8, notice §四(四)-(六)).
+
+An order is a pure function of the state: the run date is ``state.as_of``,
+never the wall clock, and an order's id is a uuid5 over (account, kind, due),
+so a re-run on a later day finds the same orders with their new statuses and a
+store can upsert on the id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from .._enums import _StrEnum
+from .._errors import InputError, PolicyError
+from .._months import month_index, month_text
+from .._policy import Policy
+from ..lifecycle import EnrollmentState, TerminalChange
+
+#: Namespace of every work-order id (uuid5).
+WORK_ORDER_NAMESPACE = uuid.UUID("0b6f3c52-9d1e-5a47-8c2e-4f7a1d9b3e60")
+
+HIGH = "high"
+NORMAL = "normal"
+
+#: Statuses after which an order needs nothing more; every other status is open.
+CLOSED_STATUSES = frozenset({"done", "closed", "returned"})
+
+
+class WorkOrderKind(_StrEnum):
+    """What an order asks someone to do; the order of the members is the sort order."""
+
+    INSTALL = "install"
+    MODEM_SWAP = "modem_swap"
+    OUTBOUND_CALL = "outbound_call"
+    EXPIRY_REMINDER = "expiry_reminder"
+    CANCELLATION = "cancellation"
+    RECOVERY = "recovery"
+
+
+_RANK = {kind: rank for rank, kind in enumerate(WorkOrderKind)}
+
+#: Notice sections of the kinds whose clause is not carried by a policy rule.
+_CLAUSES = {
+    WorkOrderKind.INSTALL: "§四(四)1",
+    WorkOrderKind.OUTBOUND_CALL: "§四(五)1",
+    WorkOrderKind.EXPIRY_REMINDER: "§四(五)2",
+    WorkOrderKind.CANCELLATION: "§四(五)2",
+}
+
+
+def _to_details(value: Mapping[str, Any]) -> Mapping[str, str]:
+    return {str(k): str(v) for k, v in sorted(value.items())}
+
+
+@attrs.frozen
+class WorkOrder:
+    """One thing the operator's people must do for one account, and by when."""
+
+    order_id: str
+    account_id: str
+    kind: WorkOrderKind
+    due: date
+    assignee: str
+    priority: str
+    status: str
+    clause: str
+    contact_phone: str = ""
+    details: Mapping[str, str] = attrs.field(factory=dict, converter=_to_details, hash=False)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether someone still has to act on the order."""
+        return self.status not in CLOSED_STATUSES
+
+    def sort_key(self) -> tuple[date, str, int, str]:
+        return self.due, self.account_id, _RANK[self.kind], self.order_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (ISO due date) for lists and exports."""
+        return {
+            "order_id": self.order_id, "account_id": self.account_id, "kind": self.kind.value,
+            "due": self.due.isoformat(), "assignee": self.assignee, "priority": self.priority,
+            "status": self.status, "clause": self.clause, "contact_phone": self.contact_phone,
+            "details": dict(self.details),
+        }
+
+
+def order_id(account_id: str, kind: WorkOrderKind | str, due: date) -> str:
+    """The stable id of the order of ``kind`` due on ``due`` for ``account_id``."""
+    return str(uuid.uuid5(WORK_ORDER_NAMESPACE, f"{account_id}|{kind}|{due.isoformat()}"))
+
+
+class _Builder:
+    """The policy data every order of one state needs, read once."""
+
+    def __init__(self, policy: Policy, state: EnrollmentState) -> None:
+        self.policy = policy
+        self.state = state
+        operations = policy.document.operations
+        self.recipients: Mapping[str, Sequence[str]] = operations.get("recipients", {})
+        self.steps: Sequence[Mapping[str, str]] = operations["cancellation_steps"]
+        self.end: date | None = None
+        if state.completed_on is not None:
+            self.end = policy.trial_window(state.completed_on).end
+
+    def order(self, kind: WorkOrderKind, due: date, *, assignee: str, status: str,
+              clause: str | None = None, priority: str = NORMAL,
+              details: Mapping[str, Any] | None = None) -> WorkOrder:
+        state = self.state
+        return WorkOrder(
+            order_id=order_id(state.account_id, kind, due), account_id=state.account_id,
+            kind=kind, due=due, assignee=assignee, priority=priority, status=status,
+            clause=clause or _CLAUSES[kind], contact_phone=state.contact_phone,
+            details=details or {},
+        )
+
+    def recipient(self, kind: WorkOrderKind, fallback: str) -> str:
+        """``recipients.<kind>`` if the policy names one, else the first of ``recipients.<fallback>``."""
+        names = self.recipients.get(kind.value)
+        if names:
+            return "、".join(names)
+        names = self.recipients.get(fallback)
+        if not names:
+            raise PolicyError(f"operations.recipients names neither {kind.value} nor {fallback}: "
+                              f"nobody to assign {kind.value} orders to")
+        return names[0]
+
+    # -- §四(四)1 install within install_days --------------------------------------------
+    def install(self) -> WorkOrder:
+        state = self.state
+        details: dict[str, Any] = {"accepted_on": state.accepted_on.isoformat()}
+        if state.completed_on is not None:
+            status = "done"
+            details["completed_on"] = state.completed_on.isoformat()
+        elif state.returned_on is not None:
+            status = "returned"
+            details["return_reason"] = state.return_reason
+        elif state.state != self.policy.document.lifecycle_initial:
+            status = "closed"  # cancelled before it could be installed (§四(二)2)
+        elif state.install_overdue:
+            status = "overdue"
+        else:
+            status = "open"
+        return self.order(WorkOrderKind.INSTALL, state.install_due, status=status,
+                          assignee=self.recipient(WorkOrderKind.INSTALL, "recovery"),
+                          priority=HIGH if status == "overdue" else NORMAL, details=details)
+
+    # -- §四(六)4 / §四(二)1 terminals fitted and taken back at install ---------------------
+    def modem_swap(self, change: TerminalChange) -> WorkOrder:
+        return self.order(WorkOrderKind.MODEM_SWAP, change.on, status="done", clause=change.clause,
+                          assignee=self.recipient(WorkOrderKind.MODEM_SWAP, "recovery"),
+                          details={"fit": ",".join(change.fit), "take_back": ",".join(change.take_back),
+                                   "rule": change.rule})
+
+    # -- §四(五)1 first-month outbound call -----------------------------------------------
+    def outbound_call(self, completed_on: date) -> WorkOrder:
+        state = self.state
+        params = self.policy.parameters
+        month = month_text(month_index(completed_on))
+        recorded = state.usage_hours.get(month)
+        hours = _hours(state.account_id, month, recorded)
+        threshold = Decimal(str(params["low_usage_hours"]))
+        silent = hours == 0
+        due = completed_on + timedelta(days=int(params["first_month_days"]))
+        return self.order(
+            WorkOrderKind.OUTBOUND_CALL, due,
+            status="open" if state.state == "trial" else "closed",
+            assignee=self.recipient(WorkOrderKind.OUTBOUND_CALL, "weekly_extract"),
+            priority=HIGH if silent or hours < threshold else NORMAL,
+            details={"usage_month": month, "hours": hours, "usage_recorded": _yes(recorded is not None),
+                     "silent": _yes(silent), "low_usage_hours": threshold},
+        )
+
+    # -- §四(五)2 trial month 3: the accepting channel reminds --------------------------------
+    def expiry_reminder(self, end: date) -> WorkOrder | None:
+        state = self.state
+        left_trial = next((t.on for t in state.transitions
+                           if t.from_state == "trial" and t.to_state != "trial"), None)
+        last_in_trial = left_trial if left_trial is not None else state.as_of
+        if month_index(last_in_trial) < month_index(end):
+            return None  # the trial never reached its last month
+        return self.order(WorkOrderKind.EXPIRY_REMINDER, end,
+                          status="open" if state.state == "trial" else "closed",
+                          assignee=state.channel or self.steps[0]["owner"],
+                          details={"trial_end": end.isoformat(), "state": state.state})
+
+    # -- §四(五)2 the cancellation list ------------------------------------------------------
+    def cancellation(self, requested: date) -> WorkOrder:
+        state, end = self.state, self.end
+        done = dict(state.cancellation_steps)
+        pending = [s for s in self.steps if s["step"] not in done]
+        owner = (pending[0] if pending else self.steps[-1])["owner"]
+        effective = state.cancel_effective_on
+        late = (end is not None and requested <= end < state.as_of
+                and (effective is None or effective > end))
+        details: dict[str, Any] = {
+            "requested_on": requested.isoformat(),
+            "effective_on": effective.isoformat() if effective else "",
+            "channel": state.channel, "late": _yes(late),
+            **{f"step.{step}": on.isoformat() for step, on in state.cancellation_steps},
+        }
+        return self.order(WorkOrderKind.CANCELLATION, max(requested, end) if end else requested,
+                          status=pending[0]["step"] if pending else "done", assignee=owner,
+                          priority=HIGH if late and pending else NORMAL, details=details)
+
+    # -- §四(六)3 the line worker takes the terminals back ------------------------------------
+    def recovery(self, change: TerminalChange) -> WorkOrder:
+        missing = Counter(change.take_back) - Counter(self.state.recovered)
+        return self.order(WorkOrderKind.RECOVERY, change.on, clause=change.clause,
+                          status="open" if missing else "done",
+                          assignee=self.recipient(WorkOrderKind.RECOVERY, "recovery"),
+                          details={"take_back": ",".join(change.take_back), "fit": ",".join(change.fit),
+                                   "recovered": ",".join(self.state.recovered),
+                                   "missing": ",".join(sorted(missing.elements())), "rule": change.rule})
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _hours(account_id: str, month: str, recorded: str | None) -> Decimal:
+    """Viewing hours of ``month``: no usage record counts as no viewing (a silent user)."""
+    if recorded is None or not recorded.strip():
+        return Decimal(0)
+    try:
+        hours = Decimal(recorded.strip())
+    except InvalidOperation:
+        hours = Decimal("NaN")
+    if not hours.is_finite() or hours < 0:
+        raise InputError("hours", recorded, f"viewing hours of {month} must be a number ≥ 0",
+                         source=f"account {account_id}")
+    return hours
+
+
+def work_orders(policy: Policy, state: EnrollmentState) -> list[WorkOrder]:
+    """Every work order the enrolment's state implies on ``state.as_of``, sorted.
+
+    Raises :class:`InputError` for usage hours that are not a number and
+    :class:`PolicyError` when the policy names nobody for a kind of order.
+    """
+    build = _Builder(policy, state)
+    orders = [build.install()]
+    for change in state.terminal_changes:
+        if change.change == "installed" and (change.fit or change.take_back):
+            orders.append(build.modem_swap(change))
+        elif change.change == "cancelled" and change.recovery_order:
+            orders.append(build.recovery(change))
+    if state.completed_on is not None and build.end is not None:
+        orders.append(build.outbound_call(state.completed_on))
+        reminder = build.expiry_reminder(build.end)
+        if reminder is not None:
+            orders.append(reminder)
+    if state.cancel_requested_on is not None:
+        orders.append(build.cancellation(state.cancel_requested_on))
+    return sorted(orders, key=WorkOrder.sort_key)
+
+
+def due_orders(orders: Iterable[WorkOrder], *, on: date) -> list[WorkOrder]:
+    """The open orders due on or before ``on``, sorted: the day's to-do list."""
+    return sorted((o for o in orders if o.is_open and o.due <= on), key=WorkOrder.sort_key)
