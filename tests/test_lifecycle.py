@@ -128,7 +128,7 @@ def test_recovery_returns_fitted_terminals_only() -> None:
               ev("terminals_recovered", date(2025, 6, 4), terminals="stb,e8b", depot="伊山")]
     state = replay(POLICY, events, as_of=date(2025, 6, 5))
     assert state.fitted == () and state.recovered == ("stb", "e8b")
-    bad = [*events[:2], ev("terminals_recovered", date(2025, 4, 4), terminals="ordinary")]
+    bad = [*events[:2], ev("terminals_recovered", date(2025, 4, 4), terminals="stb,stb")]
     with pytest.raises(itvrules.InputError, match="never fitted") as err:
         replay(POLICY, bad, as_of=date(2025, 6, 5))
     assert err.value.field == "terminals"
