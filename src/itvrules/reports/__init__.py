@@ -1,0 +1,48 @@
+"""Reports for the people who run the campaign (§四(五), SPEC §8).
+
+- The Monday extract: last week's new trial users and the orders still
+  waiting for their install, as CSV or XLSX, for the recipients the policy
+  names.
+- The KPI report: trial rate against its target, lifecycle counts,
+  conversions, cancellations, waivers, first-month call priorities, overdue
+  installs and terminal recoveries, as aligned text or one self-contained
+  HTML page with charts.
+
+Charts need matplotlib, imported only when a page is rendered.
+"""
+
+from __future__ import annotations
+
+from ._html import render_html
+from ._kpi import WAIVER_CODES, ChannelKpi, KpiReport, kpi
+from ._states import enrollment_from_state
+from ._text import render_text
+from ._weekly import (
+    ExtractRow,
+    WeeklyExtract,
+    iso_week,
+    parse_iso_week,
+    previous_week,
+    weekly_extract,
+    weekly_recipients,
+)
+from ._weekly_files import write_weekly_csv, write_weekly_xlsx
+
+__all__ = [
+    "WAIVER_CODES",
+    "ChannelKpi",
+    "ExtractRow",
+    "KpiReport",
+    "WeeklyExtract",
+    "enrollment_from_state",
+    "iso_week",
+    "kpi",
+    "parse_iso_week",
+    "previous_week",
+    "render_html",
+    "render_text",
+    "weekly_extract",
+    "weekly_recipients",
+    "write_weekly_csv",
+    "write_weekly_xlsx",
+]
