@@ -16,8 +16,8 @@ from ._model import Enrollment, Subscriber
 from ._money import ZERO
 from ._months import last_day, month_index, month_text, parse_month
 from ._policy_doc import Package, PolicyDocument, Rule
-from ._policy_load import load_document
-from ._resources import default_policy_path
+from ._policy_versions import pick
+from ._resources import rulesets_dir
 from ._results import Eligibility, FeeDecision, TrialWindow, trusted_fee
 
 ENGINES = ("compiled", "durable")
@@ -26,7 +26,7 @@ ENGINES = ("compiled", "durable")
 #: magnitude faster in one thread (docs/performance.md has the figures).
 DEFAULT_ENGINE = "compiled"
 
-_FeeOutcome = tuple[str, Decimal, Decimal, Decimal, str, str, "str | None", bool]
+_FeeOutcome = tuple[str, Decimal, Decimal, Decimal, str, str, "str | None", bool, str, str, str]
 
 
 class Policy:
@@ -40,6 +40,7 @@ class Policy:
         self._eligibility_results = tuple(_eligibility_template(r) for r in document.eligibility)
         self._fee_results = tuple(_fee_template(r) for r in document.fees)
         self._default_package = str(document.parameters["default_package"])
+        self._provenance = (document.id, document.version, document.content_hash[:12])
 
     # -- what the policy says -------------------------------------------------
     @property
@@ -119,8 +120,11 @@ class Policy:
         facts = eligibility_facts(subscriber, accepted_on, self._catalogue)
         eligible, segment, reason, rule_id, clause, review = \
             self._eligibility_results[run.decide("eligibility", facts)]
+        policy_id, policy_version, policy_hash = self._provenance
         return Eligibility(account_id=subscriber.account_id, eligible=eligible, segment=segment,
-                           reason=reason, rule=rule_id, clause=clause, review=review)
+                           reason=reason, rule=rule_id, clause=clause, review=review,
+                           policy_id=policy_id, policy_version=policy_version,
+                           policy_hash=policy_hash)
 
     def trial_window(self, completed_on: date) -> TrialWindow:
         """The free months of a trial completed on ``completed_on`` (SPEC §4)."""
@@ -207,23 +211,28 @@ class Policy:
                              f"known: {', '.join(self.document.packages)}")
         code, charge, waive, follow_up, rule_id, clause = \
             self._fee_results[run.decide("fees", fee_facts_from_key(key, month))]
+        provenance = self._provenance
         if charge == "none":
-            return code, ZERO, ZERO, ZERO, rule_id, clause, None, follow_up
+            return code, ZERO, ZERO, ZERO, rule_id, clause, None, follow_up, *provenance
         package = self._default_package if charge == "default_package" else switched_to
         assert package is not None  # the switched rule only fires when switched_to is set
         gross = self.document.packages[package].tariff[enrollment.product.value]
         waived = gross if waive else ZERO
-        return code, gross, waived, gross - waived, rule_id, clause, package, follow_up
+        return code, gross, waived, gross - waived, rule_id, clause, package, follow_up, *provenance
 
 
-def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE) -> Policy:
-    """Load and validate a policy file; without ``path``, the shipped default policy.
+def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE,
+                on: date | None = None) -> Policy:
+    """Load and validate a policy; without ``path``, the shipped default policy.
 
-    Raises :class:`PolicyError` listing every problem with its line.
+    ``path`` is a policy file or a folder of versions of one policy; ``on``
+    picks the version in force that day. Raises :class:`PolicyError` listing
+    every problem with its line.
     """
     _check_engine(engine)
-    return Policy(load_document(Path(path) if path is not None else default_policy_path()),
-                  engine=engine)
+    if on is not None:
+        _check_day("on", on)
+    return Policy(pick(Path(path) if path is not None else rulesets_dir(), on), engine=engine)
 
 
 def _check_engine(name: object) -> str:

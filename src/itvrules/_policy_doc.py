@@ -52,6 +52,9 @@ class PolicyDocument:
     source: str
     id: str
     version: str
+    #: first and last day this version is in force (None: open-ended or unstated)
+    in_force_from: date | None
+    in_force_until: date | None
     title: str
     assumptions: tuple[str, ...]
     campaign_first_day: date

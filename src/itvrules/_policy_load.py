@@ -121,7 +121,7 @@ class _Checker:
             path = tuple(error.absolute_path)
             self._bad_paths.append(path)
             self.problem(path, _schema_message(error))
-        if not all(self.clean((k,)) for k in ("id", "version", "campaign", "parameters")):
+        if not all(self.clean((k,)) for k in ("id", "version", "in_force", "campaign", "parameters")):
             return None
         return self._build(data)
 
@@ -130,6 +130,13 @@ class _Checker:
         last = self._date(data["campaign"]["last_day"], ("campaign", "last_day"))
         if first and last and last < first:
             self.problem(("campaign", "last_day"), f"the campaign ends ({last}) before it starts ({first})")
+        in_force = data.get("in_force") or {}
+        in_force_from = self._date(in_force["from"], ("in_force", "from")) if in_force else None
+        in_force_until = (self._date(in_force["until"], ("in_force", "until"))
+                          if "until" in in_force else None)
+        if in_force_from and in_force_until and in_force_until < in_force_from:
+            self.problem(("in_force", "until"),
+                         f"the version ends ({in_force_until}) before it starts ({in_force_from})")
         params = dict(data["parameters"])
         params["trial_rate_target"] = Decimal(params["trial_rate_target"])
         families = self._families(data.get("catalogue", {}))
@@ -173,6 +180,7 @@ class _Checker:
             return None
         return PolicyDocument(
             source=self.source, id=data["id"], version=str(data["version"]),
+            in_force_from=in_force_from, in_force_until=in_force_until,
             title=data.get("title", ""), assumptions=tuple(data.get("assumptions", ())),
             campaign_first_day=first, campaign_last_day=last,
             campaign_clause=data["campaign"]["clause"], parameters=params,

@@ -57,6 +57,10 @@ class Eligibility:
     rule: str = attrs.field(validator=_check_type(str, "a rule id"))
     clause: str = attrs.field(default="", validator=_check_type(str, "a clause mark"))
     review: bool = attrs.field(default=False, validator=_check_type(bool, "a boolean"))
+    #: which policy decided: id, version and the first 12 hex digits of its content hash
+    policy_id: str = attrs.field(default="", validator=_check_type(str, "a policy id"))
+    policy_version: str = attrs.field(default="", validator=_check_type(str, "a policy version"))
+    policy_hash: str = attrs.field(default="", validator=_check_type(str, "a policy hash"))
 
     def __attrs_post_init__(self) -> None:
         if self.eligible != (self.segment is not None):
@@ -97,6 +101,10 @@ class FeeDecision:
     clause: str = attrs.field(default="", validator=_check_type(str, "a clause mark"))
     package: str | None = attrs.field(default=None, validator=_check_optional(str, "a package code"))
     follow_up: bool = attrs.field(default=False, validator=_check_type(bool, "a boolean"))
+    #: which policy decided: id, version and the first 12 hex digits of its content hash
+    policy_id: str = attrs.field(default="", validator=_check_type(str, "a policy id"))
+    policy_version: str = attrs.field(default="", validator=_check_type(str, "a policy version"))
+    policy_hash: str = attrs.field(default="", validator=_check_type(str, "a policy hash"))
 
     def __attrs_post_init__(self) -> None:
         if self.amount != self.gross - self.waived:
@@ -132,6 +140,9 @@ def trusted_fee(
     clause: str,
     package: str | None,
     follow_up: bool,
+    policy_id: str,
+    policy_version: str,
+    policy_hash: str,
 ) -> FeeDecision:
     """A FeeDecision from values the engines produced and already checked.
 
@@ -149,4 +160,7 @@ def trusted_fee(
     _set(decision, "clause", clause)
     _set(decision, "package", package)
     _set(decision, "follow_up", follow_up)
+    _set(decision, "policy_id", policy_id)
+    _set(decision, "policy_version", policy_version)
+    _set(decision, "policy_hash", policy_hash)
     return decision
