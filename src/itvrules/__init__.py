@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._convert import converter, structure, unstructure
 from ._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
 from ._errors import EngineError, InputError, ItvRulesError, PolicyError, PolicyProblem
+from ._explain import Explanation, RuleCheck
 from ._model import Enrollment, Subscriber
 from ._plugins import plugin_manager
 from ._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
@@ -28,6 +29,7 @@ __all__ = [
     "Eligibility",
     "EngineError",
     "Enrollment",
+    "Explanation",
     "FeeCode",
     "FeeDecision",
     "IneligibleReason",
@@ -39,6 +41,7 @@ __all__ = [
     "PriorModem",
     "Product",
     "RawRow",
+    "RuleCheck",
     "Segment",
     "Subscriber",
     "TrialWindow",

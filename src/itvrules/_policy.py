@@ -11,6 +11,7 @@ from typing import Any
 from ._engines import Engine
 from ._engines._compiled import CompiledEngine
 from ._errors import InputError
+from ._explain import Explanation, explain_table
 from ._facts import Catalogue, eligibility_facts, fee_facts_from_key, fee_key
 from ._model import Enrollment, Subscriber
 from ._money import ZERO
@@ -125,6 +126,32 @@ class Policy:
                            reason=reason, rule=rule_id, clause=clause, review=review,
                            policy_id=policy_id, policy_version=policy_version,
                            policy_hash=policy_hash)
+
+    def explain(self, subject: Subscriber | Enrollment, month: str | None = None, *,
+                accepted_on: date | None = None, engine: str | None = None) -> Explanation:
+        """Why ``subject`` is decided as it is: every rule in order, with its clause and text.
+
+        A :class:`Subscriber` needs ``accepted_on`` (eligibility); an
+        :class:`Enrollment` needs the billing ``month`` (fees).
+        """
+        run = self.engine(engine)
+        if isinstance(subject, Subscriber):
+            if accepted_on is None:
+                raise InputError("accepted_on", None, "explaining eligibility needs accepted_on")
+            decision: Any = self.eligibility(subject, accepted_on=accepted_on, engine=engine)
+            _check_day("accepted_on", accepted_on)
+            facts = eligibility_facts(subject, accepted_on, self._catalogue)
+            table, label = "eligibility", f"{subject.account_id} accepted on {accepted_on}"
+        elif isinstance(subject, Enrollment):
+            if month is None:
+                raise InputError("month", None, "explaining a fee needs the billing month")
+            decision = self.fee(subject, month, engine=engine)
+            facts = fee_facts_from_key(fee_key(subject), parse_month(month))
+            table, label = "fees", f"{subject.account_id} in {month}"
+        else:
+            raise InputError("subject", subject, "expected a Subscriber or an Enrollment")
+        return explain_table(table, self.rules(table), facts, run.decide(table, facts), label,
+                             decision)
 
     def trial_window(self, completed_on: date) -> TrialWindow:
         """The free months of a trial completed on ``completed_on`` (SPEC §4)."""
