@@ -11,6 +11,7 @@ Load a policy and ask it the questions billing and operations ask::
 from __future__ import annotations
 
 from ._convert import converter, structure, unstructure
+from ._diff import Impact, PolicyDiff, diff_impact, diff_policies
 from ._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
 from ._errors import EngineError, InputError, ItvRulesError, PolicyError, PolicyProblem
 from ._explain import Explanation, RuleCheck
@@ -32,10 +33,12 @@ __all__ = [
     "Explanation",
     "FeeCode",
     "FeeDecision",
+    "Impact",
     "IneligibleReason",
     "InputError",
     "ItvRulesError",
     "Policy",
+    "PolicyDiff",
     "PolicyError",
     "PolicyProblem",
     "PriorModem",
@@ -47,6 +50,8 @@ __all__ = [
     "TrialWindow",
     "__version__",
     "converter",
+    "diff_impact",
+    "diff_policies",
     "hookimpl",
     "load_policy",
     "plugin_manager",
