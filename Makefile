@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/itvrules demo --out out/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

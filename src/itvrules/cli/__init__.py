@@ -1,0 +1,100 @@
+"""The ``itvrules`` command line (SPEC §11): one module per command group.
+
+``main(argv)`` returns the exit status instead of exiting, so tests and other
+programs can call it: 0 every row decided, 3 some rows rejected, 2 usage error,
+1 policy error or unreadable input, 130 interrupted, 141 output pipe closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from .. import __version__
+from .._errors import ItvRulesError, PolicyError
+from . import _bill, _demo, _eligibility, _plugins_cmd, _policy_cmd, _trial
+from ._common import BROKEN_PIPE, FAILED, INTERRUPTED, PROG, USAGE, UsageError, err
+
+EPILOG = """\
+examples:
+  itvrules demo                                  # the bundled sample, into out/demo/
+  itvrules eligibility crm-feed.csv -o targets.csv
+  itvrules bill 2025-07 crm-feed.csv -o bill-2025-07.csv --rejects rejects.csv
+  itvrules trial 2025-03-31
+  itvrules policy validate my-policy.yaml
+  itvrules policy show --json
+  itvrules plugins
+
+exit status: 0 every row decided; 3 some rows rejected (outputs still written);
+2 usage error; 1 policy error or unreadable input; 130 interrupted.
+Run 'itvrules COMMAND --help' for a command's options and examples.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: global options and one subparser per command."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="iTV free-trial campaign rules: eligibility, trial windows and monthly "
+                    "billing, decided from the campaign's policy file.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--debug", action="store_true", default=False,
+                        help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (_bill, _eligibility, _trial, _policy_cmd, _plugins_cmd, _demo):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (status 2)
+        return exc.code if isinstance(exc.code, int) else USAGE
+    debug = bool(getattr(args, "debug", False))
+    try:
+        status = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return BROKEN_PIPE
+    except UsageError as exc:
+        status = _fail(exc, debug, USAGE)
+        print(f"run '{PROG} {args.command} --help' for the options and examples", file=sys.stderr)
+        return status
+    except PolicyError as exc:
+        return _fail(exc, debug, FAILED)
+    except ItvRulesError as exc:
+        return _fail(exc, debug, FAILED)
+    except OSError as exc:
+        name = f"{exc.filename}: " if exc.filename else ""
+        return _fail(exc, debug, FAILED, f"{name}{exc.strerror or exc}")
+
+
+def _fail(exc: BaseException, debug: bool, status: int, message: str | None = None) -> int:
+    """One ``itvrules: error:`` line (a policy error adds its problems, one a line)."""
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    err(message if message is not None else str(exc))
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a real file (a test's capture): nothing will flush it at exit
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,145 @@
+"""What every command shares: exit statuses, argument types, options, messages."""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .._errors import InputError
+from .._months import parse_month
+from .._parse import parse_date
+
+if TYPE_CHECKING:
+    from .._policy import Policy
+
+PROG = "itvrules"
+
+# Exit statuses (SPEC §11).
+OK = 0
+FAILED = 1  # a policy error or unreadable input
+USAGE = 2  # argparse's own status for a bad command line
+REJECTED = 3  # some rows rejected; the outputs are still written
+BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool cut off by `| head`
+INTERRUPTED = 130  # 128 + SIGINT
+
+#: Encodings that cannot carry every name a feed holds (CONVENTIONS.md: never write gbk).
+_LOSSY_OUT = {"gbk", "cp936", "gb2312", "euc_cn"}
+
+
+class UsageError(Exception):
+    """A command line that parsed but makes no sense (exit status 2)."""
+
+
+def err(message: str, stream: TextIO | None = None) -> None:
+    """One ``itvrules: error: ...`` line on stderr."""
+    print(f"{PROG}: error: {message}", file=stream or sys.stderr)
+
+
+def note(message: str) -> None:
+    """A line for the person at the terminal: stderr, so stdout stays data."""
+    print(message, file=sys.stderr)
+
+
+def month_arg(text: str) -> str:
+    """argparse type for a billing month: exactly ``YYYY-MM`` (``2025-6`` is a usage error)."""
+    try:
+        parse_month(text)
+    except InputError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a billing month: write YYYY-MM, e.g. 2025-07") from None
+    return text
+
+
+def date_arg(text: str) -> date:
+    """argparse type for a day: YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or 2025年3月31日."""
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date ({exc})") from None
+
+
+def encoding_arg(text: str) -> str:
+    """argparse type for an input encoding Python knows."""
+    try:
+        return codecs.lookup(text).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r}") from None
+
+
+def out_encoding_arg(text: str) -> str:
+    """argparse type for an output encoding; GBK is refused since it loses rare characters."""
+    name = encoding_arg(text)
+    if name.replace("-", "_") in _LOSSY_OUT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} cannot encode every name (e.g. 䶮, 𠮷); use gb18030, a superset of GBK")
+    return name
+
+
+def command_parser(sub: Any, name: str, *, help: str, description: str, epilog: str,
+                   parents: list[argparse.ArgumentParser] | None = None) -> argparse.ArgumentParser:
+    """A subcommand parser whose ``--help`` ends with worked examples, shown as written."""
+    return sub.add_parser(  # type: ignore[no-any-return]
+        name, help=help, description=description, epilog=epilog, parents=parents or [],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def debug_option() -> argparse.ArgumentParser:
+    """``--debug`` accepted after the command too (argparse.SUPPRESS keeps the top-level value)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an error")
+    return parent
+
+
+def policy_options() -> argparse.ArgumentParser:
+    """``--policy`` and ``--engine``, shared by every command that decides."""
+    from .._policy import DEFAULT_ENGINE, ENGINES
+
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--policy", metavar="FILE", type=Path,
+                        help="policy file (default: the shipped itv-trial policy)")
+    parent.add_argument("--engine", choices=ENGINES, default=None,
+                        help=f"decision engine (default: {DEFAULT_ENGINE})")
+    return parent
+
+
+def feed_options() -> argparse.ArgumentParser:
+    """Input and output options of ``bill`` and ``eligibility`` (SPEC §11)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("-o", "--output", metavar="EXPORT", required=True,
+                        help="output file; its extension picks the format (.csv, .xlsx, .jsonl); "
+                             "- writes stdout")
+    parent.add_argument("--rejects", metavar="FILE",
+                        help="where rows that cannot be decided go (default: beside the output)")
+    parent.add_argument("--format", dest="in_format", metavar="F",
+                        help="read every feed as this format (csv, xlsx, jsonl) whatever its name; "
+                             "needed for - (stdin) unless it is CSV")
+    parent.add_argument("--out-format", metavar="F",
+                        help="write the output in this format whatever its name (default for -: csv)")
+    parent.add_argument("--encoding", type=encoding_arg, metavar="E",
+                        help="encoding of CSV feeds (default: detected: UTF-8 with or without BOM, "
+                             "UTF-16, GB18030)")
+    parent.add_argument("--out-encoding", type=out_encoding_arg, metavar="E",
+                        help="encoding of CSV outputs (default utf-8-sig, which Excel opens; "
+                             "gb18030 for legacy importers)")
+    parent.add_argument("--no-progress", action="store_true",
+                        help="never show the progress line (it shows only on a terminal anyway)")
+    return parent
+
+
+def load_policy_arg(args: argparse.Namespace) -> Policy:
+    """The policy named by ``--policy`` (or the shipped one), with ``--engine`` as its default."""
+    from .._policy import DEFAULT_ENGINE, load_policy
+
+    return load_policy(args.policy, engine=args.engine or DEFAULT_ENGINE)
+
+
+def where(path: str | None) -> str:
+    """How a summary names an output: a path, or stdout for ``-``."""
+    if path is None:
+        return "(not written)"
+    return "stdout" if path == "-" else path

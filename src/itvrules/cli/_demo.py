@@ -1,0 +1,146 @@
+"""``itvrules demo``: the whole job on the bundled sample data, in one folder.
+
+The sample feed (``itvrules/sample_data``, made by ``examples/make_sample_data.py``)
+ships inside the package, so the demo runs from an installed wheel with no
+source tree around. It carries bad rows on purpose; ``manifest.json`` lists
+them, and the demo checks that exactly those rows were rejected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._common import OK, REJECTED, command_parser, debug_option, load_policy_arg, policy_options
+
+if TYPE_CHECKING:
+    from .._pipeline import RunSummary
+
+FEED = "crm-feed.csv"
+FORM = "registration-form.xlsx"
+MANIFEST = "manifest.json"
+#: August 2025 is the month the sample shows every fee code in: trials still
+#: running, the one waived month after a trial, overdue cancellations, switches.
+MONTH = "2025-08"
+
+EPILOG = f"""\
+examples:
+  itvrules demo                  # writes into out/demo/
+  itvrules demo --out itv-demo   # anywhere else
+  itvrules demo --engine durable # the same decisions from the durable-rules engine
+
+It copies the sample CRM feed ({FEED}, GB18030, Chinese headers), the
+registration form ({FORM}) and {MANIFEST} into the folder, decides
+eligibility, bills {MONTH}, and writes eligibility.csv, bill-{MONTH}.csv and a
+rejects file for each.
+Exit status 0 when the rows rejected are exactly the sample's deliberate bad
+rows (listed in {MANIFEST}); 3 if any other row was rejected or one was missed.
+"""
+
+
+def add_parser(sub: Any) -> None:
+    parser = command_parser(
+        sub, "demo", help="run on the bundled sample data",
+        description="Run eligibility and one month of billing on the bundled sample feed and "
+                    "print what came out.",
+        epilog=EPILOG, parents=[policy_options(), debug_option()])
+    parser.add_argument("--out", metavar="DIR", type=Path, default=Path("out/demo"),
+                        help="folder for the inputs and outputs (default: out/demo)")
+    parser.set_defaults(handler=run)
+
+
+def sample_file(name: str) -> resources.abc.Traversable:
+    """A file bundled in ``itvrules/sample_data`` (works from a wheel or a checkout)."""
+    return resources.files("itvrules") / "sample_data" / name
+
+
+def sample_manifest() -> dict[str, Any]:
+    """What the sample files hold, including the rows that are bad on purpose."""
+    return json.loads(sample_file(MANIFEST).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._pipeline import run_bill, run_eligibility
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / name for name in (FEED, FORM, MANIFEST)]
+    for name, target in zip((FEED, FORM, MANIFEST), written, strict=True):
+        with sample_file(name).open("rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+    feed = str(out / FEED)
+    policy = load_policy_arg(args)
+    eligibility = run_eligibility(policy, [feed], str(out / "eligibility.csv"),
+                                  rejects=str(out / "eligibility-rejects.csv"), engine=args.engine)
+    bill = run_bill(policy, MONTH, [feed], str(out / f"bill-{MONTH}.csv"),
+                    rejects=str(out / f"bill-{MONTH}-rejects.csv"), engine=args.engine)
+    bad = sample_manifest()[FEED]["bad_rows"]
+    print(f"itvrules demo: policy {policy.id} {policy.version}, sample feed {FEED} "
+          f"({bill.rows_in} rows, GB18030, Chinese headers)")
+    surprises = _summarise("eligibility", "eligibility", eligibility, bad)
+    surprises += _summarise(f"billing {MONTH}", "bill", bill, bad)
+    print("\nfiles written:")
+    for summary in (eligibility, bill):
+        written += [Path(p) for p in (summary.output, summary.rejects) if p is not None]
+    for path in written:
+        print(f"  {path}")
+    print(f"\nnext: itvrules eligibility {out / FORM} -o {out / 'form-eligibility.csv'}")
+    return REJECTED if surprises else OK
+
+
+def _summarise(title: str, kind: str, summary: RunSummary, bad: list[dict[str, Any]]) -> int:
+    """Counts by reason or fee code, money totals, rejects; returns how many rejects surprised."""
+    print(f"\n{title}: rows in: {summary.rows_in}  decided: {summary.decided}  "
+          f"rejected: {summary.rejected}")
+    rows = list(_read_csv(Path(summary.output)))
+    if kind == "eligibility":
+        _print_counts(Counter(_verdict(row) for row in rows))
+    else:
+        _print_counts(Counter(row["code"] for row in rows))
+        gross, waived, billed = (sum((Decimal(row[column]) for row in rows), Decimal("0.00"))
+                                 for column in ("gross", "waived", "amount"))
+        print(f"  total billed {billed:>10.2f} CNY   total waived {waived:>10.2f} CNY"
+              f"   (gross {gross:.2f})")
+    rejected = list(_read_csv(Path(summary.rejects))) if summary.rejects else []
+    if rejected:
+        fields = Counter(r["field"] for r in rejected)
+        print("  rejected by field: " + ", ".join(f"{k} {n}" for k, n in sorted(fields.items())))
+    expected = {int(b["row"]) for b in bad if kind in b["rejected_by"]}
+    return _check_rejects(expected, {int(r["source_row"]) for r in rejected})
+
+
+def _check_rejects(expected: set[int], got: set[int]) -> int:
+    """Say whether the rejected rows are the sample's deliberate bad rows; count surprises."""
+    if got == expected:
+        print(f"  the {len(got)} rejected rows are the sample's deliberate bad rows "
+              f"(see {MANIFEST}); every other row was decided")
+        return 0
+    if got - expected:
+        print(f"  UNEXPECTED: rows rejected that are not bad on purpose: {sorted(got - expected)}")
+    if expected - got:
+        print(f"  UNEXPECTED: bad rows that were not rejected: {sorted(expected - got)}")
+    return len(got ^ expected)
+
+
+def _verdict(row: dict[str, str]) -> str:
+    eligible = row.get("eligible", "").strip().lower() in ("true", "1", "yes", "是")
+    return f"{'eligible' if eligible else 'not eligible'}: {row.get('reason', '?')}"
+
+
+def _print_counts(counts: Counter[str]) -> None:
+    width = max((len(k) for k in counts), default=0)
+    for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {key:<{width}}  {n:>4}")
+
+
+def _read_csv(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        yield from csv.DictReader(handle)

@@ -1,0 +1,55 @@
+"""Running a feed through the pipeline for ``bill`` and ``eligibility``: progress, summary, status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._errors import InputError
+from ._common import OK, REJECTED, UsageError, load_policy_arg, note, where
+from ._progress import progress_for
+
+if TYPE_CHECKING:
+    from .._pipeline import RunSummary
+
+
+def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *leading: Any) -> int:
+    """Call ``runner(policy, *leading, feeds, output, ...)`` with the command's options.
+
+    Prints ``rows in: N  decided: D  rejected: R`` and where the outputs went on
+    stderr; the status is 0 when every row was decided, 3 when some were rejected.
+    """
+    from .._pipeline import UsageError as RunUsageError
+
+    policy = load_policy_arg(args)
+    progress = progress_for(sys.stderr, enabled=not args.no_progress)
+    sys.stdout.flush()  # anything printed before the pipeline writes raw bytes to stdout
+    try:
+        summary = runner(
+            policy, *leading, list(args.feeds), args.output,
+            rejects=args.rejects, engine=args.engine, in_format=args.in_format,
+            out_format=args.out_format, encoding=args.encoding, out_encoding=args.out_encoding,
+            progress=progress, stdin=getattr(sys.stdin, "buffer", None),
+            stdout=getattr(sys.stdout, "buffer", None),
+        )
+    except RunUsageError as exc:  # e.g. -o - without --rejects: the command line is at fault
+        raise UsageError(str(exc)) from exc
+    except InputError as exc:
+        if exc.field == "format":  # an unknown --format, or a file name no format claims
+            raise UsageError(str(exc)) from exc
+        raise
+    finally:
+        if progress is not None:
+            progress.close()
+    report(summary)
+    return REJECTED if summary.rejected else OK
+
+
+def report(summary: RunSummary) -> None:
+    """The three counts SPEC §11 asks for, and the files written."""
+    note(f"rows in: {summary.rows_in}  decided: {summary.decided}  rejected: {summary.rejected}")
+    note(f"output: {where(summary.output)}")
+    if summary.rejects is not None or summary.rejected:
+        note(f"rejects: {where(summary.rejects)}")
