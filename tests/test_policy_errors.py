@@ -196,3 +196,16 @@ def test_edited_policy_decides_differently(edited: itvrules.Policy, engine: str)
     june = date(2025, 6, 15)
     assert shipped.eligibility(sub, accepted_on=june, engine=engine).reason == "outside_campaign"
     assert edited.eligibility(sub, accepted_on=june, engine=engine).reason == "legacy_plan"
+
+
+def test_broken_parameters_do_not_hide_rule_problems(tmp_path: Path) -> None:
+    """A schema error in one section must not stop the checks of the others."""
+    text = shipped_text()
+    text = text.replace("  trial_months: 3 ", "  trial_months: three ")
+    text = text.replace("    when: {line_ready: false}", "    when: {line_redy: false}")
+    path = tmp_path / "broken.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(itvrules.PolicyError) as err:
+        itvrules.load_policy(path)
+    fields = {p.field for p in err.value.problems}
+    assert fields == {"parameters.trial_months", "eligibility[1].when.line_redy"}

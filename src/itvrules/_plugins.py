@@ -86,7 +86,7 @@ def known_formats(formats: Mapping[str, FeedReader | ExportWriter]) -> str:
     return ", ".join(f"{name} ({' '.join(item.extensions)})" for name, item in formats.items())
 
 
-def _pick(formats: Mapping[str, T], path: str, fmt: str | None, what: str) -> T:
+def _pick(formats: Mapping[str, T], path: str, fmt: str | None, what: str, option: str) -> T:
     if fmt is not None:
         found = formats.get(fmt.strip().lower())
         if found is None:
@@ -102,19 +102,19 @@ def _pick(formats: Mapping[str, T], path: str, fmt: str | None, what: str) -> T:
                 best, best_length = item, len(extension)
     if best is None:
         raise InputError("format", os.path.splitext(path)[1] or path,
-                         f"no {what} format for this file name; name one with --format: "
+                         f"no {what} format for this file name; name one with {option}: "
                          f"{known_formats(formats)}", source=path)
     return best
 
 
 def reader_for(pm: pluggy.PluginManager, path: str, fmt: str | None = None) -> FeedReader:
     """The reader for ``path``: by ``fmt`` name if given, else by its extension."""
-    return _pick(feed_readers(pm), path, fmt, "input")
+    return _pick(feed_readers(pm), path, fmt, "input", "--format")
 
 
 def writer_for(pm: pluggy.PluginManager, path: str, fmt: str | None = None) -> ExportWriter:
     """The writer for ``path``: by ``fmt`` name if given, else by its extension."""
-    return _pick(export_writers(pm), path, fmt, "output")
+    return _pick(export_writers(pm), path, fmt, "output", "--out-format")
 
 
 def describe_plugins(pm: pluggy.PluginManager) -> list[dict[str, Any]]:

@@ -121,29 +121,43 @@ class _Checker:
             path = tuple(error.absolute_path)
             self._bad_paths.append(path)
             self.problem(path, _schema_message(error))
-        if not all(self.clean((k,)) for k in ("id", "version", "in_force", "campaign", "parameters")):
-            return None
         return self._build(data)
 
+    def _section(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        """A top-level mapping, or an empty one when it is missing or not a mapping."""
+        value = data.get(key)
+        return value if isinstance(value, dict) else {}
+
+    def _clean_date(self, section: dict[str, Any], path: YPath) -> date | None:
+        """A date of a section the schema passed; None (already reported) otherwise."""
+        if not self.clean(path) or path[-1] not in section:
+            return None
+        return self._date(section[path[-1]], path)
+
     def _build(self, data: dict[str, Any]) -> PolicyDocument | None:
-        first = self._date(data["campaign"]["first_day"], ("campaign", "first_day"))
-        last = self._date(data["campaign"]["last_day"], ("campaign", "last_day"))
+        # Broken sections are skipped, not fatal: the rules are still checked, so one
+        # run reports every problem of the file.
+        campaign = self._section(data, "campaign")
+        first = self._clean_date(campaign, ("campaign", "first_day"))
+        last = self._clean_date(campaign, ("campaign", "last_day"))
         if first and last and last < first:
             self.problem(("campaign", "last_day"), f"the campaign ends ({last}) before it starts ({first})")
-        in_force = data.get("in_force") or {}
-        in_force_from = self._date(in_force["from"], ("in_force", "from")) if in_force else None
-        in_force_until = (self._date(in_force["until"], ("in_force", "until"))
-                          if "until" in in_force else None)
+        in_force = self._section(data, "in_force")
+        in_force_from = self._clean_date(in_force, ("in_force", "from"))
+        in_force_until = self._clean_date(in_force, ("in_force", "until"))
         if in_force_from and in_force_until and in_force_until < in_force_from:
             self.problem(("in_force", "until"),
                          f"the version ends ({in_force_until}) before it starts ({in_force_from})")
-        params = dict(data["parameters"])
-        params["trial_rate_target"] = Decimal(params["trial_rate_target"])
+        params = {name: value for name, value in self._section(data, "parameters").items()
+                  if self.clean(("parameters", name))}
+        broken = set(self._section(data, "parameters")) - set(params)
+        if "trial_rate_target" in params:
+            params["trial_rate_target"] = Decimal(params["trial_rate_target"])
         families = self._families(data.get("catalogue", {}))
         packages = self._packages(data.get("packages", {}))
         # Package names, even when a package has other problems, so this one is reported too.
         names = list(data["packages"]) if isinstance(data.get("packages"), dict) else []
-        if names and params["default_package"] not in names:
+        if names and "default_package" in params and params["default_package"] not in names:
             self.problem(("parameters", "default_package"),
                          f"no package {params['default_package']!r}; known: {', '.join(names)}")
         known_codes = tuple(data.get("catalogue", {}).get("known_codes", ()))
@@ -152,7 +166,7 @@ class _Checker:
             if families is not None and family not in families:
                 self.problem(("catalogue", "known_codes", index),
                              f"{code}: family {family!r} is not in the catalogue")
-        resolver = _Params(params, first, last)
+        resolver = _Params(params, first, last, broken)
         states = self._states(data.get("lifecycle"))
         seen: dict[str, YPath] = {}
         tables: dict[str, tuple[Rule, ...]] = {}
@@ -165,7 +179,7 @@ class _Checker:
                 path: YPath = (*where, index)
                 if not self.clean(path) or not isinstance(raw, dict):
                     continue
-                if raw["id"] in seen:
+                if raw.get("id") in seen:
                     self.problem((*path, "id"), f"rule id {raw['id']!r} is used twice")
                 seen[raw["id"]] = path
                 when = self._condition(raw["when"], (*path, "when"), table, resolver,
@@ -176,7 +190,7 @@ class _Checker:
                                   note=raw.get("note", "")))
             tables[table] = tuple(rules)
         if (self.problems or first is None or last is None or families is None or packages is None
-                or states is None):
+                or states is None or broken):
             return None
         return PolicyDocument(
             source=self.source, id=data["id"], version=str(data["version"]),
@@ -254,6 +268,8 @@ class _Checker:
             return None
         if isinstance(operand, dict):
             resolved = params.resolve(operand["param"], kind_name)
+            if resolved is None:
+                return None
             if isinstance(resolved, str):
                 self.problem(path, resolved)
                 return None
@@ -307,21 +323,27 @@ class _Checker:
 class _Params:
     """Resolves ``{param: ...}`` operands to constants at load time."""
 
-    def __init__(self, params: Mapping[str, Any], first: date | None, last: date | None) -> None:
+    def __init__(self, params: Mapping[str, Any], first: date | None, last: date | None,
+                 broken: set[str]) -> None:
         self._params = params
         self._dates = {"campaign.first_day": first, "campaign.last_day": last}
+        self._broken = broken
 
-    def resolve(self, ref: str | list[str], kind: str) -> tuple[Any, str] | str:
+    def resolve(self, ref: str | list[str], kind: str) -> tuple[Any, str] | str | None:
+        """(value, description), or a problem, or None when the parameter's own problem
+        is already reported."""
         names = [ref] if isinstance(ref, str) else list(ref)
         if kind == "date":
             if len(names) != 1 or names[0] not in _DATE_PARAMS:
                 return f"a date field compares with one of {', '.join(_DATE_PARAMS)}"
             day = self._dates[names[0]]
             if day is None:
-                return f"{names[0]} is not a valid date"
+                return None
             return day.toordinal(), f"{names[0]} ({day.isoformat()})"
         total = 0
         for name in names:
+            if name in self._broken:
+                return None
             value = self._params.get(name)
             if value is None:
                 return f"unknown parameter {name!r}; known: {', '.join(self._params)}"
