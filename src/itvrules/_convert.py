@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints
 
 import attrs
 import cattrs
@@ -92,12 +92,29 @@ def _clean(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_NULLABLE: dict[type, frozenset[str]] = {}
+
+
+def _required_but_nullable(cls: type) -> frozenset[str]:
+    """Fields with no default whose type admits None (an ineligible result's ``segment``)."""
+    found = _NULLABLE.get(cls)
+    if found is None:
+        hints = get_type_hints(cls)
+        found = _NULLABLE[cls] = frozenset(
+            a.name for a in attrs.fields(cls)
+            if a.default is attrs.NOTHING and type(None) in get_args(hints[a.name]))
+    return found
+
+
 def structure(data: Mapping[str, Any], cls: type[T]) -> T:
     """Build ``cls`` (Subscriber, Enrollment, or a result) from a dict of its fields.
 
     Blank strings count as missing, so a CSV row's empty cells take defaults.
     """
     cleaned = _clean(cls, data)
+    for name in _required_but_nullable(cls):
+        if name in data and name not in cleaned:
+            cleaned[name] = None  # given as None or blank: a value, not a missing field
     missing = [a.name for a in attrs.fields(cls)  # type: ignore[arg-type]
                if a.default is attrs.NOTHING and a.name not in cleaned]
     if missing:
