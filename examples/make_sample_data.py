@@ -26,31 +26,15 @@ from typing import Any
 
 import xlsxwriter
 
+from itvrules._rows import CHINESE
+
 FEED_NAME = "crm-feed.csv"
 FORM_NAME = "registration-form.xlsx"
 MANIFEST_NAME = "manifest.json"
 FEED_ENCODING = "gb18030"
 
 # SPEC §11: field name -> the Chinese header a CRM export uses.
-HEADERS = {
-    "account_id": "宽带账号",
-    "plan": "套餐",
-    "product": "产品类型",
-    "community": "小区类型",
-    "new_install": "是否新装",
-    "has_itv": "是否已有iTV",
-    "line_ready": "线路是否具备",
-    "accepted_on": "受理日期",
-    "completed_on": "竣工日期",
-    "returned": "是否退单",
-    "return_reason": "退单原因",
-    "cancel_requested_on": "拆机申请日期",
-    "cancel_effective_on": "拆机生效日期",
-    "switched_to": "转换套餐",
-    "channel": "受理渠道",
-    "contact_phone": "联系电话",
-    "prior_modem": "原有猫类型",
-}
+HEADERS = CHINESE
 # Extra columns a real export carries; readers keep them for the reject file.
 EXTRA = ("客户名称", "备注")
 
