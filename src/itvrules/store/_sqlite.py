@@ -1,0 +1,227 @@
+"""The embedded ledger: one SQLite file (or memory), WAL journal, full fsync per commit.
+
+Dates are stored as ISO text and converted explicitly both ways (the
+``sqlite3`` module's default date adapters are deprecated since Python 3.12
+and never used here); data and projections are JSON text. One connection per
+ledger, in autocommit mode, so every transaction is an explicit
+``BEGIN IMMEDIATE`` ... ``COMMIT`` that takes the write lock up front.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import date
+from typing import Any
+
+from ..lifecycle._events import Event
+from ._base import SqlLedger
+from ._codec import StoredRow, data_json
+from ._protocol import StoreError
+
+SCHEMA_VERSION = "1"
+
+#: Idempotent; the triggers make the events table insert-only (an INSERT OR
+#: REPLACE would delete without firing delete triggers, hence the insert guard).
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger_events (
+    seq        INTEGER PRIMARY KEY,
+    event_id   TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL CHECK (account_id <> ''),
+    kind       TEXT NOT NULL,
+    on_date    TEXT NOT NULL CHECK (on_date = date(on_date)),
+    data       TEXT NOT NULL CHECK (json_valid(data)),
+    source     TEXT NOT NULL,
+    source_row INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_events_by_account ON ledger_events (account_id, seq);
+CREATE TABLE IF NOT EXISTS ledger_projections (
+    account_id TEXT PRIMARY KEY,
+    projection TEXT NOT NULL CHECK (json_valid(projection))
+);
+CREATE TRIGGER IF NOT EXISTS ledger_events_no_update BEFORE UPDATE ON ledger_events
+BEGIN
+    SELECT RAISE(ABORT, 'ledger_events is append-only: UPDATE is not allowed');
+END;
+CREATE TRIGGER IF NOT EXISTS ledger_events_no_delete BEFORE DELETE ON ledger_events
+BEGIN
+    SELECT RAISE(ABORT, 'ledger_events is append-only: DELETE is not allowed');
+END;
+CREATE TRIGGER IF NOT EXISTS ledger_events_no_replace BEFORE INSERT ON ledger_events
+WHEN EXISTS (SELECT 1 FROM ledger_events WHERE seq = NEW.seq)
+BEGIN
+    SELECT RAISE(ABORT, 'ledger_events is append-only: an insert may not replace a stored event');
+END;
+CREATE TRIGGER IF NOT EXISTS ledger_events_known_id BEFORE INSERT ON ledger_events
+WHEN EXISTS (SELECT 1 FROM ledger_events WHERE event_id = NEW.event_id)
+BEGIN
+    SELECT RAISE(IGNORE);
+END;
+"""
+
+_COLUMNS = "seq, event_id, account_id, kind, on_date, data, source, source_row"
+_INSERT = (
+    "INSERT INTO ledger_events (event_id, account_id, kind, on_date, data, source, source_row) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
+)
+_UPSERT_PROJECTION = (
+    "INSERT INTO ledger_projections (account_id, projection) VALUES (?, ?) "
+    "ON CONFLICT (account_id) DO UPDATE SET projection = excluded.projection"
+)
+
+
+def _date_to_sql(day: date) -> str:
+    return day.isoformat()
+
+
+def _date_from_sql(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _row(raw: tuple[Any, ...]) -> StoredRow:
+    seq, event_id, account_id, kind, on_date, data, source, source_row = raw
+    return StoredRow(seq, event_id, account_id, kind, _date_from_sql(on_date), json.loads(data),
+                     source, source_row)
+
+
+class SqliteLedger(SqlLedger):
+    """A ledger in one SQLite database; ``":memory:"`` for a throw-away one."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._where = os.fspath(path)
+        self._conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(self._where, isolation_level=None, timeout=60.0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite ledger {self._where!r}: {exc}") from exc
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\n"
+                               "INSERT INTO ledger_meta (key, value) VALUES ('schema_version', "
+                               f"'{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING;\nCOMMIT;")
+            (version,) = conn.execute(
+                "SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.rollback()
+            conn.close()
+            raise StoreError(f"{self._where!r} is not a usable itvrules ledger: {exc}") from exc
+        if version != SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(f"{self._where!r} has ledger schema version {version}, "
+                             f"this itvrules reads version {SCHEMA_VERSION}")
+        self._conn = conn
+
+    def __repr__(self) -> str:
+        return f"SqliteLedger({self._where!r})"
+
+    # -- primitives --------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"the ledger {self._where!r} is closed")
+        return self._conn
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.Error, UnicodeError) as exc:
+            raise StoreError(f"SQLite ledger {self._where!r}: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        conn = self._connection()
+        with self._guard():
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                # The original error says more than a failed rollback would.
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        with self._guard():
+            conn.execute("COMMIT")
+
+    def _insert(self, batch: Sequence[Event]) -> int:
+        conn = self._connection()
+        before = conn.total_changes
+        with self._guard():
+            conn.executemany(_INSERT, [
+                (e.event_id, e.account_id, e.kind.value, _date_to_sql(e.on), data_json(e.data),
+                 e.source, e.source_row)
+                for e in batch
+            ])
+        return conn.total_changes - before
+
+    def _rows_of(self, account_ids: Sequence[str]) -> list[StoredRow]:
+        with self._guard():
+            cursor = self._connection().execute(
+                f"SELECT {_COLUMNS} FROM ledger_events "
+                "WHERE account_id IN (SELECT value FROM json_each(?)) ORDER BY account_id, seq",
+                (json.dumps(list(account_ids)),),
+            )
+            return [_row(raw) for raw in cursor]
+
+    def _rows_after(self, account_id: str, seq: int, limit: int) -> list[StoredRow]:
+        cursor = self._connection().execute(
+            f"SELECT {_COLUMNS} FROM ledger_events WHERE (account_id, seq) > (?, ?) "
+            "ORDER BY account_id, seq LIMIT ?",
+            (account_id, seq, limit),
+        )
+        return [_row(raw) for raw in cursor]
+
+    def _accounts_after(self, account_id: str, limit: int) -> list[str]:
+        cursor = self._connection().execute(
+            "SELECT DISTINCT account_id FROM ledger_events WHERE account_id > ? "
+            "ORDER BY account_id LIMIT ?",
+            (account_id, limit),
+        )
+        return [account for (account,) in cursor]
+
+    def _projections_after(self, account_id: str, limit: int) -> list[tuple[str, Mapping[str, Any]]]:
+        cursor = self._connection().execute(
+            "SELECT account_id, projection FROM ledger_projections WHERE account_id > ? "
+            "ORDER BY account_id LIMIT ?",
+            (account_id, limit),
+        )
+        return [(account, json.loads(text)) for account, text in cursor]
+
+    def _projection_of(self, account_id: str) -> Mapping[str, Any] | None:
+        found = self._connection().execute(
+            "SELECT projection FROM ledger_projections WHERE account_id = ?", (account_id,)
+        ).fetchone()
+        return None if found is None else dict(json.loads(found[0]))
+
+    def _upsert_projections(self, items: Sequence[tuple[str, str]]) -> None:
+        with self._guard():
+            self._connection().executemany(_UPSERT_PROJECTION, items)
+
+    def _delete_projections(self) -> None:
+        with self._guard():
+            self._connection().execute("DELETE FROM ledger_projections")
+
+    def _lock_accounts(self, account_ids: Sequence[str]) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already admits one writer at a time."""
+
+    def _lock_for_rebuild(self) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already admits one writer at a time."""
+
+    def _count(self) -> int:
+        (count,) = self._connection().execute("SELECT count(*) FROM ledger_events").fetchone()
+        return int(count)
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
