@@ -188,3 +188,12 @@ def test_install_takes_back_the_old_ordinary_modem() -> None:
     events = [ACCEPT, INSTALL, ev("terminals_recovered", date(2025, 3, 28), terminals="ordinary")]
     state = replay(POLICY, events, as_of=date(2025, 4, 1))
     assert state.recovered == ("ordinary",) and state.fitted == ("stb", "e8b")
+
+
+def test_events_refuse_text_utf8_cannot_carry() -> None:
+    with pytest.raises(itvrules.InputError) as err:
+        Event(account_id="A\ud800", kind="accepted", on=date(2025, 4, 1))  # type: ignore[arg-type]
+    assert err.value.field == "account_id"
+    with pytest.raises(itvrules.InputError) as err:
+        ev("accepted", date(2025, 4, 1), channel="x\udc00")
+    assert err.value.field == "data"

@@ -70,15 +70,26 @@ def _check_day(_inst: object, attribute: attrs.Attribute[Any], value: object) ->
         raise InputError(attribute.name, value, "expected a datetime.date")
 
 
+def _encodable(field: str, text: str) -> str:
+    """Text that UTF-8 can carry (no lone surrogates): ids and ledgers need it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(field, text, "text with an unpaired surrogate cannot be stored") from None
+    return text
+
+
 def _check_account(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InputError(attribute.name, value, "expected non-empty text")
+    _encodable(attribute.name, value)
 
 
 def _to_data(value: Any) -> Mapping[str, str]:
     if not isinstance(value, Mapping):
         raise InputError("data", value, "expected a mapping of text to text")
-    return {str(k): "" if v is None else str(v) for k, v in sorted(value.items())}
+    return {_encodable("data", str(k)): _encodable("data", "" if v is None else str(v))
+            for k, v in sorted(value.items())}
 
 
 @attrs.frozen(slots=True)
