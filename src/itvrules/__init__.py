@@ -10,6 +10,7 @@ Load a policy and ask it the questions billing and operations ask::
 
 from __future__ import annotations
 
+from ._casefile import Case, load_cases
 from ._convert import converter, structure, unstructure
 from ._diff import Impact, PolicyDiff, diff_impact, diff_policies
 from ._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
@@ -19,6 +20,7 @@ from ._model import Enrollment, Subscriber
 from ._plugins import plugin_manager
 from ._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
 from ._results import Eligibility, FeeDecision, TrialWindow
+from ._rule_tests import CaseReport, CaseResult, run_cases
 from .hookspecs import RawRow, hookimpl
 
 __version__ = "0.1.0"
@@ -26,6 +28,9 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_ENGINE",
     "ENGINES",
+    "Case",
+    "CaseReport",
+    "CaseResult",
     "Community",
     "Eligibility",
     "EngineError",
@@ -53,8 +58,10 @@ __all__ = [
     "diff_impact",
     "diff_policies",
     "hookimpl",
+    "load_cases",
     "load_policy",
     "plugin_manager",
+    "run_cases",
     "structure",
     "unstructure",
 ]

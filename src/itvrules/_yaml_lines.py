@@ -55,9 +55,10 @@ class _Builder:
             self.loader.flatten_mapping(node)
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.scalar(key_node, path)
-                if not isinstance(key, (str, int)):
-                    key = str(key)
+                # Keys are names: take a plain key's text as written, so YAML 1.1's
+                # `on:`/`no:` do not become booleans.
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else \
+                    str(self.scalar(key_node, path))
                 child = (*path, key)
                 if key in out:
                     self.duplicates.append((child, key_node.start_mark.line + 1))
