@@ -15,7 +15,19 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .._errors import ItvRulesError, PolicyError
-from . import _bill, _demo, _eligibility, _plugins_cmd, _policy_cmd, _trial
+from . import (
+    _bill,
+    _demo,
+    _eligibility,
+    _explain,
+    _ingest,
+    _plugins_cmd,
+    _policy_cmd,
+    _report,
+    _stock,
+    _trial,
+    _workorders,
+)
 from ._common import BROKEN_PIPE, FAILED, INTERRUPTED, PROG, USAGE, UsageError, err
 
 EPILOG = """\
@@ -24,7 +36,15 @@ examples:
   itvrules eligibility crm-feed.csv -o targets.csv
   itvrules bill 2025-07 crm-feed.csv -o bill-2025-07.csv --rejects rejects.csv
   itvrules trial 2025-03-31
+  itvrules explain --account 8410950407 crm-feed.csv --month 2025-08
+  itvrules ingest crm-feed.csv --db itvrules.db --usage viewing-hours.csv
+  itvrules workorders --due-by 2025-06-30 -o todo.csv
+  itvrules stock receive 城关 stb new 20 --on 2025-03-20
+  itvrules report weekly --week 2025-W14 -o extract.xlsx
+  itvrules report kpi --month 2025-08 --eligibility targets.csv -o kpi.html
   itvrules policy validate my-policy.yaml
+  itvrules policy lint my-policy.yaml
+  itvrules policy diff old.yaml new.yaml --feed crm-feed.csv --month 2025-08
   itvrules policy show --json
   itvrules plugins
 
@@ -44,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", default=False,
                         help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_bill, _eligibility, _trial, _policy_cmd, _plugins_cmd, _demo):
+    for module in (_bill, _eligibility, _trial, _explain, _ingest, _workorders, _stock, _report,
+                   _policy_cmd, _plugins_cmd, _demo):
         module.add_parser(sub)
     return parser
 

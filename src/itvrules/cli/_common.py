@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import codecs
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from .._errors import InputError
 from .._months import parse_month
@@ -95,15 +95,28 @@ def debug_option() -> argparse.ArgumentParser:
     return parent
 
 
+ON_HELP = ("decide with the policy version in force on DATE (needed when --policy names a "
+           "folder of several versions; a single file must be in force that day)")
+
+
 def policy_options() -> argparse.ArgumentParser:
-    """``--policy`` and ``--engine``, shared by every command that decides."""
+    """``--policy``, ``--on`` and ``--engine``, shared by every command that decides."""
     from .._policy import DEFAULT_ENGINE, ENGINES
 
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--policy", metavar="FILE", type=Path,
-                        help="policy file (default: the shipped itv-trial policy)")
+                        help="policy file, or a folder of its versions (default: the shipped "
+                             "itv-trial policy)")
+    parent.add_argument("--on", metavar="DATE", type=date_arg, default=None, help=ON_HELP)
     parent.add_argument("--engine", choices=ENGINES, default=None,
                         help=f"decision engine (default: {DEFAULT_ENGINE})")
+    return parent
+
+
+def on_option() -> argparse.ArgumentParser:
+    """``--on DATE`` alone, for the ``policy`` commands that name their file as an argument."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--on", metavar="DATE", type=date_arg, default=None, help=ON_HELP)
     return parent
 
 
@@ -132,10 +145,40 @@ def feed_options() -> argparse.ArgumentParser:
 
 
 def load_policy_arg(args: argparse.Namespace) -> Policy:
-    """The policy named by ``--policy`` (or the shipped one), with ``--engine`` as its default."""
+    """The policy named by ``--policy`` (or the shipped one) in force ``--on``, with ``--engine``."""
     from .._policy import DEFAULT_ENGINE, load_policy
 
-    return load_policy(args.policy, engine=args.engine or DEFAULT_ENGINE)
+    return load_policy(args.policy, engine=args.engine or DEFAULT_ENGINE, on=getattr(args, "on", None))
+
+
+#: The campaign's day changes at midnight in Asia/Shanghai (CONVENTIONS.md), not on UTC.
+TIME_ZONE = "Asia/Shanghai"
+
+
+def run_day() -> date:
+    """Today in Asia/Shanghai: the one reading of the wall clock, a default for ``--as-of``.
+
+    Without time-zone data installed (a bare Windows Python) it is the machine's local day.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return datetime.now(ZoneInfo(TIME_ZONE)).date()
+    except ZoneInfoNotFoundError:
+        return date.today()
+
+
+def as_of_option(what: str) -> argparse.ArgumentParser:
+    """``--as-of DATE``: the day the ledger is replayed to (default today)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--as-of", metavar="DATE", type=date_arg, default=None,
+                        help=f"{what} (default: today in {TIME_ZONE})")
+    return parent
+
+
+def stdout_bytes() -> IO[bytes]:
+    """Standard output as bytes, where ``-o -`` writes."""
+    return cast(IO[bytes], getattr(sys.stdout, "buffer", sys.stdout))
 
 
 def where(path: str | None) -> str:

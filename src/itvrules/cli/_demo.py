@@ -4,6 +4,11 @@ The sample feed (``itvrules/sample_data``, made by ``examples/make_sample_data.p
 ships inside the package, so the demo runs from an installed wheel with no
 source tree around. It carries bad rows on purpose; ``manifest.json`` lists
 them, and the demo checks that exactly those rows were rejected.
+
+After eligibility and billing it runs the operations side on a fresh SQLite
+ledger in the same folder: the feed ingested as events, the work orders, one
+campaign week's Monday extract and the KPI report, all as of the day the
+sample was extracted, so every run writes the same figures.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -23,6 +29,7 @@ from ._common import OK, REJECTED, command_parser, debug_option, load_policy_arg
 
 if TYPE_CHECKING:
     from .._pipeline import RunSummary
+    from .._policy import Policy
 
 FEED = "crm-feed.csv"
 FORM = "registration-form.xlsx"
@@ -30,6 +37,12 @@ MANIFEST = "manifest.json"
 #: August 2025 is the month the sample shows every fee code in: trials still
 #: running, the one waived month after a trial, overdue cancellations, switches.
 MONTH = "2025-08"
+#: The day the sample feed was extracted (its last dated event is 2025-10-15):
+#: the ledger is replayed to it, never to the wall clock, so reruns agree.
+AS_OF = date(2025, 10, 31)
+#: The campaign week of the Monday extract: 2025-03-31 .. 2025-04-06.
+WEEK = "2025-W14"
+LEDGER = "ledger.db"
 
 EPILOG = f"""\
 examples:
@@ -40,7 +53,10 @@ examples:
 It copies the sample CRM feed ({FEED}, GB18030, Chinese headers), the
 registration form ({FORM}) and {MANIFEST} into the folder, decides
 eligibility, bills {MONTH}, and writes eligibility.csv, bill-{MONTH}.csv and a
-rejects file for each.
+rejects file for each. Then it ingests the feed into a fresh ledger
+({LEDGER}) as of {AS_OF}, and writes the work orders (workorders.csv), the
+Monday extract of {WEEK} (weekly-{WEEK}.csv and .xlsx) and the KPI report
+(kpi.txt, kpi.html).
 Exit status 0 when the rows rejected are exactly the sample's deliberate bad
 rows (listed in {MANIFEST}); 3 if any other row was rejected or one was missed.
 """
@@ -49,8 +65,8 @@ rows (listed in {MANIFEST}); 3 if any other row was rejected or one was missed.
 def add_parser(sub: Any) -> None:
     parser = command_parser(
         sub, "demo", help="run on the bundled sample data",
-        description="Run eligibility and one month of billing on the bundled sample feed and "
-                    "print what came out.",
+        description="Run eligibility, one month of billing, the ledger, work orders and reports "
+                    "on the bundled sample feed and print what came out.",
         epilog=EPILOG, parents=[policy_options(), debug_option()])
     parser.add_argument("--out", metavar="DIR", type=Path, default=Path("out/demo"),
                         help="folder for the inputs and outputs (default: out/demo)")
@@ -87,13 +103,63 @@ def run(args: argparse.Namespace) -> int:
           f"({bill.rows_in} rows, GB18030, Chinese headers)")
     surprises = _summarise("eligibility", "eligibility", eligibility, bad)
     surprises += _summarise(f"billing {MONTH}", "bill", bill, bad)
-    print("\nfiles written:")
     for summary in (eligibility, bill):
         written += [Path(p) for p in (summary.output, summary.rejects) if p is not None]
+    operations, more = _operations(policy, out, feed, bad, args.engine)
+    surprises += operations
+    written += more
+    print("\nfiles written:")
     for path in written:
         print(f"  {path}")
     print(f"\nnext: itvrules eligibility {out / FORM} -o {out / 'form-eligibility.csv'}")
+    print(f"      itvrules workorders --db {out / LEDGER} --as-of {AS_OF} --due-by {AS_OF} "
+          f"--open -o {out / 'todo.csv'}")
     return REJECTED if surprises else OK
+
+
+def _operations(policy: Policy, out: Path, feed: str, bad: list[dict[str, Any]],
+                engine: str | None) -> tuple[int, list[Path]]:
+    """Ledger, work orders, weekly extract and KPI report; surprises and the files written."""
+    from ..store import open_ledger
+    from . import _report, _workorders
+    from ._ingest import ingest
+    from ._report import kpi_report, read_eligibility, write_report
+
+    ledger_path, rejects = out / LEDGER, out / "ingest-rejects.csv"
+    for stale in (ledger_path, rejects, *(ledger_path.with_name(LEDGER + s) for s in ("-wal", "-shm"))):
+        stale.unlink(missing_ok=True)  # a fresh ledger each run: the demo shows one ingest
+    files: list[Path] = [ledger_path]
+    with open_ledger(ledger_path) as ledger:
+        ingested = ingest(policy, [feed], ledger, as_of=AS_OF, rejects=str(rejects), engine=engine)
+        print(f"\nledger {LEDGER} as of {AS_OF}: rows in: {ingested.rows_in}  ingested: "
+              f"{ingested.ingested}  rejected: {ingested.rejected}  events added: {ingested.added}")
+        if ingested.rejects is not None:
+            files.append(Path(ingested.rejects))
+        rejected = list(_read_csv(rejects)) if ingested.rejects else []
+        expected = {int(b["row"]) for b in bad if "bill" in b["rejected_by"]}
+        surprises = _check_rejects(expected, {int(r["source_row"]) for r in rejected})
+
+        orders, accounts = _workorders.collect(policy, ledger, AS_OF, engine=engine)
+        _workorders.write_orders(orders, str(out / "workorders.csv"))
+        files.append(out / "workorders.csv")
+        print(f"\nwork orders as of {AS_OF}: {len(orders)} for {accounts} accounts, "
+              f"{sum(o.is_open for o in orders)} open")
+        print("\n".join(_workorders.kind_lines(orders)))
+
+        extract = _report.weekly(policy, ledger, WEEK, engine=engine)
+        for suffix in (".csv", ".xlsx"):
+            target = out / f"weekly-{WEEK}{suffix}"
+            _report.write_weekly(extract, str(target))
+            files.append(target)
+        print(f"\nMonday extract: {_report.describe_weekly(extract)}")
+
+        results, _unread = read_eligibility(str(out / "eligibility.csv"))
+        report = kpi_report(policy, ledger, AS_OF, MONTH, results, engine=engine)
+    for name in ("kpi.txt", "kpi.html"):
+        write_report(report, str(out / name))
+        files.append(out / name)
+    print(f"\nKPI {_report.describe_kpi(report)}")
+    return surprises, files
 
 
 def _summarise(title: str, kind: str, summary: RunSummary, bad: list[dict[str, Any]]) -> int:

@@ -1,4 +1,7 @@
-"""``itvrules policy validate|show``: check policy files, and read one as a person would."""
+"""``itvrules policy validate|show|lint|diff|test|chart``: check policy files, and read one as a person would.
+
+The authoring commands (lint, diff, test, chart) live in ``_authoring``.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from typing import Any
 from .._errors import PolicyError
 from .._policy import Policy, load_policy
 from .._policy_doc import Rule
-from ._common import FAILED, OK, command_parser, debug_option
+from . import _authoring
+from ._common import FAILED, OK, command_parser, debug_option, on_option
 
 VALIDATE_EPILOG = """\
 examples:
@@ -27,13 +31,18 @@ examples:
   itvrules policy show                           # the shipped policy, as text
   itvrules policy show my-policy.yaml
   itvrules policy show --json | jq '.rules.fees[].id'
+  itvrules policy show rulesets/ --on 2026-01-01   # the version in force that day
 """
 
 
 def add_parser(sub: Any) -> None:
-    parser = command_parser(sub, "policy", help="validate or show policy files",
-                            description="Check policy files, or show what one says.",
-                            epilog=VALIDATE_EPILOG + SHOW_EPILOG.replace("examples:\n", ""))
+    others = (SHOW_EPILOG, _authoring.LINT_EPILOG, _authoring.DIFF_EPILOG, _authoring.TEST_EPILOG,
+              _authoring.CHART_EPILOG)
+    epilog = VALIDATE_EPILOG + "".join(text.replace("examples:\n", "") for text in others)
+    parser = command_parser(sub, "policy", help="validate, show, lint, diff, test or chart policies",
+                            description="Check policy files, show what one says, and the tools "
+                                        "of a policy author: lint, diff, rule tests, statechart.",
+                            epilog=epilog)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     validate = command_parser(
         actions, "validate", help="check policy files (exit 1 listing every problem)",
@@ -48,10 +57,12 @@ def add_parser(sub: Any) -> None:
         description="Show a policy (default: the shipped one): id, version, content hash, "
                     "campaign window, parameters, packages and tariffs, assumptions, and every "
                     "rule with its id, notice clause, condition in words and result.",
-        epilog=SHOW_EPILOG, parents=[debug_option()])
-    show.add_argument("file", metavar="FILE", nargs="?", type=Path, help="policy file")
+        epilog=SHOW_EPILOG, parents=[on_option(), debug_option()])
+    show.add_argument("file", metavar="FILE", nargs="?", type=Path,
+                      help="policy file or folder of versions")
     show.add_argument("--json", action="store_true", help="print JSON instead of text")
     show.set_defaults(handler=run_show)
+    _authoring.add_parsers(actions)
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -76,7 +87,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    policy = load_policy(args.file)
+    policy = load_policy(args.file, on=args.on)
     info = policy_info(policy)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))

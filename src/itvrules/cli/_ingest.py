@@ -1,0 +1,275 @@
+"""``itvrules ingest FEED...``: enrolment feeds into the ledger, as dated events.
+
+Each row is read as ``bill`` reads it, turned into its events, and replayed
+with what the ledger already holds for the account, as of ``--as-of``: a row
+whose events the lifecycle refuses (out of order, dated after the run day, a
+second acceptance, a usage record of an unknown enrolment) is rejected with
+its source, row, field and error, and nothing of it is stored. The rest is
+appended with a projector that stores each touched account's replayed state.
+Events are identified by their content, so ingesting a feed again adds nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._common import (
+    OK,
+    REJECTED,
+    UsageError,
+    as_of_option,
+    command_parser,
+    debug_option,
+    encoding_arg,
+    load_policy_arg,
+    note,
+    out_encoding_arg,
+    policy_options,
+)
+from ._ledger import as_of, db_name, ledger_option, lifecycle_projector, open_db
+from ._progress import progress_for
+from ._records import FeedRecords
+
+if TYPE_CHECKING:
+    from .._policy import Policy
+    from ..hookspecs import RawRow
+    from ..lifecycle import Event
+    from ..store import Ledger
+
+#: Events appended per transaction (rows are never split between two).
+CHUNK_EVENTS = 2000
+REJECTS_SUFFIX = ".rejects.csv"
+SERVER_REJECTS = "ingest.rejects.csv"
+
+EPILOG = """\
+examples:
+  itvrules ingest crm-feed.csv                         # into itvrules.db, as of today
+  itvrules ingest week1.xlsx week2.xlsx --db ledger.db --as-of 2025-06-30
+  itvrules ingest crm-feed.csv --usage viewing-hours.csv --rejects bad-rows.csv
+  itvrules ingest crm-feed.csv --db postgresql://itv@db.example/itv
+  itvrules ingest crm-feed.csv && itvrules ingest crm-feed.csv   # the second adds nothing
+
+A usage file (CSV, XLSX or JSONL) has the columns account_id (宽带账号), month
+(月份, YYYY-MM) and hours (收视时长); a month's hours are dated the first day
+of the next month, when the month's figure is known.
+
+exit status: 0 every row ingested; 3 some rows rejected (the rest stored, the
+rejects file written); 2 usage error; 1 policy error, unreadable input or a
+ledger that cannot be opened.
+"""
+
+
+@attrs.frozen
+class IngestSummary:
+    """What one ingest did, row by row and event by event."""
+
+    rows_in: int
+    ingested: int
+    rejected: int
+    usage_in: int
+    usage_ingested: int
+    usage_rejected: int
+    added: int
+    present: int
+    rejects: str | None  # where the rejects went; None when none were written
+
+
+def add_parser(sub: Any) -> None:
+    parser = command_parser(
+        sub, "ingest", help="store enrolment feeds in the ledger as dated events",
+        description="Read the FEEDs (CSV, XLSX or JSONL, as for bill) into the event ledger: "
+                    "every order becomes its dated events (accepted, installed, returned, "
+                    "switched, cancellation requested and effective), checked by replaying the "
+                    "account's lifecycle as of --as-of. Rows the lifecycle refuses go to the "
+                    "rejects file; the others are stored with each account's replayed state. "
+                    "Ingesting the same feed again adds nothing.",
+        epilog=EPILOG,
+        parents=[ledger_option(), as_of_option("the day the lifecycle is replayed to; events "
+                                               "after it are rejected"),
+                 policy_options(), debug_option()])
+    parser.add_argument("feeds", metavar="FEED", nargs="+", help="CRM feed files; - reads stdin")
+    parser.add_argument("--usage", metavar="FILE",
+                        help="viewing hours per account and month (account_id, month, hours)")
+    parser.add_argument("--rejects", metavar="FILE",
+                        help="where refused rows go (default: beside the ledger, "
+                             f"itvrules.db -> itvrules{REJECTS_SUFFIX})")
+    parser.add_argument("--format", dest="in_format", metavar="F",
+                        help="read every feed as this format (csv, xlsx, jsonl) whatever its name")
+    parser.add_argument("--encoding", type=encoding_arg, metavar="E",
+                        help="encoding of CSV feeds (default: detected)")
+    parser.add_argument("--out-format", metavar="F",
+                        help="write the rejects in this format whatever the file name")
+    parser.add_argument("--out-encoding", type=out_encoding_arg, metavar="E",
+                        help="encoding of a CSV rejects file (default utf-8-sig)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="never show the progress line (it shows only on a terminal anyway)")
+    parser.set_defaults(handler=run)
+
+
+def default_rejects(db: str | None) -> str:
+    """``ledger.rejects.csv`` beside a SQLite ledger file; ``ingest.rejects.csv`` for a server."""
+    from ..store import DEFAULT_PATH
+    from ..store._open import MEMORY, sqlite_path
+
+    name = db if db is not None else DEFAULT_PATH
+    if name.startswith("sqlite://"):
+        name = sqlite_path(name)
+    elif "://" in name:
+        return SERVER_REJECTS
+    if name == MEMORY:
+        return SERVER_REJECTS
+    return os.path.splitext(name)[0] + REJECTS_SUFFIX
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.rejects == "-":
+        raise UsageError("ingest writes its rejects to a file: name one with --rejects FILE")
+    if args.usage == "-" and "-" in args.feeds:
+        raise UsageError("standard input (-) can be read only once")
+    policy = load_policy_arg(args)
+    progress = progress_for(sys.stderr, enabled=not args.no_progress)
+    rejects = args.rejects if args.rejects is not None else default_rejects(args.db)
+    try:
+        with open_db(args) as ledger:
+            summary = ingest(policy, list(args.feeds), ledger, as_of=as_of(args), rejects=rejects,
+                             rejects_named=args.rejects is not None, usage=args.usage,
+                             in_format=args.in_format, encoding=args.encoding,
+                             out_format=args.out_format, out_encoding=args.out_encoding,
+                             engine=args.engine, progress=progress)
+            events, accounts = ledger.count(), sum(1 for _ in ledger.accounts())
+    finally:
+        if progress is not None:
+            progress.close()
+    report(summary, db_name(args), as_of(args), events, accounts)
+    return REJECTED if summary.rejected or summary.usage_rejected else OK
+
+
+def report(summary: IngestSummary, ledger: str, day: date, events: int, accounts: int) -> None:
+    """The counts: rows in = ingested + rejected, and events added or already there."""
+    note(f"rows in: {summary.rows_in}  ingested: {summary.ingested}  rejected: {summary.rejected}")
+    if summary.usage_in:
+        note(f"usage rows in: {summary.usage_in}  ingested: {summary.usage_ingested}  "
+             f"rejected: {summary.usage_rejected}")
+    note(f"events added: {summary.added}  already present: {summary.present}")
+    note(f"ledger: {ledger} ({events} events, {accounts} accounts; states as of {day})")
+    if summary.rejects is not None:
+        note(f"rejects: {summary.rejects}")
+
+
+def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
+           rejects: str | None, rejects_named: bool = False, usage: str | None = None,
+           in_format: str | None = None, encoding: str | None = None,
+           out_format: str | None = None, out_encoding: str | None = None,
+           engine: str | None = None,
+           progress: Callable[[int], None] | None = None) -> IngestSummary:
+    """Read ``feeds`` (and a ``usage`` file) into ``ledger``, replaying each account to ``as_of``."""
+    from ..lifecycle import events_from_enrollment
+
+    with FeedRecords(policy, feeds, target=rejects, in_format=in_format, encoding=encoding,
+                     out_format=out_format, out_encoding=out_encoding, engine=engine,
+                     progress=progress) as records:
+        batch = _Batch(policy, ledger, as_of, engine, records)
+        ingested = 0
+        for raw, enrollment in records.records():
+            events = events_from_enrollment(enrollment, source=raw.source, source_row=raw.row)
+            ingested += batch.offer(raw, events)
+        rows_in, rejected = records.rows_in, records.rejected
+        usage_in = usage_ingested = 0
+        if usage is not None:
+            batch.flush()  # usage rows may be of accounts this run enrolled
+            for raw, event in _usage_events(usage, records, encoding):
+                usage_in += 1
+                if event is not None:
+                    usage_ingested += batch.offer(raw, [event])
+        batch.flush()
+        written = records.write_rejects(always=rejects_named)
+        return IngestSummary(rows_in, ingested, rejected, usage_in, usage_ingested,
+                             records.rejected - rejected, batch.added, batch.present, written)
+
+
+def _usage_events(path: str, records: FeedRecords,
+                  encoding: str | None) -> Iterator[tuple[RawRow, Event | None]]:
+    """(raw row, usage event or None when the row was rejected) for each row of the usage file."""
+    from .._errors import InputError
+    from .._months import first_day, parse_month
+    from ..lifecycle import Event, EventKind
+    from ._tables import read_table, usage_row
+
+    fmt = "csv" if path == "-" else None
+    for raw, values in read_table(path, "usage", in_format=fmt, encoding=encoding):
+        if isinstance(values, InputError):
+            records.reject(raw, values)
+            yield raw, None
+            continue
+        try:
+            account, month, hours = usage_row(values)
+            event = Event(account_id=account, kind=EventKind.USAGE,
+                          on=first_day(parse_month(month) + 1), data={"month": month, "hours": hours},
+                          source=raw.source, source_row=raw.row)
+        except InputError as exc:
+            records.reject(raw, exc)
+            yield raw, None
+            continue
+        yield raw, event
+
+
+class _Batch:
+    """Rows checked against the lifecycle and waiting to be appended, one transaction a chunk."""
+
+    def __init__(self, policy: Policy, ledger: Ledger, day: date, engine: str | None,
+                 records: FeedRecords) -> None:
+        self.policy = policy
+        self.ledger = ledger
+        self.day = day
+        self.engine = engine
+        self.records = records
+        self.projector = lifecycle_projector(policy, day, engine)
+        self.pending: list[Event] = []
+        #: each account's events as they will stand once the pending ones are stored
+        self.known: dict[str, list[Event]] = {}
+        self.added = 0
+        self.present = 0
+
+    def offer(self, raw: RawRow, events: list[Event]) -> bool:
+        """Queue ``events`` if the account's lifecycle accepts them; else reject ``raw``."""
+        from .._errors import InputError
+        from ..lifecycle import replay
+
+        account = events[0].account_id
+        base = self.known.get(account)
+        if base is None:
+            base = list(self.ledger.events(account))
+        seen = {e.event_id for e in base}
+        candidate = list(base)
+        for event in events:
+            if event.event_id not in seen:
+                seen.add(event.event_id)
+                candidate.append(event)
+        try:
+            replay(self.policy, candidate, as_of=self.day, engine=self.engine)
+        except InputError as exc:
+            self.records.reject(raw, exc)
+            return False
+        self.known[account] = candidate
+        self.pending.extend(events)
+        if len(self.pending) >= CHUNK_EVENTS:
+            self.flush()
+        return True
+
+    def flush(self) -> None:
+        """Append what is queued, with the projector, in one transaction."""
+        if not self.pending:
+            return
+        result = self.ledger.append(self.pending, projector=self.projector,
+                                    batch_size=len(self.pending))
+        self.added += result.added
+        self.present += result.duplicates
+        self.pending = []
+        self.known = {}
