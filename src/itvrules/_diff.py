@@ -99,6 +99,10 @@ def _mapping_changes(what: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
     return out
 
 
+def _tariff(tariff: Mapping[str, Decimal]) -> dict[str, str]:
+    return {product: f"{amount:.2f}" for product, amount in tariff.items()}
+
+
 def _rule_view(rule: Any) -> dict[str, Any]:
     return {"when": rule.when.describe(), "then": dict(rule.then), "clause": rule.clause,
             "text": rule.text}
@@ -115,8 +119,8 @@ def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
                                {"first_day": b.campaign_first_day, "last_day": b.campaign_last_day})
     changes += _mapping_changes("parameter", a.parameters, b.parameters)
     changes += _mapping_changes("catalogue", a.families, b.families)
-    changes += _mapping_changes("package", {k: dict(p.tariff) for k, p in a.packages.items()},
-                                {k: dict(p.tariff) for k, p in b.packages.items()})
+    changes += _mapping_changes("package", {k: _tariff(p.tariff) for k, p in a.packages.items()},
+                                {k: _tariff(p.tariff) for k, p in b.packages.items()})
     changes += _mapping_changes("lifecycle state", {k: s.clause for k, s in a.lifecycle_states.items()},
                                 {k: s.clause for k, s in b.lifecycle_states.items()})
     for table in FIELDS:
