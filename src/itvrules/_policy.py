@@ -196,6 +196,17 @@ class Policy:
         index = parse_month(month)
         return self._fees(run, enrollments, month, index, on_error)
 
+    def fees_frame(self, frame: Any, month: str) -> Any:
+        """Decide ``month`` for a whole Polars frame of enrolments at once (the columnar backend).
+
+        ``frame`` has the columns of ``_frames.ENROLLMENT_COLUMNS`` (dates as
+        ``pl.Date``); the result has one row per input row, in order, with the
+        same decisions as :meth:`fee` (fen-exact ``Decimal(12, 2)`` money).
+        """
+        from ._frames import decide_fees
+
+        return decide_fees(self, frame, month)
+
     def _fees(self, run: Engine, enrollments: Iterable[Enrollment], month: str, index: int,
               on_error: Callable[[Any, InputError], None] | None) -> Iterator[FeeDecision]:
         seen: dict[tuple[Any, ...], _FeeOutcome] = {}
