@@ -19,12 +19,12 @@ from ._months import last_day, month_index, month_text, parse_month
 from ._policy_doc import Package, PolicyDocument, Rule
 from ._policy_versions import pick
 from ._resources import rulesets_dir
-from ._results import Eligibility, FeeDecision, TrialWindow, trusted_fee
+from ._results import Eligibility, FeeDecision, TrialWindow, trusted_eligibility, trusted_fee
 
 ENGINES = ("compiled", "durable")
 #: The compiled evaluator is the default: it gives the same decisions as
-#: durable-rules (a differential test holds them together) and runs an order of
-#: magnitude faster in one thread (docs/performance.md has the figures).
+#: durable-rules (a differential test holds them together) and runs about five
+#: times faster per decision, ten with ``fees()`` (docs/performance.md).
 DEFAULT_ENGINE = "compiled"
 
 _FeeOutcome = tuple[str, Decimal, Decimal, Decimal, str, str, "str | None", bool, str, str, str]
@@ -119,13 +119,9 @@ class Policy:
             raise InputError("subscriber", subscriber, "expected an itvrules.Subscriber")
         _check_day("accepted_on", accepted_on)
         facts = eligibility_facts(subscriber, accepted_on, self._catalogue)
-        eligible, segment, reason, rule_id, clause, review = \
-            self._eligibility_results[run.decide("eligibility", facts)]
-        policy_id, policy_version, policy_hash = self._provenance
-        return Eligibility(account_id=subscriber.account_id, eligible=eligible, segment=segment,
-                           reason=reason, rule=rule_id, clause=clause, review=review,
-                           policy_id=policy_id, policy_version=policy_version,
-                           policy_hash=policy_hash)
+        return trusted_eligibility(subscriber.account_id,
+                                   *self._eligibility_results[run.decide("eligibility", facts)],
+                                   *self._provenance)
 
     def explain(self, subject: Subscriber | Enrollment, month: str | None = None, *,
                 accepted_on: date | None = None, engine: str | None = None) -> Explanation:

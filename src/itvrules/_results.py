@@ -129,6 +129,33 @@ _new = object.__new__
 _set = object.__setattr__
 
 
+def trusted_eligibility(
+    account_id: str,
+    eligible: bool,
+    segment: str | None,
+    reason: str,
+    rule: str,
+    clause: str,
+    review: bool,
+    policy_id: str,
+    policy_version: str,
+    policy_hash: str,
+) -> Eligibility:
+    """An Eligibility from a validated policy's rule result (the hot path; no re-validation)."""
+    decision = _new(Eligibility)
+    _set(decision, "account_id", account_id)
+    _set(decision, "eligible", eligible)
+    _set(decision, "segment", segment)
+    _set(decision, "reason", reason)
+    _set(decision, "rule", rule)
+    _set(decision, "clause", clause)
+    _set(decision, "review", review)
+    _set(decision, "policy_id", policy_id)
+    _set(decision, "policy_version", policy_version)
+    _set(decision, "policy_hash", policy_hash)
+    return decision
+
+
 def trusted_fee(
     account_id: str,
     month: str,

@@ -98,7 +98,7 @@ class _QuietHost(_engine.Host):  # type: ignore[misc]
         does through ``Ruleset.do_actions``): assert the event, start the
         action the match queued, complete it, then delete the session.
         """
-        status, state_handle = _dre.assert_event(handle, json.dumps(message, ensure_ascii=False))
+        status, state_handle = _dre.assert_event(handle, _encode(message))
         # The session is deleted only once an action started in it: the C core
         # leaves a new session's action context uninitialised until then, and
         # delete_state frees it (a gap used to crash the process). An unhandled
@@ -111,13 +111,25 @@ class _QuietHost(_engine.Host):  # type: ignore[misc]
         if not action:
             raise EngineError("durable-rules matched the event but queued no action")
         try:
-            fired = json.loads(action[1])
+            fired = _fired_rule(action[1])
             _dre.complete_and_start_action(handle, state_handle)
-            if len(fired) != 1:
-                raise EngineError(f"durable-rules fired {len(fired)} rules for one event")
-            return str(next(iter(fired)))
+            return fired
         finally:
             _dre.delete_state(handle, _SID)
+
+
+#: One encoder for every message (``json.dumps`` with options builds a new one per call).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _fired_rule(payload: str) -> str:
+    """The rule name of an action payload ``{"r3":{"m":{...}}}`` without parsing the facts."""
+    if not payload.startswith('{"'):
+        raise EngineError(f"durable-rules returned an action payload of unknown shape: {payload[:80]}")
+    end = payload.index('"', 2)
+    if payload[end:end + 2] != '":':
+        raise EngineError(f"durable-rules returned an action payload of unknown shape: {payload[:80]}")
+    return payload[2:end]
 
 
 class _NotHandled(Exception):
