@@ -137,5 +137,8 @@ def _check(decided: pl.DataFrame) -> None:
     unknown = decided.filter(pl.col("_package").is_not_null() & pl.col("_fen").is_null())
     if unknown.height:
         first = unknown.row(0, named=True)
+        if first["product"] not in ("brand", "annual", "single_monthly"):
+            raise InputError("product", first["product"],
+                             f"unknown broadband product for account {first['account_id']}")
         raise InputError("switched_to", first["switched_to"],
                          f"unknown iTV package for account {first['account_id']}")
