@@ -10,15 +10,18 @@ resident memory (``ru_maxrss`` of that child, from ``os.wait4``) is its own:
   enrolments by the pipeline's row reader and billed by ``Policy.fees``;
 * ``write``: the CSV writer fed N synthetic export rows;
 * ``end to end``: ``run_bill`` from the file to a CSV export and its rejects,
+  once with ``backend="rows"`` (one row at a time) and once with
+  ``backend="columnar"`` (whole columns at a time, the same bytes out),
 
 ``decide`` and ``end to end`` once per engine. The rate is rows over the
 phase's own time (interpreter start and imports excluded); the memory is the
 whole child's high-water mark (interpreter included). The report grades two
-targets: end to end with the compiled engine at least 200,000 rows/s, and peak
-memory under 500 MB for a million rows.
+targets: end to end with the compiled engine at least 200,000 rows/s (the
+fastest backend measured), and peak memory under 500 MB for a million rows.
 
-Run: ``python benchmarks/bench_feeds.py [--rows 1000000] [--seed 7] [--engines compiled,durable]``
-(``--profile`` adds a cProfile of the compiled end-to-end run; ``--check`` exits 1 on a FAIL).
+Run: ``python benchmarks/bench_feeds.py [--rows 1000000] [--seed 7] [--engines compiled,durable]
+[--backends rows,columnar]`` (``--profile`` adds a cProfile of the compiled end-to-end run of the
+last backend; ``--check`` exits 1 on a FAIL).
 """
 
 from __future__ import annotations
@@ -176,14 +179,14 @@ def phase_write(rows: int, out: Path) -> int:
     return rows
 
 
-def phase_end_to_end(feed: Path, out: Path, engine: str) -> int:
+def phase_end_to_end(feed: Path, out: Path, engine: str, backend: str) -> int:
     import itvrules
     from itvrules._pipeline import run_bill
     from itvrules._plugins import plugin_manager
 
     summary = run_bill(itvrules.load_policy(), MONTH, [str(feed)], str(out),
                        rejects=str(out.with_suffix(".rejects.csv")), engine=engine,
-                       pm=plugin_manager(autoload=False))
+                       pm=plugin_manager(autoload=False), backend=backend)
     assert summary.rows_in == summary.decided + summary.rejected
     return summary.rows_in
 
@@ -199,15 +202,18 @@ def child(args: argparse.Namespace) -> None:
     elif args.child == "write":
         count = phase_write(args.rows, out / "write.csv")
     else:
-        count = phase_end_to_end(feed, out / f"bill-{args.engine}.csv", args.engine)
+        count = phase_end_to_end(feed, out / f"bill-{args.engine}-{args.backend}.csv", args.engine,
+                                 args.backend)
     print(json.dumps({"rows": count, "seconds": time.perf_counter() - start}))
 
 
 # -- the parent: spawn, measure, report ----------------------------------------------------------
-def measure(phase: str, engine: str, args: argparse.Namespace, feed: Path, out: Path) -> dict[str, Any]:
+def measure(phase: str, engine: str, backend: str, args: argparse.Namespace, feed: Path,
+            out: Path) -> dict[str, Any]:
     """Run ``phase`` in a fresh interpreter; its own timing plus its peak RSS from wait4."""
-    command = [sys.executable, __file__, "--child", phase, "--engine", engine, "--rows", str(args.rows),
-               "--seed", str(args.seed), "--feed", str(feed), "--out", str(out)]
+    command = [sys.executable, __file__, "--child", phase, "--engine", engine, "--backend", backend,
+               "--rows", str(args.rows), "--seed", str(args.seed), "--feed", str(feed),
+               "--out", str(out)]
     env = {**os.environ, "ITVRULES_DISABLE_PLUGIN_AUTOLOAD": "1"}
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, env=env)
     assert proc.stdout is not None
@@ -215,40 +221,43 @@ def measure(phase: str, engine: str, args: argparse.Namespace, feed: Path, out: 
     _pid, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"phase {phase} ({engine}) failed with status {proc.returncode}")
+        raise SystemExit(f"phase {phase} ({engine}, {backend}) failed with status {proc.returncode}")
     result: dict[str, Any] = json.loads(output)
-    result.update(phase=phase, engine=engine, peak_mb=usage.ru_maxrss * 1024 / MB)
+    result.update(phase=phase, engine=engine, backend=backend if phase == "end to end" else "-",
+                  peak_mb=usage.ru_maxrss * 1024 / MB)
     return result
 
 
-def profile_end_to_end(feed: Path, out: Path, top: int = 25) -> None:
+def profile_end_to_end(feed: Path, out: Path, backend: str, top: int = 25) -> None:
     """cProfile of the compiled end-to-end run, by own time: where a row's microseconds go."""
     import cProfile
     import pstats
 
     profiler = cProfile.Profile()
     profiler.enable()
-    phase_end_to_end(feed, out / "bill-profiled.csv", "compiled")
+    phase_end_to_end(feed, out / "bill-profiled.csv", "compiled", backend)
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(top)
-    print("\ncProfile, compiled end to end (sorted by own time):")
+    print(f"\ncProfile, compiled end to end, {backend} backend (sorted by own time):")
     print(text.getvalue())
 
 
 def report(results: list[dict[str, Any]], rows: int) -> bool:
-    print(f"{'phase':<12}{'engine':<10}{'rows':>11}{'seconds':>9}{'rows/s':>11}{'peak RSS':>11}")
+    print(f"{'phase':<12}{'engine':<10}{'backend':<10}{'rows':>11}{'seconds':>9}{'rows/s':>11}"
+          f"{'peak RSS':>11}")
     for r in results:
         rate = r["rows"] / r["seconds"] if r["seconds"] else float("inf")
-        print(f"{r['phase']:<12}{r['engine']:<10}{r['rows']:>11,}{r['seconds']:>9.2f}{rate:>11,.0f}"
-              f"{r['peak_mb']:>8.0f} MB")
-    e2e = next((r for r in results if r["phase"] == "end to end" and r["engine"] == "compiled"), None)
+        print(f"{r['phase']:<12}{r['engine']:<10}{r['backend']:<10}{r['rows']:>11,}{r['seconds']:>9.2f}"
+              f"{rate:>11,.0f}{r['peak_mb']:>8.0f} MB")
+    e2e = [r for r in results if r["phase"] == "end to end" and r["engine"] == "compiled"]
     peak = max(r["peak_mb"] for r in results)
     checks = []
-    if e2e is not None:
-        rate = e2e["rows"] / e2e["seconds"]
-        checks.append((f"end to end (compiled) >= {TARGET_RATE:,} rows/s", f"{rate:,.0f} rows/s",
-                       rate >= TARGET_RATE))
+    if e2e:
+        best = max(e2e, key=lambda r: r["rows"] / r["seconds"])
+        rate = best["rows"] / best["seconds"]
+        checks.append((f"end to end (compiled) >= {TARGET_RATE:,} rows/s",
+                       f"{rate:,.0f} rows/s ({best['backend']} backend)", rate >= TARGET_RATE))
     checks.append((f"peak memory < {TARGET_MEMORY_MB} MB for {rows:,} rows (every phase)",
                    f"{peak:.0f} MB", peak < TARGET_MEMORY_MB))
     print("\ntargets:")
@@ -262,10 +271,13 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the feed (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--engines", default="compiled,durable", help="engines to run (default both)")
+    parser.add_argument("--backends", default="rows,columnar",
+                        help="bill backends to run end to end (default both)")
     parser.add_argument("--profile", action="store_true", help="also profile the compiled end to end run")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--child", choices=("read", "decide", "write", "end to end"), help=argparse.SUPPRESS)
     parser.add_argument("--engine", default="compiled", help=argparse.SUPPRESS)
+    parser.add_argument("--backend", default="rows", help=argparse.SUPPRESS)
     parser.add_argument("--feed", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -273,6 +285,7 @@ def main() -> int:
         child(args)
         return 0
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     with tempfile.TemporaryDirectory(prefix="itvrules-bench-") as tmp:
         folder = Path(tmp)
         feed = folder / "feed.csv"
@@ -281,13 +294,14 @@ def main() -> int:
         print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
         print(f"feed: {args.rows:,} rows ({bad_rows(args.rows):,} bad), {size / MB:.1f} MB CSV, "
               f"UTF-8, billing {MONTH} (generated in {time.perf_counter() - start:.1f} s)\n")
-        plan = [("read", "-"), *(("decide", e) for e in engines), ("write", "-"),
-                *(("end to end", e) for e in engines)]
-        results = [measure(phase, engine if engine != "-" else "compiled", args, feed, folder)
-                   | ({"engine": "-"} if engine == "-" else {}) for phase, engine in plan]
+        plan = [("read", "-", "-"), *(("decide", e, "-") for e in engines), ("write", "-", "-"),
+                *(("end to end", e, b) for e in engines for b in backends)]
+        results = [measure(phase, engine if engine != "-" else "compiled",
+                           backend if backend != "-" else "rows", args, feed, folder)
+                   | ({"engine": "-"} if engine == "-" else {}) for phase, engine, backend in plan]
         ok = report(results, args.rows)
         if args.profile:
-            profile_end_to_end(feed, folder)
+            profile_end_to_end(feed, folder, backends[-1] if backends else "rows")
     return 1 if args.check and not ok else 0
 
 

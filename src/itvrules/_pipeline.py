@@ -62,6 +62,8 @@ ELIGIBILITY_COLUMNS = (
 #: Namespace of record ids: uuid5(NAMESPACE_URL, "https://itvrules.example/billing-record").
 RECORD_NAMESPACE = uuid.UUID("0ba11883-17b5-59e9-beef-77cc6447037c")
 STDIN_SOURCE = "<stdin>"
+#: How a bill run goes through its rows: see ``run_bill``.
+BACKENDS = ("auto", "rows", "columnar")
 #: ``progress`` is called with the rows read so far this often, and once at the end.
 PROGRESS_EVERY = 10_000
 #: The format of standard input and output when none is named.
@@ -91,11 +93,28 @@ def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
              out_format: str | None = None, encoding: str | None = None,
              out_encoding: str | None = None, pm: pluggy.PluginManager | None = None,
              progress: Callable[[int], None] | None = None,
-             stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> RunSummary:
-    """Decide billing ``month`` ("YYYY-MM") for every enrolment in ``feeds``; write the bill export."""
+             stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
+             backend: str = "auto") -> RunSummary:
+    """Decide billing ``month`` ("YYYY-MM") for every enrolment in ``feeds``; write the bill export.
+
+    ``backend`` is ``"rows"`` (one row at a time), ``"columnar"`` (whole columns
+    at a time, same results; see ``itvrules._columnar``) or ``"auto"``: columnar
+    when it can serve the run, rows otherwise.
+    """
     parse_month(month)
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     run = _Run(BILL, policy, feeds, output, rejects, engine, in_format, out_format, encoding,
                out_encoding, pm, progress, stdin, stdout)
+    if backend != "rows":
+        from ._columnar import bill_columnar, obstacle
+
+        why = obstacle(run, auto=backend == "auto")
+        if why is None:
+            return bill_columnar(run, month)
+        if backend == "columnar":
+            raise UsageError(f"the columnar backend cannot serve this run: {why}; "
+                             f"use --backend rows or auto")
     return run.execute(lambda sink: run.bill(sink, month))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from typing import Any
 
 from ._common import command_parser, debug_option, feed_options, month_arg, policy_options
@@ -15,6 +16,7 @@ examples:
   itvrules bill 2025-07 gbk-export.csv -o bill.csv --out-encoding gb18030
   cat feed.csv | itvrules bill 2025-07 - -o - --out-format jsonl | head
   itvrules bill 2025-07 feed.csv -o bill.csv --engine durable --policy my-policy.yaml
+  itvrules bill 2025-07 big-feed.csv -o bill.csv --backend rows
 
 exit status: 0 every row decided; 3 some rows rejected (outputs still written);
 2 usage error; 1 policy error or unreadable input.
@@ -31,10 +33,15 @@ def add_parser(sub: Any) -> None:
         epilog=EPILOG, parents=[feed_options(), policy_options(), debug_option()])
     parser.add_argument("month", metavar="MONTH", type=month_arg, help="billing month, YYYY-MM")
     parser.add_argument("feeds", metavar="FEED", nargs="+", help="CRM feed files; - reads stdin")
+    parser.add_argument("--backend", choices=("auto", "rows", "columnar"), default="auto",
+                        help="how rows are processed: columnar (whole columns at a time, for large "
+                             "CSV and JSONL feeds), rows (one at a time, needed by plug-ins that "
+                             "check or complete rows) or auto (columnar whenever it can serve the "
+                             "run; the default); all give the same results")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from .._pipeline import run_bill
 
-    return run_feeds(args, run_bill, args.month)
+    return run_feeds(args, partial(run_bill, backend=args.backend), args.month)

@@ -1,0 +1,19 @@
+"""Python's notion of whitespace, spelled for polars, so bulk string checks agree with ``str.strip``.
+
+Rust and Python disagree on a few characters (``\\x1c``-``\\x1f`` are
+whitespace only to Python), so the bulk checks never use polars' own idea of
+whitespace: they strip or match exactly the characters ``str.isspace`` names.
+The list is written out (scanning every code point costs a tenth of a second
+per run); a test holds it to ``str.isspace`` on the running Python.
+"""
+
+from __future__ import annotations
+
+#: Every character Python's ``str.strip()`` removes.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+              "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def char_class(chars: str) -> str:
+    """The characters of ``chars`` as the body of a regex character class (Rust syntax)."""
+    return "".join(f"\\x{{{ord(c):x}}}" for c in chars)
