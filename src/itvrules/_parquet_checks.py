@@ -1,0 +1,283 @@
+"""The rows of a Parquet feed checked a batch at a time, as the row path would check them (SPEC §9).
+
+Cells are read by the library's own parsers (``parse_date``, ``parse_bool``,
+``parse_enum``), once per distinct value and spread over the column, so ten
+million rows with a few hundred distinct dates cost a few hundred parses;
+typed Parquet columns (``date32``, ``bool``) need no parsing. The checks of
+``Enrollment`` (field by field, then across fields) and of the bill run (one
+trial per account, a known ``switched_to`` package) then run as column
+expressions, and a rejected row gets the error of the first check it fails,
+in the order the row path tries them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+
+from ._enums import PriorModem, Product
+from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
+from ._parse import normalise_text, parse_bool, parse_date, parse_enum
+
+if TYPE_CHECKING:
+    from ._policy import Policy
+
+#: The feed's row number, from 1.
+ROW = "_row"
+DATES = ("accepted_on", "completed_on", "cancel_requested_on", "cancel_effective_on")
+#: Dates are held as days since 1970-01-01 (a Polars Date); this marks a cell that is not a date.
+BAD_DAY = -(2**31) + 1
+_EPOCH = 719163  # date(1970, 1, 1).toordinal()
+#: What a text reader returns for a value it does not know (an enum, a package).
+_UNKNOWN = "\x00"
+#: Every character Python's ``str.strip()`` removes (Rust's idea of whitespace differs).
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+              "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_DATE_PROBLEM = "expected a date: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD"
+_BOOL_PROBLEM = "expected a boolean: true/false, 1/0, 是/否 or Y/N"
+_NEVER = "a returned order was never installed, so it has no such date"
+
+
+def repeated_rows(feed: pq.ParquetFile, account: str, batch_rows: int) -> pl.Series:
+    """Row numbers of every row whose account an earlier row already has (SPEC §8).
+
+    As in the row path, an earlier row claims its account even when it is itself
+    rejected, and rows without an account are left to the other checks. The
+    account column is read a batch at a time and kept as 64-bit hashes only;
+    rows whose hashes repeat are then read again and compared as text, so memory
+    stays at eight bytes a row and a hash collision never rejects a row.
+    """
+    hashes = np.empty(feed.metadata.num_rows, dtype=np.uint64)
+    blank = np.zeros(feed.metadata.num_rows, dtype=np.bool_)
+    at = 0
+    for ids in _accounts(feed, account, batch_rows):
+        hashes[at:at + len(ids)] = ids.hash().to_numpy()
+        blank[at:at + len(ids)] = ids.is_null().to_numpy()
+        at += len(ids)
+    shared = pl.Series(hashes).is_duplicated().to_numpy() & ~blank
+    candidates = np.flatnonzero(shared)
+    if not len(candidates):
+        return pl.Series(ROW, [], dtype=pl.Int64)
+    texts: list[pl.Series] = []
+    at = 0
+    for ids in _accounts(feed, account, batch_rows):
+        inside = candidates[(candidates >= at) & (candidates < at + len(ids))]
+        texts.append(ids.gather(inside - at))
+        at += len(ids)
+    found = pl.DataFrame({ROW: candidates + 1, "a": pl.concat(texts)})
+    return found.filter(~pl.col("a").is_first_distinct()).get_column(ROW).cast(pl.Int64)
+
+
+def _accounts(feed: pq.ParquetFile, account: str, batch_rows: int) -> Iterator[pl.Series]:
+    for batch in feed.iter_batches(batch_size=batch_rows, columns=[account]):
+        yield _account(pl.Series(batch.column(0)))
+
+
+class Checker:
+    """Types a batch's cells, tells which rows pass every check and why the others fail."""
+
+    def __init__(self, policy: Policy, fields: dict[str, str], repeated: pl.Series) -> None:
+        self.headers = fields  # field -> header in the feed
+        self.repeated = repeated
+        lookup = {p.name.strip().lower(): code for code, p in policy.packages.items()}
+        lookup.update({code.lower(): code for code in policy.packages})
+        self.packages = lookup
+        self.checks = self._checks(", ".join(policy.packages))
+
+    def column(self, raw: pl.DataFrame, field: str) -> pl.Series:
+        header = self.headers.get(field)
+        if header is None:
+            return pl.repeat(None, raw.height, eager=True)  # a column the feed lacks: all blank
+        return raw.get_column(header)
+
+    def typed(self, raw: pl.DataFrame, offset: int) -> pl.DataFrame:
+        """The batch's cells read: days as Int32 (``BAD_DAY``: not a date), enums checked.
+
+        ``_repeated`` marks the rows whose account an earlier row has.
+        """
+        column = self.column
+        rows = pl.int_range(offset + 1, offset + raw.height + 1, dtype=pl.Int64, eager=True)
+        repeated = self.repeated.filter((self.repeated > offset) & (self.repeated <= offset + raw.height))
+        return pl.DataFrame([
+            rows.alias(ROW),
+            rows.is_in(repeated.implode()).alias("_repeated"),
+            _account(column(raw, "account_id")).alias("account_id"),
+            _by_value(column(raw, "product"), _product, pl.String).alias("product"),
+            *(_day(column(raw, field)).alias(field) for field in DATES),
+            _returned(column(raw, "returned")).alias("returned"),
+            _by_value(column(raw, "switched_to"), self._package, pl.String).alias("switched_to"),
+            _present(column(raw, "return_reason")).alias("_reason"),
+            _by_value(column(raw, "prior_modem"), _prior_modem, pl.String).alias("_modem"),
+        ])
+
+    def passes(self, typed: pl.DataFrame) -> pl.Series:
+        """True for every row no check fails."""
+        failed: Any = pl.lit(False)
+        for fails, _field, _message in self.checks:
+            failed = failed | fails.fill_null(False)
+        return typed.select(~failed).to_series()
+
+    @staticmethod
+    def enrolments(typed: pl.DataFrame) -> pl.DataFrame:
+        """Rows that passed, as ``_frames.ENROLLMENT_COLUMNS`` plus ``_row``."""
+        return typed.select(
+            ROW, "account_id", "product", *(pl.col(c).cast(pl.Date) for c in DATES),
+            (pl.col("returned") == 1).alias("returned"), "switched_to")
+
+    def explain(self, raw: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
+        """``_row``, ``field`` and ``error`` of failed rows (``raw``, ``failed`` row for row)."""
+        cells = {f"_raw_{field}": raw.get_column(header).cast(pl.String).fill_null("")
+                 for field, header in self.headers.items()}
+        field: Any = pl
+        message: Any = pl
+        for fails, name, text in self.checks:
+            hit = fails.fill_null(False)
+            field = field.when(hit).then(pl.lit(name))
+            message = message.when(hit).then(text)
+        return failed.with_columns(**cells).select(ROW, field.alias("field"), message.alias("error"))
+
+    def _package(self, value: str) -> str | None:
+        return self.packages.get(value.lower(), _UNKNOWN) if value else None
+
+    def _checks(self, known: str) -> list[tuple[pl.Expr, str, pl.Expr]]:
+        """(fails, field, message) in the order the row path finds them (``Enrollment`` first)."""
+        def say(text: str, field: str | None = None) -> pl.Expr:
+            if field is None:
+                return pl.lit(text)
+            value = pl.col(f"_raw_{field}") if field in self.headers else pl.lit("")
+            return pl.concat_str(pl.lit(f"{text}; got '"), value, pl.lit("'"))
+
+        def before(problem: str, other: str) -> pl.Expr:
+            day = pl.col(other).cast(pl.Date).cast(pl.String)
+            return pl.concat_str(pl.lit(f"{problem} ("), day, pl.lit(")"))
+
+        acc, comp, req, eff = (pl.col(c) for c in DATES)
+        day = {c: pl.when(pl.col(c) != BAD_DAY).then(pl.col(c)) for c in DATES}
+        returned = pl.col("returned") == 1
+        return [
+            (pl.col("_repeated"), "account_id",
+             say("an earlier row of this run has the same account: one trial per account")),
+            (pl.col("account_id").is_null(), "account_id", say("expected non-empty text")),
+            (pl.col("product").is_null() | (pl.col("product") == _UNKNOWN), "product",
+             say(f"expected one of: {', '.join(p.value for p in Product)}", "product")),
+            (acc.is_null() | (acc == BAD_DAY), "accepted_on", say(_DATE_PROBLEM, "accepted_on")),
+            (comp == BAD_DAY, "completed_on", say(_DATE_PROBLEM, "completed_on")),
+            (pl.col("returned") == 2, "returned", say(_BOOL_PROBLEM, "returned")),
+            (req == BAD_DAY, "cancel_requested_on", say(_DATE_PROBLEM, "cancel_requested_on")),
+            (eff == BAD_DAY, "cancel_effective_on", say(_DATE_PROBLEM, "cancel_effective_on")),
+            (pl.col("_modem") == _UNKNOWN, "prior_modem",
+             say(f"expected one of: {', '.join(p.value for p in PriorModem)}", "prior_modem")),
+            # a feed without a return_reason column cannot say why: its returns are not rejected
+            (returned & ~pl.col("_reason") if "return_reason" in self.headers else pl.lit(False),
+             "return_reason", say("a returned order needs a detailed reason (§四(四)1)")),
+            (returned & comp.is_not_null(), "completed_on", say(_NEVER, "completed_on")),
+            (returned & req.is_not_null(), "cancel_requested_on", say(_NEVER, "cancel_requested_on")),
+            (returned & eff.is_not_null(), "cancel_effective_on", say(_NEVER, "cancel_effective_on")),
+            (day["completed_on"] < acc, "completed_on",
+             before("completion is before acceptance", "accepted_on")),
+            (day["cancel_requested_on"] < acc, "cancel_requested_on",
+             before("a cancellation cannot be requested before acceptance", "accepted_on")),
+            (day["cancel_effective_on"] < day["cancel_requested_on"], "cancel_effective_on",
+             before("a cancellation cannot take effect before it was requested",
+                    "cancel_requested_on")),
+            (req.is_null() & (day["cancel_effective_on"] < acc), "cancel_effective_on",
+             before("a cancellation cannot take effect before acceptance", "accepted_on")),
+            (pl.col("switched_to") == _UNKNOWN, "switched_to",
+             say(f"unknown iTV package; the policy knows: {known}", "switched_to")),
+        ]
+
+
+# -- cells -------------------------------------------------------------------------------------
+
+
+def _by_value(cells: pl.Series, read: Callable[[str], Any], dtype: Any) -> pl.Series:
+    """``read`` of each distinct cell, stripped, once (a blank or null cell: ``read("")``).
+
+    A column ``read`` leaves as it is (codes already canonical) is returned as it is.
+    """
+    if cells.dtype == pl.Null:
+        return pl.repeat(read(""), len(cells), dtype=dtype, eager=True)
+    distinct = cells.unique()
+    raw = distinct.to_list()
+    values = [read("" if cell is None else str(cell).strip(WHITESPACE)) for cell in raw]
+    if cells.dtype == dtype == pl.String and values == raw:
+        return cells
+    return cells.replace_strict(distinct, pl.Series(values, dtype=dtype), return_dtype=dtype)
+
+
+def _present(cells: pl.Series) -> pl.Series:
+    """True where a text cell holds more than whitespace."""
+    if cells.dtype == pl.Null:
+        return pl.repeat(False, len(cells), eager=True)
+    text = cells.cast(pl.String).str.strip_chars(WHITESPACE)
+    return (text.str.len_bytes() > 0).fill_null(False)
+
+
+def _account(cells: pl.Series) -> pl.Series:
+    """Ids as the row path reads them: NFKC and stripped (ASCII needs only the strip); null if blank."""
+    text = cells.cast(pl.String)
+    ascii_only = (text.str.len_bytes() == text.str.len_chars()).fill_null(True)
+    text = text.str.strip_chars(WHITESPACE)
+    if not ascii_only.all():
+        others = ~ascii_only
+        text = text.scatter(others.arg_true(), _by_value(text.filter(others), normalise_text, pl.String))
+    return pl.select(pl.when(text != "").then(text)).to_series()
+
+
+def _day(cells: pl.Series) -> pl.Series:
+    """Days since 1970-01-01 (Int32); ``BAD_DAY`` for a cell that is not a date."""
+    if cells.dtype == pl.Date:
+        return cells.cast(pl.Int32)
+    if isinstance(cells.dtype, pl.Datetime):
+        if cells.dtype.time_zone is not None:  # CRM timestamps are days in Asia/Shanghai
+            cells = cells.dt.convert_time_zone("Asia/Shanghai")
+        return cells.dt.date().cast(pl.Int32)
+    return _by_value(cells, _day_number, pl.Int32)
+
+
+def _day_number(text: str) -> int | None:
+    if not text:
+        return None
+    try:
+        return parse_date(text).toordinal() - _EPOCH
+    except ValueError:
+        return BAD_DAY
+
+
+def _returned(cells: pl.Series) -> pl.Series:
+    """1 returned, 0 not (a blank cell too), 2 a cell that is not a boolean."""
+    if cells.dtype == pl.Boolean:
+        return cells.fill_null(False).cast(pl.Int8)
+
+    def read(text: str) -> int:
+        try:
+            return int(parse_bool(text)) if text else 0
+        except ValueError:
+            return 2
+
+    return _by_value(cells, read, pl.Int8)
+
+
+def _product(text: str) -> str | None:
+    if not text:
+        return None
+    try:
+        return parse_enum(Product, text, PRODUCT_ALIASES).value
+    except ValueError:
+        return _UNKNOWN
+
+
+def _prior_modem(text: str) -> str | None:
+    if not text:
+        return None
+    try:
+        return parse_enum(PriorModem, text, PRIOR_MODEM_ALIASES).value
+    except ValueError:
+        return _UNKNOWN
+
+
+__all__ = ["BAD_DAY", "DATES", "ROW", "WHITESPACE", "Checker", "repeated_rows"]

@@ -1,0 +1,224 @@
+"""Every backend decides every fee alike: durable, compiled, columnar, Parquet and Spark (SPEC §10).
+
+One differential test holds all the ways the library decides a fee against
+each other, on the same data: hypothesis-generated enrolments (``strategies``)
+and 100,000 seeded random ones spread over the campaign, each billed for fixed
+months so that Spark, which pays a job per billed month, decides them all in a
+few jobs. Each hypothesis example is first compared on the backends that are
+quick on small batches; then all the pairs go through every backend at once.
+The durable-rules engine and the compiled evaluator
+decide one enrolment at a time (``Policy.fee``), the columnar backend one
+month's frame at a time (``Policy.fees_frame``), ``bill_parquet`` a Parquet
+feed and Spark (``decide_fees_spark``, one local session for the module) a
+DataFrame read from Parquet. Decisions are compared as (code, gross, waived,
+amount, rule); the random set must fire every fee rule, so the comparison is
+not vacuous.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import reduce
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import itvrules
+from itvrules._frames import ENROLLMENT_COLUMNS
+from itvrules._parquet import bill_parquet
+from itvrules._spark_frames import decide_fees_spark
+from strategies import enrollments
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+POLICY = itvrules.load_policy()
+MONTHS = ("2025-02", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "2025-10", "2026-03")
+RANDOM_ROWS = 100_000
+BATCH = 40
+EXAMPLES = 20
+
+View = tuple[str, Decimal, Decimal, Decimal, str]
+Pairs = list[tuple[itvrules.Enrollment, str]]
+pytestmark = pytest.mark.slow  # 100,000 rows through five backends, Spark among them
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    java_home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (java_home and Path(java_home, "bin", "java").exists()):
+        pytest.fail("Spark needs a Java runtime (apt-get install default-jre-headless)")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("itvrules-agreement")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.pyspark.python", sys.executable)
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session  # not stopped: a later module's getOrCreate reuses it
+
+
+# -- the backends: each decides a list of (enrolment, month) pairs, in order ----------------
+
+
+def view(code: str, gross: Decimal, waived: Decimal, amount: Decimal, rule: str) -> View:
+    return code, gross, waived, amount, rule
+
+
+def by_engine(engine: str) -> Callable[[Pairs, Path], list[View]]:
+    def decide(pairs: Pairs, _tmp: Path) -> list[View]:
+        fees = (POLICY.fee(enr, month, engine=engine) for enr, month in pairs)
+        return [view(f.code, f.gross, f.waived, f.amount, f.rule) for f in fees]
+    return decide
+
+
+def by_month(pairs: Pairs) -> dict[str, pl.DataFrame]:
+    """One enrolment frame per billed month; ``account_id`` is the pair's position."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for position, (enr, month) in enumerate(pairs):
+        rows[month].append({
+            "account_id": str(position), "product": enr.product.value,
+            "accepted_on": enr.accepted_on, "completed_on": enr.completed_on,
+            "returned": enr.returned, "cancel_requested_on": enr.cancel_requested_on,
+            "cancel_effective_on": enr.cancel_effective_on, "switched_to": enr.switched_to})
+    return {month: pl.DataFrame(items, schema=ENROLLMENT_COLUMNS) for month, items in rows.items()}
+
+
+def in_order(count: int, decided: pl.DataFrame) -> list[View]:
+    """Decision rows keyed by position (``account_id``) back in pair order."""
+    found: list[View | None] = [None] * count
+    for row in decided.select("account_id", "code", "gross", "waived", "amount", "rule").iter_rows():
+        found[int(row[0])] = view(*row[1:])
+    assert None not in found, "a backend lost rows"
+    return [v for v in found if v is not None]
+
+
+def columnar(pairs: Pairs, _tmp: Path) -> list[View]:
+    decided = [POLICY.fees_frame(frame, month) for month, frame in by_month(pairs).items()]
+    return in_order(len(pairs), pl.concat(decided))
+
+
+def parquet(pairs: Pairs, tmp: Path) -> list[View]:
+    decided = []
+    for month, frame in by_month(pairs).items():
+        frame.write_parquet(tmp / f"feed-{month}.parquet")
+        summary = bill_parquet(POLICY, month, str(tmp / f"feed-{month}.parquet"),
+                               str(tmp / f"bill-{month}.parquet"))
+        assert (summary.decided, summary.rejected) == (frame.height, 0)
+        decided.append(pl.read_parquet(tmp / f"bill-{month}.parquet")
+                       .rename({"billing_month": "month"}))
+    return in_order(len(pairs), pl.concat(decided))
+
+
+def on_spark(session: SparkSession) -> Callable[[Pairs, Path], list[View]]:
+    def decide(pairs: Pairs, tmp: Path) -> list[View]:
+        parts = []
+        for month, frame in by_month(pairs).items():
+            frame.write_parquet(tmp / f"spark-{month}.parquet")
+            parts.append(decide_fees_spark(POLICY, session.read.parquet(str(tmp / f"spark-{month}.parquet")),
+                                           month))
+        decided = reduce(lambda a, b: a.unionByName(b), parts)
+        return in_order(len(pairs), pl.DataFrame(pl.from_arrow(decided.toArrow())))
+    return decide
+
+
+# -- the data ---------------------------------------------------------------------------------
+
+
+def random_pairs(count: int, seed: int) -> Pairs:
+    """``count`` campaign enrolments, each billed for one of ``MONTHS``.
+
+    5 % returned, 5 % not installed yet; of the installed, 40 % register a
+    cancellation in a trial month, on the last trial day, the day after or
+    months later, taking effect at once, later, or at a date not known yet
+    (some with no request date); 15 % switch package.
+    """
+    rng = random.Random(seed)
+    first, last = POLICY.campaign_window
+    span = (last - first).days + 1
+    switches = sorted(POLICY.packages)
+    products = [p.value for p in itvrules.Product]
+    pairs: Pairs = []
+    for i in range(count):
+        accepted = first + timedelta(days=rng.randrange(span))
+        fields: dict[str, Any] = {"account_id": f"R{i:07d}", "product": rng.choice(products),
+                                  "accepted_on": accepted}
+        kind = rng.random()
+        if kind < 0.05:
+            fields.update(returned=True, return_reason="线路不具备安装条件")
+        elif kind >= 0.10:
+            completed = fields["completed_on"] = accepted + timedelta(days=rng.choice((0, 3, 7, 20)))
+            if rng.random() < 0.4:
+                trial_end = _month_start(completed, 3) - timedelta(days=1)
+                requested = rng.choice((
+                    completed + timedelta(days=rng.randrange(80)), trial_end,
+                    trial_end + timedelta(days=1), trial_end + timedelta(days=rng.randrange(2, 200))))
+                effective = rng.choice((None, requested, requested + timedelta(days=rng.randrange(1, 90))))
+                fields["cancel_effective_on"] = effective
+                if effective is None or rng.random() > 0.1:  # else only the effective date is known
+                    fields["cancel_requested_on"] = requested
+            if rng.random() < 0.15:
+                fields["switched_to"] = rng.choice(switches)
+        pairs.append((itvrules.Enrollment(**fields), rng.choice(MONTHS)))
+    return pairs
+
+
+def _month_start(day: date, months_later: int) -> date:
+    index = day.year * 12 + day.month - 1 + months_later
+    return date(index // 12, index % 12 + 1, 1)
+
+
+# -- the test ---------------------------------------------------------------------------------
+
+
+def assert_agree(pairs: Pairs, backends: dict[str, Callable[[Pairs, Path], list[View]]],
+                 tmp: Path) -> list[View]:
+    results = {name: decide(pairs, tmp) for name, decide in backends.items()}
+    reference = results["compiled"]
+    assert len(reference) == len(pairs)
+    for name, found in results.items():
+        for position, (got, expected) in enumerate(zip(found, reference, strict=True)):
+            enr, month = pairs[position]
+            assert got == expected, f"{name} decides {got}, compiled {expected}: {enr!r} in {month}"
+    return reference
+
+
+def test_every_backend_decides_alike(spark: SparkSession, tmp_path: Path) -> None:
+    backends = {"compiled": by_engine("compiled"), "durable": by_engine("durable"),
+                "columnar": columnar}
+    generated: Pairs = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, phases=(Phase.explicit, Phase.generate),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.function_scoped_fixture])
+    @given(st.lists(enrollments(), min_size=BATCH, max_size=BATCH))
+    def check(batch: list[itvrules.Enrollment]) -> None:
+        pairs = [(enr, month) for enr in batch for month in MONTHS]
+        assert_agree(pairs, backends, tmp_path)
+        generated.extend(pairs)
+
+    check()
+    assert len(generated) == EXAMPLES * BATCH * len(MONTHS)
+    # The hypothesis pairs and 100,000 random ones, through every backend at once (Spark pays a
+    # job per billed month, so it sees both sets together).
+    pairs = generated + random_pairs(RANDOM_ROWS, seed=20250320)
+    decided = assert_agree(pairs, {**backends, "parquet": parquet, "spark": on_spark(spark)}, tmp_path)
+    assert {rule for *_, rule in decided[len(generated):]} == {rule.id for rule in POLICY.rules("fees")}
