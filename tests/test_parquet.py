@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -307,15 +307,19 @@ def test_a_plugin_names_the_billing_cycle(tmp_path: Path) -> None:
 
 def test_chinese_headers_numeric_ids_and_an_empty_feed(tmp_path: Path) -> None:
     source = tmp_path / "登记表.parquet"
+    # A CRM timestamp is a day in Asia/Shanghai: 2025-03-31 17:00 UTC is 1 April there.
+    completed = pl.Series([datetime(2025, 3, 31, 17, 0), None]).dt.replace_time_zone("UTC")
     pl.DataFrame({"宽带账号": [7001, 7002], "产品类型": ["品牌", "包年"],
-                  "受理日期": [D(2025, 3, 25)] * 2, "竣工日期": [D(2025, 3, 30), None],
+                  "受理日期": [D(2025, 3, 25)] * 2, "竣工日期": completed,
                   "转换套餐": ["iTV 高清包 (placeholder)", None]}).write_parquet(source)
-    summary = bill_parquet(POLICY, MONTH, str(source), str(tmp_path / "bill.parquet"))
+    summary = bill_parquet(POLICY, "2025-06", str(source), str(tmp_path / "bill.parquet"))
     assert (summary.decided, summary.rejected) == (2, 0)
     decided = pl.read_parquet(tmp_path / "bill.parquet")
     assert decided.select("account_id", "code", "package").rows() == [
-        ("7001", "switched", "hd"), ("7002", "not_started", None)]
-    assert decided["amount"].to_list() == [Decimal("30.00"), Decimal("0.00")]
+        ("7001", "trial", "quanneng"), ("7002", "not_started", None)]  # March would be switched
+    bill_parquet(POLICY, MONTH, str(source), str(tmp_path / "july.parquet"))
+    july = pl.read_parquet(tmp_path / "july.parquet")
+    assert july.select("code", "package", "amount").row(0) == ("switched", "hd", Decimal("30.00"))
     empty = tmp_path / "empty.parquet"
     pl.DataFrame(schema={"account_id": pl.String, "product": pl.String,
                          "accepted_on": pl.Date}).write_parquet(empty)
