@@ -460,3 +460,24 @@ def test_postgres_connection_failure_is_a_store_error_without_the_password() -> 
     with pytest.raises(StoreError, match="cannot connect") as raised:
         open_ledger("postgresql://someone:s3cret@127.0.0.1:1/nowhere?connect_timeout=2")
     assert "s3cret" not in str(raised.value)
+
+
+def test_several_writers_can_open_one_new_sqlite_ledger_at_once(tmp_path: Path) -> None:
+    """Switching a new database to WAL takes an exclusive lock SQLite does not wait for."""
+
+    def opener(url: str, errors: list[BaseException]) -> None:
+        try:
+            with open_ledger(url) as ledger:
+                ledger.count()
+        except BaseException as exc:
+            errors.append(exc)
+
+    for attempt in range(15):
+        url = str(tmp_path / f"new-{attempt}.db")
+        errors: list[BaseException] = []
+        threads = [threading.Thread(target=opener, args=(url, errors)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []

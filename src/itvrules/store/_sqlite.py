@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -102,13 +103,7 @@ class SqliteLedger(SqlLedger):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite ledger {self._where!r}: {exc}") from exc
         try:
-            conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\n"
-                               "INSERT INTO ledger_meta (key, value) VALUES ('schema_version', "
-                               f"'{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING;\nCOMMIT;")
-            (version,) = conn.execute(
-                "SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchone()
+            version = self._set_up(conn)
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.rollback()
@@ -119,6 +114,30 @@ class SqliteLedger(SqlLedger):
             raise StoreError(f"{self._where!r} has ledger schema version {version}, "
                              f"this itvrules reads version {SCHEMA_VERSION}")
         self._conn = conn
+
+    @staticmethod
+    def _set_up(conn: sqlite3.Connection) -> str:
+        """WAL mode and the schema; the schema version found.
+
+        Switching a new database to WAL needs an exclusive lock and SQLite does
+        not wait for it (no busy handler), so two processes opening the same new
+        ledger retry for a while instead of failing with "database is locked".
+        """
+        for attempt in range(100):
+            try:
+                conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.05)
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\n"
+                           "INSERT INTO ledger_meta (key, value) VALUES ('schema_version', "
+                           f"'{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING;\nCOMMIT;")
+        (version,) = conn.execute(
+            "SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchone()
+        return str(version)
 
     def __repr__(self) -> str:
         return f"SqliteLedger({self._where!r})"
