@@ -424,22 +424,7 @@ def month_lookup_facts(frame: pl.LazyFrame, month: int) -> pl.LazyFrame:
     def index(column: str) -> pl.Expr:
         return pl.lit(lookup).gather(pl.col(column).cast(pl.Int32) - low)
 
-    completed, requested, effective = (index(c) for c in ("completed_on", "cancel_requested_on",
-                                                          "cancel_effective_on"))
-    base = completed.fill_null(month)
-    return frame.with_columns(
-        pl.coalesce("cancel_requested_on", "cancel_effective_on").alias("cancel_requested_on"),
-    ).with_columns(
-        pl.col("returned").fill_null(False).alias("returned"),
-        pl.col("completed_on").is_not_null().alias("completed"),
-        (pl.lit(month, dtype=pl.Int32) - base).alias("month_offset"),
-        pl.col("cancel_requested_on").is_not_null().alias("cancel_requested"),
-        (requested - base).fill_null(0).alias("cancel_requested_offset"),
-        pl.col("cancel_effective_on").is_not_null().alias("cancel_effective"),
-        (effective - base).fill_null(0).alias("cancel_effective_offset"),
-        (pl.lit(month, dtype=pl.Int32) - effective).fill_null(0).alias("months_after_effective"),
-        pl.col("switched_to").is_not_null().alias("switched"),
-    )
+    return fee_facts(frame, month, index)
 
 
 # -- measurement ----------------------------------------------------------------------------

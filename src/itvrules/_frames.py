@@ -9,6 +9,7 @@ to ``Policy.fee`` row by row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -43,11 +44,16 @@ def _month_index(column: str) -> pl.Expr:
     return pl.col(column).dt.year().cast(pl.Int32) * 12 + pl.col(column).dt.month().cast(pl.Int32) - 1
 
 
-def fee_facts(frame: pl.LazyFrame, month: int) -> pl.LazyFrame:
-    """Add the fee fact columns (``_facts.FEE_FIELDS``) to an enrolment frame."""
-    completed = _month_index("completed_on")
-    requested = _month_index("cancel_requested_on")
-    effective = _month_index("cancel_effective_on")
+def fee_facts(frame: pl.LazyFrame, month: int,
+              month_index: Callable[[str], pl.Expr] = _month_index) -> pl.LazyFrame:
+    """Add the fee fact columns (``_facts.FEE_FIELDS``) to an enrolment frame.
+
+    ``month_index`` turns a date column into month indexes (a benchmark swaps in
+    a table lookup to measure it).
+    """
+    completed = month_index("completed_on")
+    requested = month_index("cancel_requested_on")
+    effective = month_index("cancel_effective_on")
     base = completed.fill_null(month)
     return frame.with_columns(
         # SPEC §5: an effective date with no request date counts as requested that day.
