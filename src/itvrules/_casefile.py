@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
 from ._convert import structure
 from ._enums import FeeCode, IneligibleReason, Segment
@@ -27,7 +26,7 @@ from ._months import parse_month
 from ._parse import parse_bool, parse_date
 from ._policy import Policy
 from ._policy_versions import pick
-from ._yaml_lines import LinedYaml, load_lined
+from ._yaml_lines import LinedYaml, read_lined
 from ._yaml_lines import Path as YPath
 from .lifecycle import Event, replay
 
@@ -257,20 +256,7 @@ def policy_path_for(case_path: str | Path) -> Path:
 
 
 def _read(path: Path) -> LinedYaml:
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{source}: cannot read the case file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise PolicyError(f"{source}: a case file must be UTF-8 ({exc})") from None
-    try:
-        return load_lined(text)
-    except (yaml.YAMLError, ValueError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = PolicyProblem(source, line, "(syntax)", str(exc).replace("\n", " "))
-        raise PolicyError(f"{source}: not valid YAML", (problem,)) from None
+    return read_lined(path, "case file")
 
 
 # -- reading a case file -----------------------------------------------------------------

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from ._conditions import AllOf, AnyOf, Compare, Condition
 from ._errors import PolicyError, PolicyProblem
@@ -24,7 +23,7 @@ from ._facts import FIELDS, TABLE_PATHS
 from ._money import parse_yuan
 from ._policy_doc import Package, PolicyDocument, Rule, State
 from ._resources import schema_path
-from ._yaml_lines import LinedYaml, load_lined
+from ._yaml_lines import LinedYaml, parse_lined, read_lined
 from ._yaml_lines import Path as YPath
 
 _DATE_PARAMS = ("campaign.first_day", "campaign.last_day")
@@ -39,25 +38,15 @@ _OPS_BY_KIND = {
 
 def load_document(path: Path) -> PolicyDocument:
     """Read and validate the policy file at ``path``."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{source}: cannot read the policy file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise PolicyError(f"{source}: a policy file must be UTF-8 ({exc})") from None
-    return parse_document(text, source)
+    return _check_lined(read_lined(path, "policy file"), str(path))
 
 
 def parse_document(text: str, source: str) -> PolicyDocument:
     """Validate policy ``text``; ``source`` names it in error messages."""
-    try:
-        lined = load_lined(text)
-    except (yaml.YAMLError, ValueError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = PolicyProblem(source, line, "(syntax)", str(exc).replace("\n", " "))
-        raise PolicyError(f"{source}: not valid YAML", (problem,)) from None
+    return _check_lined(parse_lined(text, source), source)
+
+
+def _check_lined(lined: LinedYaml, source: str) -> PolicyDocument:
     checker = _Checker(source, lined)
     document = checker.run()
     if checker.problems or document is None:

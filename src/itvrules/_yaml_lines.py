@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
+
+from ._errors import PolicyError, PolicyProblem
 
 Path = tuple[str | int, ...]
 
@@ -75,3 +78,26 @@ class _Builder:
         except (ValueError, yaml.constructor.ConstructorError) as exc:
             self.bad_scalars.append((path, node.start_mark.line + 1, f"{node.value!r}: {exc}"))
             return str(node.value)
+
+
+def parse_lined(text: str, source: str) -> LinedYaml:
+    """:func:`load_lined`, with bad syntax a :class:`PolicyError` naming ``source`` and the line."""
+    try:
+        return load_lined(text)
+    except (yaml.YAMLError, ValueError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = PolicyProblem(source, line, "(syntax)", str(exc).replace("\n", " "))
+        raise PolicyError(f"{source}: not valid YAML", (problem,)) from None
+
+
+def read_lined(path: FilePath, what: str) -> LinedYaml:
+    """Read and parse the UTF-8 YAML ``what`` (``"policy file"``) at ``path``; PolicyError if not."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{source}: cannot read the {what}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{source}: a {what} must be UTF-8 ({exc})") from None
+    return parse_lined(text, source)
