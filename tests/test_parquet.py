@@ -140,12 +140,12 @@ def test_cases_without_packed_keys_or_month_table_decide_the_same(
     assert pl.read_parquet(tmp_path / "fast.parquet").equals(pl.read_parquet(tmp_path / "general.parquet"))
 
 
-def test_record_ids_are_the_same_with_the_helper_process(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_ids_are_the_same_hashed_in_the_background(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [{**row, "account_id": f"{row['account_id']}-{k}"} for k in range(40) for row in GOOD]
     source = feed(rows, tmp_path / "feed.parquet")
-    bill_parquet(POLICY, MONTH, source, str(tmp_path / "alone.parquet"), helper=False)
-    monkeypatch.setattr(record_ids, "HELPER_MIN_ROWS", 10)
+    bill_parquet(POLICY, MONTH, source, str(tmp_path / "alone.parquet"), background=False)
+    monkeypatch.setattr(record_ids, "BACKGROUND_MIN_ROWS", 10)
     bill_parquet(POLICY, MONTH, source, str(tmp_path / "helped.parquet"), batch_rows=100)
     alone = pl.read_parquet(tmp_path / "alone.parquet")
     assert alone.equals(pl.read_parquet(tmp_path / "helped.parquet"))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
@@ -29,6 +30,7 @@ import numpy as np
 import pluggy
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ._errors import InputError
@@ -36,7 +38,7 @@ from ._months import parse_month
 from ._parquet_checks import ROW, Checker, repeated_rows
 from ._pipeline import RunSummary
 from ._plugins import plugin_manager, writer_for
-from ._record_ids import HELPER_MIN_ROWS, Pending, RecordIds
+from ._record_ids import Pending, RecordIds
 from ._rejects import REJECT_COLUMNS, RejectSpool
 from ._rows import BILL, map_columns
 from ._run_files import STDIN, UsageError, check_feed, check_usage, open_target
@@ -62,9 +64,11 @@ _DICTIONARY = ["billing_month", "billing_cycle", "code", "package", "rule", "cla
 _CONSTANT = ("billing_month", "billing_cycle", "policy_id", "policy_version", "policy_hash", "source")
 #: zstd, but for the record ids: hex text halves under zstd at four times the cost of storing it.
 _COMPRESSION = {f.name: "none" if f.name == "record_id" else "zstd" for f in EXPORT_SCHEMA}
+#: Text decided once per case: given to the writer as dictionaries too.
+_PER_CASE_TEXT = ("code", "package", "rule", "clause")
 #: The schema written. No Arrow schema is stored in the file, so readers see ``EXPORT_SCHEMA``.
 _WRITTEN = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string()))
-                      if f.name in _CONSTANT else f for f in EXPORT_SCHEMA])
+                      if f.name in _CONSTANT + _PER_CASE_TEXT else f for f in EXPORT_SCHEMA])
 #: Keys are packed into one integer while all their combinations number fewer than this.
 _PACKED_LIMIT = 2**62
 #: Day spans up to this many days turn into months by table lookup, longer ones by calendar.
@@ -73,14 +77,16 @@ _LOOKUP_DAYS = 100_000
 
 def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
                  rejects: str | None = None, batch_rows: int = 1_000_000,
-                 pm: pluggy.PluginManager | None = None, helper: bool = True) -> RunSummary:
+                 pm: pluggy.PluginManager | None = None, background: bool = True,
+                 progress: Callable[[int], None] | None = None) -> RunSummary:
     """Decide billing ``month`` for every enrolment of the Parquet feed ``source``; write ``target``.
 
     ``rejects`` (default ``<target stem>.rejects.parquet``, written only when a
     row is rejected) is Parquet when its name ends in ``.parquet``, else any
     format the export writers know (CSV, XLSX, JSON Lines). ``source_row``
-    counts the feed's rows from 1. ``helper=False`` keeps record-id hashing in
-    this process (``_record_ids``). A feed that cannot be read or lacks a
+    counts the feed's rows from 1. ``background=False`` hashes record ids in
+    the calling thread (``_record_ids``). ``progress`` is called with the number of
+    rows read after every batch. A feed that cannot be read or lacks a
     required column raises :class:`InputError` before any output is written.
     """
     parse_month(month)
@@ -100,9 +106,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     pm = pm if pm is not None else plugin_manager()
     cycle = pm.hook.itvrules_billing_cycle(month=month) or month.replace("-", "")
     with ExitStack() as stack:
-        ids = stack.enter_context(RecordIds(policy.id, policy.version, helper=helper))
-        if min(feed.metadata.num_rows, batch_rows) >= HELPER_MIN_ROWS:
-            ids.start()  # now, while this process is small: a child's peak counts its parent's size
+        ids = stack.enter_context(RecordIds(policy.id, policy.version, background=background))
         checker = Checker(policy, fields, repeated_rows(feed, fields["account_id"], batch_rows))
         out = stack.enter_context(_Rejects(rejects if rejects is not None else _default_rejects(target),
                                            headers, name, pm))
@@ -111,7 +115,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
             stream, _WRITTEN, compression=_COMPRESSION, use_dictionary=_DICTIONARY,
             write_statistics=["account_id", "amount_fen", "source_row"], store_schema=False))
         rows_in, decided = _bill(feed, batch_rows, checker, out, _Export(policy, month, cycle, name),
-                                 ids, writer)
+                                 ids, writer, progress)
         writer.close()
         written = out.finish(named=rejects is not None)
     if rows_in != decided + out.count:
@@ -120,12 +124,13 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
 
 
 def _bill(feed: pq.ParquetFile, batch_rows: int, checker: Checker, out: _Rejects, export: _Export,
-          ids: RecordIds, writer: pq.ParquetWriter) -> tuple[int, int]:
+          ids: RecordIds, writer: pq.ParquetWriter,
+          progress: Callable[[int], None] | None) -> tuple[int, int]:
     """Every batch checked and decided; (rows read, rows decided).
 
-    Three things overlap: while this thread checks and decides a batch, the
-    record-id helper hashes the previous one and a writing thread writes the one
-    before that (pyarrow lets go of the GIL while it encodes).
+    Three things overlap: while this thread checks and decides a batch, DuckDB
+    hashes the previous one's record ids on one thread and pyarrow encodes the
+    one before that on another (both let go of the GIL).
     """
     rows_in = decided = 0
     with ThreadPoolExecutor(1, thread_name_prefix="itvrules-parquet") as background:
@@ -150,9 +155,11 @@ def _bill(feed: pq.ParquetFile, batch_rows: int, checker: Checker, out: _Rejects
                 out.add(raw.filter(~ok), checker.explain(raw.filter(~ok), typed.filter(~ok)))
             if good.height:
                 ready, waiting = waiting, export.decide(good)
-                waiting.submit(ids)  # takes the previous batch's ids, then hands this one over
+                waiting.submit(ids)  # hashed in the background while the previous batch is written
                 if ready is not None:
                     decided += write(ready)
+            if progress is not None:
+                progress(rows_in)
         if waiting is not None:
             decided += write(waiting)
         if writing is not None:
@@ -201,11 +208,17 @@ class _Decided:
         def per_case(name: str) -> pa.Array:
             return decided.get_column(name).to_arrow().cast(EXPORT_SCHEMA.field(name).type).take(take)
 
+        def per_case_text(name: str) -> pa.Array:
+            # The case's dictionary and row indexes into it: no text copied per row.
+            cases = pc.dictionary_encode(decided.get_column(name).to_arrow().cast(pa.string()))
+            return pa.DictionaryArray.from_arrays(cases.indices.take(take), cases.dictionary)
+
         columns: dict[str, pa.Array] = {
             "record_id": self.ids.result(),
             "account_id": good.get_column("account_id").to_arrow().cast(pa.string()),
-            **{name: per_case(name) for name in ("code", "gross", "waived", "amount", "amount_fen",
-                                                 "package", "follow_up", "rule", "clause")},
+            **{name: per_case(name) for name in ("gross", "waived", "amount", "amount_fen",
+                                                 "follow_up")},
+            **{name: per_case_text(name) for name in _PER_CASE_TEXT},
             **{name: pa.DictionaryArray.from_arrays(zeros, pa.array([value]))
                for name, value in self.export.constants.items()},
             "source_row": good.get_column(ROW).to_arrow(),
@@ -248,7 +261,8 @@ def fee_cases(good: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         first = packed.arg_unique()
         index = packed.replace_strict(packed.gather(first),
                                       pl.int_range(0, len(first), dtype=pl.UInt32, eager=True))
-    return good.select(_CASE_COLUMNS).gather(first), index
+    cases = good.select(_CASE_COLUMNS).gather(first)
+    return cases.cast({name: pl.String for name in ("product", "switched_to")}), index
 
 
 def _packed(keys: pl.DataFrame) -> pl.Series | None:
@@ -256,9 +270,12 @@ def _packed(keys: pl.DataFrame) -> pl.Series | None:
     parts: list[tuple[pl.Series, int]] = [(keys.get_column("returned").cast(pl.Int64), 2)]
     for name in ("product", "switched_to"):
         column = keys.get_column(name)
-        values = column.drop_nulls().unique()
-        codes = column.cast(pl.Enum(values)).to_physical().cast(pl.Int64) + 1
-        parts.append((codes.fill_null(0), len(values) + 1))
+        kind = column.dtype
+        if not isinstance(kind, pl.Enum):
+            kind = pl.Enum(column.drop_nulls().unique())
+            column = column.cast(kind)
+        codes = column.to_physical().cast(pl.Int64) + 1
+        parts.append((codes.fill_null(0), len(kind.categories) + 1))
     months = [keys.get_column(name) for name in ("_completed", "_requested", "_effective")]
     dated = [m for m in months if m.null_count() < len(m)]
     low = min(int(cast(int, m.min())) for m in dated) if dated else 0
