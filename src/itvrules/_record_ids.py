@@ -85,8 +85,12 @@ class RecordIds:
 
     def submit(self, accounts: pl.Series, tails: pl.Series) -> Pending:
         """Start on a column's ids; the returned :class:`Pending` gives them."""
-        names = pl.select(pl.concat_str(pl.lit(accounts), pl.lit(tails), separator=_SEPARATOR)
-                          .cast(pl.Binary)).to_series()
+        return self.submit_names(pl.select(pl.concat_str(pl.lit(accounts), pl.lit(tails),
+                                                         separator=_SEPARATOR)).to_series())
+
+    def submit_names(self, names: pl.Series) -> Pending:
+        """Start on the ids of ``names``: account, month, charge item and code joined by ``\x1f``."""
+        names = names.cast(pl.Binary)
         if not self._background or len(names) < BACKGROUND_MIN_ROWS:
             return Pending(ready=format_ids(self._digests(names.to_list())))
         if self._worker is None:

@@ -30,13 +30,13 @@ from .._enums import Product
 from .._errors import InputError
 from .._model import Enrollment
 from .._pipeline import STDIN_SOURCE, RunSummary, _account
+from .._record_ids import RecordIds
 from .._rejects import RejectSpool
 from .._rows import BILL, ColumnsError, RowReader
 from .._run_files import STDIN, open_source, open_target
 from ..hookspecs import FeedReader, RawRow
 from ._batch import ENGINE, ROW, SEQ, Batch
 from ._csv import csv_batches
-from ._ids import RecordIds
 from ._raw_rows import raw_row_batches
 from ._render import CsvExport, JsonlExport, TextExport
 from ._validate import EPOCH, Checker, day_number
@@ -108,6 +108,7 @@ class _Biller:
                             _report(progress, before, run.rows_in)
         finally:
             run.progress = progress
+            self.ids.close()
 
     def _batches(self, feed_reader: FeedReader, stream: IO[bytes], source: str) -> Iterator[Batch]:
         note = self.run.spool.note_columns
@@ -241,7 +242,7 @@ class _Biller:
             "account", "source", ROW, "_case",
             pl.concat_str(pl.col("account"), per_case([c.tail for c in cases])).cast(pl.Binary)
             .alias("_tail")).collect(engine=ENGINE)
-        ids = self.ids.ids(cased.get_column("_tail").to_list())
+        ids = pl.Series("_id", self.ids.submit_names(cased.get_column("_tail")).result())
         cells = {"record_id": self.export.id_cells(pl.col("_id")),
                  "account_id": self.export.text_cells(pl.col("account")),
                  "source": self.export.text_cells(pl.col("source")),
