@@ -89,7 +89,8 @@ class _Biller:
         self.reader = RowReader(BILL)
         self.seen: set[str] = set()
         self.cases: dict[tuple[Any, ...], _Case] = {}  # fee key -> its cells, decided once a run
-        self.ids = RecordIds(run.policy.id, run.policy.version)
+        # Batches of a few thousand rows: hashlib here costs less than a query per batch.
+        self.ids = RecordIds(run.policy.id, run.policy.version, background=False)
         self.probe = Enrollment(account_id="probe", product=Product.BRAND, accepted_on=date(2000, 1, 1))
         self.checker = Checker(self.known_package)
 
