@@ -4,8 +4,9 @@ In one run, for each size N (``--sizes 10000,1000000,10000000``), over the same
 seeded enrolments (spread over the campaign; returns, pending installs,
 cancellations at every timing, package switches), billed for 2025-07:
 
-* ``columnar compute``: the columnar backend's work only: fact columns
-  (``_frames.fee_facts``), the first-hit rule index (``_engines._polars``) and
+* ``columnar compute``: the columnar backend's work only
+  (``_frames.decide_fen``): fact columns with month indexes read from a table of
+  days, the first-hit rule index (``_engines._polars``), package numbers and
   integer fen, no text columns;
 * ``fees_frame``: ``Policy.fees_frame``, the full decision frame;
 * ``fees() compiled`` / ``fees() durable``: ``Policy.fees`` streaming over
@@ -70,9 +71,7 @@ import numpy as np
 import polars as pl
 
 import itvrules
-from itvrules._engines._polars import first_hit
-from itvrules._frames import fee_facts
-from itvrules._money import to_fen
+from itvrules._frames import decide_fen
 from itvrules._months import parse_month
 
 DEFAULT_SIZES = (10_000, 1_000_000, 10_000_000)
@@ -383,48 +382,12 @@ class ZenByHand:
 # -- the library's backends -----------------------------------------------------------------
 
 
-def columnar_compute(policy: itvrules.Policy, frame: pl.DataFrame, month: str,
-                     facts: Callable[[pl.LazyFrame, int], pl.LazyFrame] = fee_facts) -> pl.DataFrame:
-    """The fact columns (``facts``: the library's ``_frames.fee_facts``), the first-hit rule index
-    (``_engines._polars.first_hit``) and fen amounts, by integer codes and small lookup tables;
-    no text output."""
-    rules = policy.rules("fees")
-    products = [p.value for p in itvrules.Product]
-    packages = list(policy.packages)
-    default = packages.index(str(policy.parameters["default_package"]))
-    charge = pl.Series([{"none": 0, "default_package": 1}.get(str(r.then["charge"]), 2) for r in rules])
-    waive = pl.Series([bool(r.then.get("waive", False)) for r in rules])
-    fen = pl.Series([to_fen(policy.packages[code].tariff[product]) for code in packages
-                     for product in products], dtype=pl.Int64)
-    rule = pl.col("rule")
-    kind = pl.lit(charge).gather(rule)
-    package = pl.when(kind == 1).then(pl.lit(default, dtype=pl.UInt32)) \
-        .when(kind == 2).then(pl.col("switched_to").cast(pl.Enum(packages)).to_physical().cast(pl.UInt32))
-    product = pl.col("product").cast(pl.Enum(products)).to_physical().cast(pl.UInt32)
-    gross = pl.lit(fen).gather(package * len(products) + product).fill_null(0)
-    return (facts(frame.lazy(), parse_month(month))
-            .select(first_hit(rules).alias("rule"), "product", "switched_to")
-            .select("rule", pl.when(pl.lit(waive).gather(rule)).then(0).otherwise(gross)
-                    .alias("amount_fen"))
-            .collect())
-
-
-def month_lookup_facts(frame: pl.LazyFrame, month: int) -> pl.LazyFrame:
-    """``_frames.fee_facts`` with month indexes read from a table of days (as ``bill_parquet`` does).
-
-    Not the library's columnar path: the benchmark shows what this one change would give it.
-    """
-    days = frame.select(pl.min_horizontal(pl.col(DATES).min()).alias("low"),
-                        pl.max_horizontal(pl.col(DATES).max()).alias("high")).collect().row(0)
-    low = days[0].toordinal() - EPOCH
-    table = np.arange(low, days[1].toordinal() - EPOCH + 1).astype("datetime64[D]") \
-        .astype("datetime64[M]").astype(np.int32) + 1970 * 12
-    lookup = pl.Series(table)
-
-    def index(column: str) -> pl.Expr:
-        return pl.lit(lookup).gather(pl.col(column).cast(pl.Int32) - low)
-
-    return fee_facts(frame, month, index)
+def columnar_compute(policy: itvrules.Policy, frame: pl.DataFrame, month: str) -> pl.DataFrame:
+    """The columnar backend's work (``_frames.decide_fen``) and the amount in fen; no text."""
+    decided = decide_fen(policy, frame, month)
+    gross = pl.col("_gross").fill_null(0)
+    return decided.select(pl.col("_rule").alias("rule"),
+                          pl.when(pl.col("_waived")).then(0).otherwise(gross).alias("amount_fen"))
 
 
 # -- measurement ----------------------------------------------------------------------------
@@ -516,13 +479,12 @@ def check_sample(name: str, policy: itvrules.Policy, items: list[itvrules.Enroll
 
 
 def check_columnar(policy: itvrules.Policy, frame: pl.DataFrame) -> None:
-    """Both compute-only variants must give ``fees_frame``'s rules and amounts."""
+    """The compute-only work must give ``fees_frame``'s rules and amounts."""
     decided = policy.fees_frame(frame, MONTH)
     ids = [rule.id for rule in policy.rules("fees")]
-    for facts in (fee_facts, month_lookup_facts):
-        found = columnar_compute(policy, frame, MONTH, facts)
-        assert [ids[i] for i in found["rule"]] == decided["rule"].to_list()
-        assert found["amount_fen"].to_list() == decided["amount_fen"].to_list()
+    found = columnar_compute(policy, frame, MONTH)
+    assert [ids[i] for i in found["rule"]] == decided["rule"].to_list()
+    assert found["amount_fen"].to_list() == decided["amount_fen"].to_list()
     print(f"   columnar compute: agrees with fees_frame on {frame.height:,} rows", flush=True)
 
 
@@ -577,8 +539,6 @@ def bench_size(policy: itvrules.Policy, frame: pl.DataFrame, items: list[itvrule
     results = [
         measure(Result("columnar compute", size, size, library=True),
                 lambda: columnar_compute(policy, part, MONTH), repeat),
-        measure(Result("columnar, month table*", size, size),
-                lambda: columnar_compute(policy, part, MONTH, month_lookup_facts), repeat),
         measure(Result("fees_frame", size, size, library=True),
                 lambda: policy.fees_frame(part, MONTH), repeat),
         measure(Result("fees() compiled", size, rows, library=True),
@@ -666,11 +626,6 @@ def print_table(results: list[Result]) -> None:
         for r in row:
             print(f"{size:>11,} | {r.name:22} | {r.measured:>11,} | {r.rate:>13,.0f} | "
                   f"{r.rate / plain.rate:>7.2f}x | {r.peak / MB:>6,.0f} MB | {r.growth / MB:>5,.0f} MB")
-
-
-def print_notes() -> None:
-    print("* not a library path: the compute-only work with _frames.fee_facts's month indexes read "
-          "from a table of days (as bill_parquet does) instead of dt.year()/dt.month()")
 
 
 def verdict(ok: bool) -> str:
@@ -762,7 +717,6 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             results += bench_size(policy, frame, items, size, caps, repeat, peers, spark, folder)
     print_table(results)
-    print_notes()
     print_verdicts(results, e2e, e2e_rows)
     return 0
 

@@ -5,6 +5,12 @@ month, cancellation offsets), computed a column at a time, decided by the
 policy's fee table compiled to one expression (``_engines._polars``), priced
 in integer fen from the policy's tariffs. A differential test holds it equal
 to ``Policy.fee`` row by row.
+
+Two things keep it fast (docs/performance.md "Scale"): month indexes are read
+from a table of the frame's days (the calendar's ``dt.year()``/``dt.month()``
+cost four times as much), and the decision itself is integers only (rule,
+package and product numbers, fen looked up in a small price table); the text
+columns are read from per-rule tables at the end.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from ._engines._polars import first_hit
+from ._enums import Product
 from ._errors import InputError
 from ._money import to_fen
 from ._months import parse_month
@@ -40,8 +48,40 @@ DECISION_COLUMNS = ("account_id", "month", "code", "gross", "waived", "amount", 
                     "policy_hash")
 
 
+#: Frames whose dates span more days than this get their month indexes from the calendar.
+LOOKUP_DAYS = 100_000
+_DATES = ("completed_on", "cancel_requested_on", "cancel_effective_on")
+#: Rules, packages and products are numbered in these columns of ``decide_fen``'s result.
+RULE, PACKAGE, GROSS, WAIVED = "_rule", "_package", "_gross", "_waived"
+
+
 def _month_index(column: str) -> pl.Expr:
+    """``year * 12 + month - 1`` of a date column, by the calendar."""
     return pl.col(column).dt.year().cast(pl.Int32) * 12 + pl.col(column).dt.month().cast(pl.Int32) - 1
+
+
+def month_indexes(frame: pl.DataFrame) -> Callable[[str], pl.Expr]:
+    """The month index of a date column of ``frame``: read from a table of its span of days.
+
+    Null dates stay null. A gather with null positions is three times slower
+    than one without, so nulls are gathered as the first day and masked after.
+    """
+    present = [c for c in _DATES if c in frame.columns]
+    if not present:
+        return _month_index
+    low, high = frame.select(
+        pl.min_horizontal(pl.col(present).min().cast(pl.Int32)).alias("low"),
+        pl.max_horizontal(pl.col(present).max().cast(pl.Int32)).alias("high")).row(0)
+    if low is None or high is None or high - low > LOOKUP_DAYS:
+        return _month_index
+    days = np.arange(low, high + 1).astype("datetime64[D]")
+    table = pl.Series(days.astype("datetime64[M]").astype(np.int32) + 1970 * 12, dtype=pl.Int32)
+
+    def index(column: str) -> pl.Expr:
+        at = (pl.col(column).cast(pl.Int32) - low).fill_null(0)
+        return pl.when(pl.col(column).is_not_null()).then(pl.lit(table).gather(at))
+
+    return index
 
 
 def fee_facts(frame: pl.LazyFrame, month: int,
@@ -71,6 +111,73 @@ def fee_facts(frame: pl.LazyFrame, month: int,
     )
 
 
+def decide_fen(policy: Policy, frame: pl.DataFrame, month: str) -> pl.DataFrame:
+    """The decision of every row of ``frame`` as integers, row for row: the columnar backend's work.
+
+    ``_rule`` is the position of the deciding fee rule (-1: none matches),
+    ``_package`` the position of the charged package in ``policy.packages``
+    (null: nothing charged; one past the end: a ``switched_to`` the policy does
+    not know), ``_gross`` its tariff in fen for the row's product (null when
+    nothing is charged or no tariff applies), ``_waived`` whether the rule
+    waives it. ``frame`` holds valid enrolments (``ENROLLMENT_COLUMNS``).
+    """
+    rules = policy.rules("fees")
+    packages = list(policy.packages)
+    products = [p.value for p in Product]
+    default = packages.index(str(policy.parameters["default_package"]))
+    # Per rule, and one more entry read by rows no rule matches: charge nothing, waive nothing.
+    charges = pl.Series([_CHARGES.get(str(r.then["charge"]), 2) for r in rules] + [0], dtype=pl.Int8)
+    waives = pl.Series([bool(r.then.get("waive", False)) for r in rules] + [False])
+    fen = _price_table(policy, packages, products)
+    rule = pl.col(RULE)
+    slot = pl.when(rule >= 0).then(rule).otherwise(len(rules))
+    charge = pl.col("_charge")
+    package = pl.col(PACKAGE)
+    price_at = package * (len(products) + 1) + pl.col("_product")
+    # Each select's expressions run side by side; the next select needs the previous one's.
+    return (
+        fee_facts(frame.lazy(), parse_month(month), month_indexes(frame))
+        .select(first_hit(rules).alias(RULE), _positions(pl.col("product"), products).alias("_product"),
+                _positions(pl.col("switched_to"), packages).alias("_switched"))
+        .with_columns(pl.lit(charges).gather(slot).alias("_charge"),
+                      pl.lit(waives).gather(slot).alias(WAIVED))
+        .with_columns(pl.when(charge == 1).then(pl.lit(default, dtype=pl.UInt32))
+                      .when(charge == 2).then(pl.col("_switched")).alias(PACKAGE))
+        .select(RULE, PACKAGE,
+                pl.when(package.is_not_null()).then(pl.lit(fen).gather(price_at.fill_null(0)))
+                .alias(GROSS),
+                WAIVED)
+        .collect()
+    )
+
+
+def _price_table(policy: Policy, packages: list[str], products: list[str]) -> pl.Series:
+    """Fen by ``package * (len(products) + 1) + product``; the last of each: unknown (null)."""
+    fen: list[int | None] = []
+    for code in packages:
+        tariff = policy.packages[code].tariff
+        fen += [to_fen(tariff[p]) if p in tariff else None for p in products] + [None]
+    fen += [None] * (len(products) + 1)
+    return pl.Series(fen, dtype=pl.Int64)
+
+
+#: A rule's ``charge`` as a number: 0 nothing, 1 the default package, 2 the package switched to.
+_CHARGES = {"none": 0, "default_package": 1}
+
+
+def _positions(column: pl.Expr, values: list[str]) -> pl.Expr:
+    """The position of each cell in ``values`` (UInt32), ``len(values)`` for others, null for null.
+
+    A chain of equality tests: cheaper than hashing for the handful of products
+    and packages, and the same for text and Enum columns.
+    """
+    expr: Any = pl
+    for at, value in enumerate(values):
+        expr = expr.when(column == value).then(pl.lit(at, dtype=pl.UInt32))
+    other = pl.when(column.is_not_null()).then(pl.lit(len(values), dtype=pl.UInt32))
+    return other if expr is pl else expr.otherwise(other)
+
+
 def decide_fees(policy: Policy, frame: pl.DataFrame | pl.LazyFrame, month: str) -> pl.DataFrame:
     """One decision row per enrolment row, in input order (columns ``DECISION_COLUMNS``).
 
@@ -78,41 +185,24 @@ def decide_fees(policy: Policy, frame: pl.DataFrame | pl.LazyFrame, month: str) 
     fee table or an unknown ``switched_to`` package raises :class:`InputError`
     naming the first such account.
     """
-    index = parse_month(month)
-    lazy = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-    missing = [c for c in ENROLLMENT_COLUMNS if c not in lazy.collect_schema()]
+    parse_month(month)
+    eager = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    missing = [c for c in ENROLLMENT_COLUMNS if c not in eager.columns]
     if missing:
         raise InputError("(columns)", missing, "the enrolment frame lacks these columns")
+    decided = decide_fen(policy, eager, month)
+    _check(policy, eager, decided)
     rules = policy.rules("fees")
     document = policy.document
-    default = str(document.parameters["default_package"])
-    rule = pl.col("_rule")
+    slot = pl.when(pl.col(RULE) >= 0).then(pl.col(RULE)).otherwise(len(rules))
 
     def per_rule(values: list[Any], dtype: Any) -> pl.Expr:
-        return rule.replace_strict(list(range(len(rules))), values, default=None, return_dtype=dtype)
+        return pl.lit(pl.Series([*values, None], dtype=dtype)).gather(slot)
 
-    charge = per_rule([str(r.then["charge"]) for r in rules], pl.String)
-    package = (pl.when(charge == "default_package").then(pl.lit(default))
-               .when(charge == "switched_to").then(pl.col("switched_to"))
-               .otherwise(pl.lit(None, dtype=pl.String)))
-    price: Any = pl
-    for code, pkg in document.packages.items():
-        for product, amount in pkg.tariff.items():
-            price = price.when((pl.col("_package") == code) & (pl.col("product") == product)) \
-                .then(pl.lit(to_fen(amount), dtype=pl.Int64))
-    fen_price = price.otherwise(pl.lit(None, dtype=pl.Int64))
-    decided = (
-        fee_facts(lazy, index)
-        .with_columns(first_hit(rules).alias("_rule"))
-        .with_columns(package.alias("_package"))
-        .with_columns(fen_price.alias("_fen"))
-        .collect()
-    )
-    _check(decided)
-    gross = pl.col("_fen").fill_null(0)
-    waived = pl.when(per_rule([bool(r.then.get("waive", False)) for r in rules], pl.Boolean)) \
-        .then(gross).otherwise(0)
-    return decided.select(
+    packages = pl.Series([*policy.packages, None], dtype=pl.String)
+    gross = pl.col(GROSS).fill_null(0)
+    waived = pl.when(pl.col(WAIVED)).then(gross).otherwise(0)
+    return pl.concat([eager.select("account_id"), decided], how="horizontal").select(
         "account_id",
         pl.lit(month).alias("month"),
         per_rule([str(r.then["code"]) for r in rules], pl.String).alias("code"),
@@ -122,7 +212,7 @@ def decide_fees(policy: Policy, frame: pl.DataFrame | pl.LazyFrame, month: str) 
         (gross - waived).alias("amount_fen"),
         per_rule([r.id for r in rules], pl.String).alias("rule"),
         per_rule([r.clause for r in rules], pl.String).alias("clause"),
-        pl.col("_package").alias("package"),
+        pl.lit(packages).gather(pl.col(PACKAGE).fill_null(len(packages) - 1)).alias("package"),
         per_rule([bool(r.then.get("follow_up", False)) for r in rules], pl.Boolean).alias("follow_up"),
         pl.lit(document.id).alias("policy_id"),
         pl.lit(document.version).alias("policy_version"),
@@ -135,15 +225,16 @@ def _yuan(fen: pl.Expr) -> pl.Expr:
     return (fen.cast(pl.Decimal(14, 0)).cast(pl.Decimal(14, 2)) / 100).cast(pl.Decimal(12, 2))
 
 
-def _check(decided: pl.DataFrame) -> None:
-    gaps = decided.filter(pl.col("_rule") < 0)
-    if gaps.height:
-        first: dict[str, Any] = gaps.row(0, named=True)
-        raise InputError("(row)", first["account_id"], "no fee rule matches this enrolment")
-    unknown = decided.filter(pl.col("_package").is_not_null() & pl.col("_fen").is_null())
-    if unknown.height:
-        first = unknown.row(0, named=True)
-        if first["product"] not in ("brand", "annual", "single_monthly"):
+def _check(policy: Policy, frame: pl.DataFrame, decided: pl.DataFrame) -> None:
+    """A gap in the fee table, or a charge with no tariff: an InputError naming the first account."""
+    gaps = decided.get_column(RULE) < 0
+    if gaps.any():
+        account = frame.get_column("account_id").filter(gaps)[0]
+        raise InputError("(row)", account, "no fee rule matches this enrolment")
+    unpriced = decided.get_column(PACKAGE).is_not_null() & decided.get_column(GROSS).is_null()
+    if unpriced.any():
+        first: dict[str, Any] = frame.filter(unpriced).row(0, named=True)
+        if first["product"] not in [p.value for p in Product]:
             raise InputError("product", first["product"],
                              f"unknown broadband product for account {first['account_id']}")
         raise InputError("switched_to", first["switched_to"],
