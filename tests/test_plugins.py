@@ -49,8 +49,8 @@ class PipePlugin:
 
 def test_builtins_are_registered_in_order(pm: pluggy.PluginManager) -> None:
     assert [name for name, _ in pm.list_name_plugin()] == list(DEFAULT_PLUGINS)
-    assert list(feed_readers(pm)) == ["csv", "xlsx", "jsonl"]
-    assert list(export_writers(pm)) == ["csv", "xlsx", "jsonl", "tmf678"]
+    assert list(feed_readers(pm)) == ["csv", "xlsx", "jsonl", "parquet"]
+    assert list(export_writers(pm)) == ["csv", "xlsx", "jsonl", "tmf678", "parquet"]
 
 
 @pytest.mark.parametrize(("path", "fmt", "expected"), [
@@ -61,6 +61,8 @@ def test_builtins_are_registered_in_order(pm: pluggy.PluginManager) -> None:
     ("feed.jsonl", None, "jsonl"),
     ("unicode.txt", None, "csv"),
     ("feed.data", "jsonl", "jsonl"),
+    ("CRM.Parquet", None, "parquet"),
+    ("feed.data", "parquet", "parquet"),
     ("-", "XLSX", "xlsx"),
 ])
 def test_readers_by_extension_or_name(pm: pluggy.PluginManager, path: str, fmt: str | None,
@@ -70,6 +72,7 @@ def test_readers_by_extension_or_name(pm: pluggy.PluginManager, path: str, fmt: 
 
 @pytest.mark.parametrize(("path", "expected"), [
     ("bill.csv", "csv"), ("bill.xlsx", "xlsx"), ("bill.jsonl", "jsonl"), ("bill.tmf.json", "tmf678"),
+    ("bill.parquet", "parquet"),
 ])
 def test_writers_by_the_longest_matching_extension(pm: pluggy.PluginManager, path: str,
                                                    expected: str) -> None:
@@ -88,7 +91,7 @@ def test_an_unknown_extension_names_the_file_and_the_known_formats(pm: pluggy.Pl
 
 def test_an_unknown_format_name_lists_the_known_ones(pm: pluggy.PluginManager) -> None:
     with pytest.raises(InputError, match=r"unknown output format; known: csv .*tmf678") as caught:
-        writer_for(pm, "bill.csv", "parquet")
+        writer_for(pm, "bill.csv", "dbf")
     assert caught.value.source == "bill.csv"
 
 

@@ -11,4 +11,5 @@ same name.
 - ``xlsx_io``: Excel in (python-calamine; the registration form) and out (xlsxwriter).
 - ``jsonl_io``: JSON Lines in and out.
 - ``tmf678``: TMF678 CustomerBill JSON out (bill runs only).
+- ``parquet_io``: Parquet in and out (pyarrow; record batches in, typed row groups out).
 """

@@ -99,7 +99,9 @@ def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
 
     ``backend`` is ``"rows"`` (one row at a time), ``"columnar"`` (whole columns
     at a time, same results; see ``itvrules._columnar``) or ``"auto"``: columnar
-    when it can serve the run, rows otherwise.
+    when it can serve the run, rows otherwise. A columnar run of one Parquet
+    feed to a Parquet export is served by ``_parquet.bill_parquet``, in batches
+    of Parquet columns; other columnar runs by ``_columnar``.
     """
     parse_month(month)
     if backend not in BACKENDS:
@@ -107,15 +109,56 @@ def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
     run = _Run(BILL, policy, feeds, output, rejects, engine, in_format, out_format, encoding,
                out_encoding, pm, progress, stdin, stdout)
     if backend != "rows":
+        from itvrules_adapters.parquet_io import ParquetWriter
+
         from ._columnar import bill_columnar, obstacle
 
-        why = obstacle(run, auto=backend == "auto")
+        not_parquet = _parquet_obstacle(run)
+        if not_parquet is None:
+            from ._parquet import bill_parquet
+
+            return bill_parquet(policy, month, run.feeds[0][0], output, rejects=rejects, pm=run.pm,
+                                progress=progress)
+        # A Parquet export is written in bulk by the Parquet path only: say why it cannot serve.
+        why = not_parquet if _built_in(run.writer, ParquetWriter) else obstacle(run, auto=backend == "auto")
         if why is None:
             return bill_columnar(run, month)
         if backend == "columnar":
             raise UsageError(f"the columnar backend cannot serve this run: {why}; "
                              f"use --backend rows or auto")
     return run.execute(lambda sink: run.bill(sink, month))
+
+
+def _parquet_obstacle(run: _Run) -> str | None:
+    """Why the columnar Parquet path (``_parquet.bill_parquet``) cannot serve ``run``, or None.
+
+    It reads one Parquet feed from a file and writes the built-in bill columns
+    to a Parquet file, deciding through ``Policy.fees_frame``: plug-ins that work
+    on single rows, and a run that asks for the durable engine, keep to the rows.
+    """
+    from itvrules_adapters.parquet_io import ParquetReader, ParquetWriter
+
+    if not _built_in(run.writer, ParquetWriter):
+        return "the export is not Parquet"
+    if len(run.feeds) != 1:
+        return "the Parquet path reads one feed a run; this run has several"
+    feed, reader = run.feeds[0]
+    if not _built_in(reader, ParquetReader):
+        return f"{feed} is read as {reader.name}, not Parquet"
+    if STDIN in (feed, run.output, run.rejects_path):
+        return "Parquet is read and written as files, not standard input or output"
+    if run.check_row is not None or run.decision_row is not None:
+        return "a plug-in checks or completes each row (itvrules_check_row, itvrules_decision_row)"
+    if run.columns != BILL_COLUMNS:
+        return "a plug-in adds export columns (itvrules_decision_columns)"
+    if (run.engine or run.policy.default_engine) != "compiled":
+        return "the durable engine decides one row at a time"
+    return None
+
+
+def _built_in(item: object, adapter: type) -> bool:
+    """Whether ``item`` is the built-in ``adapter`` itself (a plug-in's subclass may read differently)."""
+    return type(item) is adapter
 
 
 def run_eligibility(policy: Policy, feeds: Sequence[str], output: str, *,

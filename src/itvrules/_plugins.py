@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "itvrules_adapters.xlsx_io",
     "itvrules_adapters.jsonl_io",
     "itvrules_adapters.tmf678",
+    "itvrules_adapters.parquet_io",
 )
 
 T = TypeVar("T", FeedReader, ExportWriter)

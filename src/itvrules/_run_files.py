@@ -65,13 +65,18 @@ def check_feed(feed: str) -> None:
 
 
 def default_rejects(output: str, writer: ExportWriter) -> str:
-    """``bill.rejects.csv`` beside ``bill.xlsx`` (or ``bill.tmf.json``)."""
+    """``bill.rejects.csv`` beside ``bill.xlsx`` (or ``bill.tmf.json``); Parquet's are Parquet.
+
+    A Parquet export's rejects are ``bill.rejects.parquet``, the name the
+    columnar Parquet path (``_parquet.bill_parquet``) gives them, so a run names
+    its rejects alike whichever backend serves it.
+    """
     if output == STDIN:
         return STDIN  # never used: check_usage asks for --rejects
     lowered = output.lower()
     matched = [e for e in writer.extensions if lowered.endswith(e.lower())]
     stem = output[: -len(max(matched, key=len))] if matched else os.path.splitext(output)[0]
-    return f"{stem}.rejects.csv"
+    return f"{stem}.rejects.{'parquet' if writer.name == 'parquet' else 'csv'}"
 
 
 def probe(writer: ExportWriter, columns: Sequence[str], kind: str, encoding: str | None) -> None:

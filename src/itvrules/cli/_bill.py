@@ -17,6 +17,9 @@ examples:
   cat feed.csv | itvrules bill 2025-07 - -o - --out-format jsonl | head
   itvrules bill 2025-07 feed.csv -o bill.csv --engine durable --policy my-policy.yaml
   itvrules bill 2025-07 big-feed.csv -o bill.csv --backend rows
+  itvrules bill 2025-07 feed.parquet -o bill.parquet
+  itvrules bill 2025-07 feed.parquet -o bill.csv --rejects bad-rows.parquet
+  itvrules bill 2025-07 feed.csv -o bill.parquet --backend rows
 
 exit status: 0 every row decided; 3 some rows rejected (outputs still written);
 2 usage error; 1 policy error or unreadable input.
@@ -26,18 +29,20 @@ exit status: 0 every row decided; 3 some rows rejected (outputs still written);
 def add_parser(sub: Any) -> None:
     parser = command_parser(
         sub, "bill", help="bill a month: one export row per enrolment",
-        description="Decide billing MONTH for every trial enrolment in the FEEDs (CSV, XLSX or "
-                    "JSONL; English or Chinese headers) and write the billing export: code, "
-                    "gross, waived, amount (yuan and fen), rule and notice clause per row. Rows "
-                    "that cannot be decided go to the rejects file, naming source, row and field.",
+        description="Decide billing MONTH for every trial enrolment in the FEEDs (CSV, XLSX, "
+                    "JSONL or Parquet; English or Chinese headers) and write the billing export: "
+                    "code, gross, waived, amount (yuan and fen), rule and notice clause per row. "
+                    "Rows that cannot be decided go to the rejects file, naming source, row and "
+                    "field.",
         epilog=EPILOG, parents=[feed_options(), policy_options(), debug_option()])
     parser.add_argument("month", metavar="MONTH", type=month_arg, help="billing month, YYYY-MM")
     parser.add_argument("feeds", metavar="FEED", nargs="+", help="CRM feed files; - reads stdin")
     parser.add_argument("--backend", choices=("auto", "rows", "columnar"), default="auto",
                         help="how rows are processed: columnar (whole columns at a time, for large "
-                             "CSV and JSONL feeds), rows (one at a time, needed by plug-ins that "
-                             "check or complete rows) or auto (columnar whenever it can serve the "
-                             "run; the default); all give the same results")
+                             "CSV and JSONL feeds, and in Parquet batches for one Parquet feed to a "
+                             "Parquet export), rows (one at a time, needed by plug-ins that check "
+                             "or complete rows) or auto (columnar whenever it can serve the run; "
+                             "the default); all give the same results")
     parser.set_defaults(handler=run)
 
 

@@ -124,13 +124,13 @@ def feed_options() -> argparse.ArgumentParser:
     """Input and output options of ``bill`` and ``eligibility`` (SPEC §11)."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("-o", "--output", metavar="EXPORT", required=True,
-                        help="output file; its extension picks the format (.csv, .xlsx, .jsonl); "
-                             "- writes stdout")
+                        help="output file; its extension picks the format (.csv, .xlsx, .jsonl, "
+                             ".parquet); - writes stdout (not Parquet)")
     parent.add_argument("--rejects", metavar="FILE",
                         help="where rows that cannot be decided go (default: beside the output)")
     parent.add_argument("--format", dest="in_format", metavar="F",
-                        help="read every feed as this format (csv, xlsx, jsonl) whatever its name; "
-                             "needed for - (stdin) unless it is CSV")
+                        help="read every feed as this format (csv, xlsx, jsonl, parquet) whatever "
+                             "its name; needed for - (stdin) unless it is CSV")
     parent.add_argument("--out-format", metavar="F",
                         help="write the output in this format whatever its name (default for -: csv)")
     parent.add_argument("--encoding", type=encoding_arg, metavar="E",

@@ -1,0 +1,307 @@
+"""Parquet feeds in, Parquet exports out (pyarrow), both streamed a batch of rows at a time.
+
+Reading: the file's record batches are read one at a time (16,384 rows),
+so memory holds one batch whatever the size of the feed. Cells are handed on
+as the row path reads them and as the columnar Parquet path
+(``itvrules._parquet``) checks them, so both backends decide a feed alike:
+text stays text; ``date32``/``date64`` cells are dates and ``bool`` cells
+booleans; a timestamp is a ``datetime``, whose day the row path takes (one
+with a time zone is first put in Asia/Shanghai time, where the campaign's
+days are counted, and keeps that zone); numbers are handed
+on as their digits, as a CSV export of the same table holds them, so an
+integer account keeps its digits and an integer date ``20250331`` reads as
+YYYYMMDD, never as an Excel serial. Rows count from 1: a Parquet file has no
+header line.
+
+Writing: the export's own columns get Parquet types (yuan as
+``decimal128(12, 2)``, ``amount_fen`` and ``source_row`` as ``int64``, flags
+as ``bool``, days as ``date32``; the bill export's types are those of
+``itvrules._parquet.EXPORT_SCHEMA``), other columns (plug-in columns, a
+reject's raw cells) are text. Rows are buffered and written as one row group
+per 50,000 rows. Parquet is binary and ends with a footer, so it is written
+to files only: standard output is refused.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import IO, TYPE_CHECKING, Any
+
+from itvrules import InputError, RawRow, hookimpl
+from itvrules._money import CENT
+
+from . import _cells
+from ._encoding import codec_name, seekable
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+#: Rows read from the file at a time.
+BATCH_ROWS = 16_384
+#: Rows written per row group (and held in memory before they are).
+ROW_GROUP_ROWS = 50_000
+#: The campaign's days are counted in this zone (CONVENTIONS "Dates and deadlines").
+TIME_ZONE = "Asia/Shanghai"
+#: The largest yuan amount ``decimal128(12, 2)`` holds, plus a cent.
+_MONEY_LIMIT = Decimal(10) ** 10
+
+
+class ParquetReader:
+    """Reads a Parquet file, a record batch at a time."""
+
+    name = "parquet"
+    extensions: Sequence[str] = (".parquet",)
+
+    def read(self, stream: IO[bytes], source: str, *, encoding: str | None = None) -> Iterator[RawRow]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with seekable(stream) as data:  # the footer is at the end: standard input is spooled first
+            start = data.tell()
+            if not data.read(1):
+                raise InputError("(file)", None, "the file is empty", source=source)
+            data.seek(start)
+            try:
+                feed = pq.ParquetFile(data)
+            except (pa.ArrowException, OSError) as exc:
+                raise InputError("(file)", None, f"not a readable Parquet file: {exc}",
+                                 source=source) from None
+            with feed:
+                yield from _rows(feed, source)
+
+
+def _rows(feed: pq.ParquetFile, source: str) -> Iterator[RawRow]:
+    import pyarrow as pa
+
+    header = _header(feed.schema_arrow.names, source)
+    row = 0
+    try:
+        for batch in feed.iter_batches(batch_size=BATCH_ROWS):
+            columns = [cells(batch.column(i)) for i in range(batch.num_columns)]
+            for values in zip(*columns, strict=True):
+                row += 1
+                yield RawRow(source, row, dict(zip(header, values, strict=True)), header)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError("(file)", None, f"not readable as Parquet after row {row}: {exc}",
+                         source=source) from None
+
+
+def _header(names: Sequence[str], source: str) -> tuple[str, ...]:
+    header = tuple(name if name.strip() else f"(column {i})" for i, name in enumerate(names, 1))
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise InputError("(columns)", name, f"column {name!r} appears twice in the file",
+                             source=source)
+        seen.add(name)
+    return header
+
+
+def cells(column: pa.Array) -> list[Any]:
+    """The Python cells of one column of a batch, as the row path reads them (see the module)."""
+    import pyarrow as pa
+
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = column.dictionary_decode()
+        kind = column.type
+    if pa.types.is_integer(kind):
+        return column.cast(pa.string()).to_pylist()  # type: ignore[no-any-return]
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return [None if value is None else str(value) for value in column.to_pylist()]
+    if pa.types.is_timestamp(kind):
+        import polars as pl
+
+        moments = pl.Series(column)
+        if kind.tz is not None:
+            moments = moments.dt.convert_time_zone(TIME_ZONE)
+        return moments.to_list()
+    if pa.types.is_null(kind):
+        return [None] * len(column)
+    return column.to_pylist()  # type: ignore[no-any-return]  # text, dates, booleans, the rest as is
+
+
+class ParquetWriter:
+    """Writes a Parquet file: typed export columns, one row group per 50,000 rows."""
+
+    name = "parquet"
+    extensions: Sequence[str] = (".parquet",)
+
+    def open(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
+             encoding: str | None = None) -> ParquetSink:
+        if encoding is not None and codec_name(encoding) != "utf-8":
+            raise InputError("encoding", encoding, "Parquet text is always UTF-8")
+        if _standard_output(stream):
+            raise InputError("format", None,
+                             "Parquet is binary and is written to a file, not to standard output "
+                             "(-): name the file, e.g. -o FILE.parquet")
+        return ParquetSink(stream, columns, _types(kind))
+
+
+def _standard_output(stream: IO[bytes]) -> bool:
+    """Whether ``stream`` is this process's standard output or a terminal."""
+    outputs = [getattr(s, "buffer", s) for s in (sys.stdout, sys.__stdout__) if s is not None]
+    if any(stream is out for out in outputs):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _types(kind: str) -> dict[str, pa.DataType]:
+    """The Parquet type of each export column ``kind`` has; columns not named here are text."""
+    import pyarrow as pa
+
+    if kind == "bill":
+        from itvrules._parquet import EXPORT_SCHEMA
+
+        return {field.name: field.type for field in EXPORT_SCHEMA}
+    if kind == "eligibility":
+        return {"accepted_on": pa.date32(), "eligible": pa.bool_(), "review": pa.bool_(),
+                "source_row": pa.int64()}
+    if kind == "rejects":
+        return {"source_row": pa.int64()}
+    if kind == "workorders":
+        return {"due": pa.date32()}
+    return {}
+
+
+def _check(kind: pa.DataType) -> tuple[Callable[[Any], Any], str] | None:
+    """How a cell of a typed column is checked and converted, and what it must be; None for text."""
+    import pyarrow as pa
+
+    if pa.types.is_decimal(kind):
+        return _money, "an amount in yuan with at most two decimals"
+    if pa.types.is_integer(kind):
+        return _whole, "a whole number"
+    if pa.types.is_boolean(kind):
+        return _flag, "true or false"
+    if pa.types.is_date(kind):
+        return _day, "a date"
+    return None
+
+
+def _money(value: Any) -> Decimal | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = Decimal(value)
+    if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= _MONEY_LIMIT:
+        return None
+    try:
+        exact = value.quantize(CENT)
+    except InvalidOperation:
+        return None
+    return exact if exact == value else None
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _day(value: Any) -> date | None:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else None
+
+
+class ParquetSink:
+    """One open Parquet file; rows are buffered by column and written a row group at a time."""
+
+    def __init__(self, stream: IO[bytes], columns: Sequence[str], types: Mapping[str, pa.DataType]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._columns = tuple(columns)
+        self._schema = pa.schema([(name, types.get(name, pa.string())) for name in self._columns])
+        checks = [(i, name, _check(self._schema.field(i).type))
+                  for i, name in enumerate(self._columns)]
+        self._typed = [(i, name, check) for i, name, check in checks if check is not None]
+        self._text = [i for i, _name, check in checks if check is None]
+        self._buffers: list[list[Any]] = [[] for _ in self._columns]
+        self._pending = 0
+        self._writer = pq.ParquetWriter(_Output(stream), self._schema, compression="zstd")
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        values = [row.get(name) for name in self._columns]
+        for i, name, (convert, expected) in self._typed:
+            value = values[i]
+            if value is not None:
+                converted = convert(value)
+                if converted is None:  # refused before any cell of the row is kept
+                    raise InputError(name, value, f"the Parquet column {name!r} holds {expected}")
+                values[i] = converted
+        for i in self._text:
+            value = values[i]
+            if value is not None and type(value) is not str:
+                values[i] = _cells.text(value)
+        for buffer, value in zip(self._buffers, values, strict=True):
+            buffer.append(value)
+        self._pending += 1
+        if self._pending >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if not self._pending:
+            return
+        arrays = [pa.array(buffer, type=field.type)
+                  for buffer, field in zip(self._buffers, self._schema, strict=True)]
+        self._writer.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
+        for buffer in self._buffers:
+            buffer.clear()
+        self._pending = 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()  # writes the footer; the stream is the caller's and stays open
+
+
+class _Output:
+    """The caller's stream as pyarrow writes to it.
+
+    A run that stops halfway leaves its sink unclosed and closes (and deletes)
+    the file under it; pyarrow then finishes the file when the sink is
+    collected, and that last write must not raise into the interpreter's
+    shutdown, so writes to a closed stream are dropped.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._at = 0
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def write(self, data: bytes) -> int:
+        if not self._stream.closed:
+            self._stream.write(data)
+        self._at += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._at
+
+    def flush(self) -> None:
+        if not self._stream.closed:
+            self._stream.flush()
+
+    def close(self) -> None:
+        """The stream is the caller's: it stays open."""
+
+
+@hookimpl
+def itvrules_feed_readers() -> Sequence[ParquetReader]:
+    return [ParquetReader()]
+
+
+@hookimpl
+def itvrules_export_writers() -> Sequence[ParquetWriter]:
+    return [ParquetWriter()]
