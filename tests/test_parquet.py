@@ -2,7 +2,8 @@
 
 ``bill_parquet`` must decide as ``Policy.fee`` row by row, give each row the
 record id of the CSV export, reject exactly the rows the row-at-a-time CSV path
-rejects (same field, in the same order of checks), and never lose a row.
+rejects (same field, in the same order of checks, in the same words), and never
+lose a row.
 """
 
 from __future__ import annotations
@@ -236,7 +237,7 @@ def test_every_reject_kind_is_named_as_the_csv_row_path_names_it(tmp_path: Path)
     assert decided["code"].to_list() == ["default_paid", "switched", "not_installed"]
     assert decided["package"].to_list() == ["quanneng", "hd", None]
 
-    # The same rows as a CSV feed through the row-at-a-time path: the same rows, the same fields.
+    # The same rows as a CSV feed through the row-at-a-time path: the same rows, fields and words.
     csv_feed = tmp_path / "crm.csv"
     with csv_feed.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, TEXT_COLUMNS)
@@ -247,8 +248,17 @@ def test_every_reject_kind_is_named_as_the_csv_row_path_names_it(tmp_path: Path)
                            pm=itvrules.plugin_manager(autoload=False))
     assert (csv_summary.decided, csv_summary.rejected) == (summary.decided, summary.rejected)
     with (tmp_path / "rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
-        row_path = [(int(r["source_row"]) - 1, r["field"]) for r in csv.DictReader(handle)]
-    assert row_path == expected  # CSV rows count the header line
+        row_path = list(csv.DictReader(handle))
+    # CSV rows count the header line
+    assert [(int(r["source_row"]) - 1, r["field"]) for r in row_path] == expected
+    assert found["error"].to_list() == [r["error"] for r in row_path]
+    assert found.drop("source", "source_row").rows() == [
+        tuple(r[name] for name in found.columns[2:]) for r in row_path]
+    assert errors["B02"] == "missing required field(s): product"
+    assert errors["B05"] == "not a calendar date: month must be in 1..12; got '2025-13-01'"
+    assert errors["B15"] == "completion is before acceptance (2025-03-25); got datetime.date(2025, 3, 24)"
+    assert errors[" G01 "] == \
+        "an earlier row of this run has the same account: one trial per account; got 'G01'"
     with (tmp_path / "bill.csv").open(encoding="utf-8-sig", newline="") as handle:
         csv_ids = [r["record_id"] for r in csv.DictReader(handle)]
     assert decided["record_id"].to_list() == csv_ids
@@ -263,6 +273,17 @@ def test_rejects_in_csv_and_default_rejects_name(tmp_path: Path) -> None:
     with (tmp_path / "rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
         lines = list(csv.DictReader(handle))
     assert [line["field"] for line in lines] == [field for _row, field in BAD]
+    # The same text as the rejects the row path writes for the same rows as CSV.
+    with (tmp_path / "crm.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, TEXT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    run_bill(POLICY, MONTH, [str(tmp_path / "crm.csv")], str(tmp_path / "bill.csv"),
+             rejects=str(tmp_path / "row-path.csv"), pm=itvrules.plugin_manager(autoload=False))
+    with (tmp_path / "row-path.csv").open(encoding="utf-8-sig", newline="") as handle:
+        row_path = list(csv.DictReader(handle))
+    assert [{**line, "source": "", "source_row": ""} for line in lines] == \
+        [{**line, "source": "", "source_row": ""} for line in row_path]
     assert lines[2]["product"] == "gold" and lines[2]["source_row"] == str(len(GOOD_TEXT) + 3)
     assert summary.rejected == len(lines)
     again = bill_parquet(POLICY, MONTH, source, str(tmp_path / "again.parquet"))

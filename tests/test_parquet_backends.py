@@ -3,15 +3,15 @@
 A Parquet feed to a Parquet export goes to ``_parquet.bill_parquet`` (``auto``
 and ``columnar``) unless a plug-in works on single rows; ``rows`` reads the same
 feed through the Parquet reader adapter and writes through the Parquet writer.
-Both must give the same export rows and reject the same rows for the same field.
+Both must give the same export rows and the same rejects file: the same rows, for the same field,
+in the same words (``(column '产品类型')`` notes and ``datetime.date`` values included), with the
+same raw cells.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import re
 import sys
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +25,7 @@ import pytest
 import itvrules
 import itvrules._parquet as parquet
 from itvrules._parquet import EXPORT_SCHEMA
+from itvrules._parquet_checks import Checker
 from itvrules._pipeline import RunSummary, UsageError, run_bill
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,55 +95,13 @@ def both(feed: Path, tmp_path: Path) -> tuple[RunSummary, RunSummary, pl.DataFra
             pl.read_parquet(tmp_path / "rows.rejects.parquet"))
 
 
-#: Where ``_parquet_checks`` words a reject otherwise than the row path (which words it as for a
-#: CSV feed): same row, same field, another sentence. Every other error must be the same text.
-_DATE = r"datetime\.date\((\d+), (\d+), (\d+)\)"
-WORDED_APART: list[tuple[str, Callable[[re.Match[str]], str]]] = [
-    (r"missing required field\(s\): account_id", lambda m: "expected non-empty text"),
-    (r"missing required field\(s\): product",
-     lambda m: "expected one of: brand, annual, single_monthly; got ''"),
-    (r"missing required field\(s\): accepted_on",
-     lambda m: "expected a date: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD; got ''"),
-    (r"not a calendar date: .*; got ('.*')",
-     lambda m: f"expected a date: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD; got {m[1]}"),
-    (rf"(a returned order was never installed, so it has no such date); got {_DATE}",
-     lambda m: f"{m[1]}; got '{date(int(m[2]), int(m[3]), int(m[4])).isoformat()}'"),
-    (rf"(.* \(\d{{4}}-\d\d-\d\d\)); got {_DATE}", lambda m: m[1]),
-    (r"(.*: one trial per account); got '.*'", lambda m: m[1]),
-]
-
-
-def parquet_wording(error: str) -> str:
-    """The Parquet path's words for the row path's ``error``.
-
-    The row path also names the column when its header is not the field's name
-    (``(column '产品类型')``); the Parquet path never does.
-    """
-    error = re.sub(r" \(column '[^']*'\)", "", error, count=1)
-    for pattern, words in WORDED_APART:
-        match = re.fullmatch(pattern, error)
-        if match:
-            return words(match)
-    return error
-
-
-def test_wordings_map_as_documented() -> None:
-    assert parquet_wording("completion is before acceptance (2025-03-22); got datetime.date(2025, 3, 21)") \
-        == "completion is before acceptance (2025-03-22)"
-    assert parquet_wording("a returned order was never installed, so it has no such date; "
-                           "got datetime.date(2025, 4, 3)") == \
-        "a returned order was never installed, so it has no such date; got '2025-04-03'"
-    assert parquet_wording("expected one of: brand, annual, single_monthly; got 'gold'") == \
-        "expected one of: brand, annual, single_monthly; got 'gold'"
-    assert parquet_wording("unknown iTV package (column '转换套餐'); got 'platinum'") == \
-        "unknown iTV package; got 'platinum'"
-
-
 def same_rejects(fast: pl.DataFrame, rows: pl.DataFrame) -> None:
-    """Same rows and fields; the same words but for the known ``WORDED_APART``."""
+    """The same rejects file: rows, fields, the words of each error and the raw cells as text."""
     assert fast.select("source_row", "field").rows() == rows.select("source_row", "field").rows()
     assert fast.columns == rows.columns
-    assert fast["error"].to_list() == [parquet_wording(error) for error in rows["error"]]
+    assert fast["error"].to_list() == rows["error"].to_list()
+    assert fast.schema == rows.schema
+    assert fast.equals(rows)
 
 
 def test_generated_feed_same_exports_and_rejects(generated: Path, tmp_path: Path) -> None:
@@ -159,9 +118,8 @@ def test_generated_feed_same_exports_and_rejects(generated: Path, tmp_path: Path
                                       "return_reason", "cancel_requested_on", "cancel_effective_on",
                                       "switched_to"}
     same_rejects(fast_bad, rows_bad)
-    # The raw cells of the rejects are the same text on both paths; the row path spools them as
-    # text (``_rejects.raw_text``), where a missing cell is "", the Parquet path keeps it null.
-    assert fast_bad.drop("error").fill_null("").equals(rows_bad.drop("error"))
+    assert "missing required field(s): accepted_on" in fast_bad["error"].to_list()
+    assert fast_bad.filter(pl.col("field") == "accepted_on")["accepted_on"].to_list() == [""] * 3
 
 
 def test_zoned_timestamps_are_shanghai_days_on_both_paths(frame: pl.DataFrame, tmp_path: Path) -> None:
@@ -176,7 +134,7 @@ def test_zoned_timestamps_are_shanghai_days_on_both_paths(frame: pl.DataFrame, t
     fast, rows, fast_out, rows_out, fast_bad, rows_bad = both(feed, tmp_path)
     assert (fast.rows_in, fast.decided, fast.rejected) == (rows.rows_in, rows.decided, rows.rejected)
     assert fast_out.equals(rows_out)
-    assert fast_bad.select("source_row", "field").equals(rows_bad.select("source_row", "field"))
+    same_rejects(fast_bad, rows_bad)
     # ... and the same days as the feed with plain dates.
     frame.write_parquet(tmp_path / "plain.parquet")
     run_bill(POLICY, MONTH, [str(tmp_path / "plain.parquet")], str(tmp_path / "plain-bill.parquet"),
@@ -195,7 +153,68 @@ def test_text_feed_with_chinese_headers_same_exports_and_rejects(tmp_path: Path)
     assert fast_out["source"].to_list() == ["登记表.parquet"] * 3
     assert rows_bad["source_row"].to_list() == list(range(4, 13))  # Parquet rows count from 1
     same_rejects(fast_bad, rows_bad)
-    assert "(column '产品类型')" in rows_bad["error"][0]  # the row path names the Chinese header
+    assert fast_bad["error"][0] == \
+        "expected one of: brand, annual, single_monthly (column '产品类型'); got 'gold'"
+
+
+def typed_feed(path: Path) -> Path:
+    """Chinese headers over typed columns: integer accounts, a dictionary of products, text dates
+    (one not in the calendar), UTC timestamps, booleans with gaps and ``date32`` dates."""
+    pl.DataFrame({
+        "宽带账号": pl.Series([7001, 7002, 7001, 7003, 7004, 7005, 7006, None, 7008, 7009], dtype=pl.Int64),
+        "产品类型": pl.Series(["品牌", "包年", "品牌", "gold", "brand", "brand", "brand", "brand",
+                               "brand", "brand"], dtype=pl.Categorical),
+        "受理日期": ["2025-03-25", "2025-04-02", "2025-04-02", "2025-03-25", "2025-02-30",
+                     "2025-03-25", "2025-03-25", "2025-03-25", "2025-03-25", "2025-03-25"],
+        # 15:00 UTC on 24 March is still the 24th in Shanghai, 17:00 UTC already the 25th.
+        "竣工日期": pl.Series([datetime(2025, 3, 31, 9), None, None, None, None,
+                               datetime(2025, 3, 24, 15), None, None, None,
+                               datetime(2025, 3, 24, 17)]).dt.replace_time_zone("UTC"),
+        "是否退单": [False, None, None, None, None, None, True, None, True, None],
+        "退单原因": [None, None, None, None, None, None, None, None, "地址错误", None],
+        "拆机申请日期": [None, None, None, None, None, None, None, None, date(2025, 4, 1), None],
+    }).write_parquet(path)
+    assert pq.read_schema(path).field("竣工日期").type.tz == "UTC"
+    assert pq.read_schema(path).field("产品类型").type.value_type == "string"  # a dictionary
+    return path
+
+
+def test_typed_feed_with_chinese_headers_same_rejects_word_for_word(tmp_path: Path) -> None:
+    feed = typed_feed(tmp_path / "typed.parquet")
+    fast, rows, fast_out, rows_out, fast_bad, rows_bad = both(feed, tmp_path)
+    assert (fast.rows_in, fast.decided, fast.rejected) == (rows.rows_in, rows.decided, rows.rejected) \
+        == (10, 3, 7)
+    assert fast_out.select(COMPARED).equals(rows_out.select(COMPARED))
+    same_rejects(fast_bad, rows_bad)
+    # Raw cells as the row path spells them: digits, ISO days, a Shanghai time, "" for nothing.
+    assert fast_bad.row(3, named=True)["竣工日期"] == "2025-03-24T23:00:00+08:00"
+    assert fast_bad.row(4, named=True)["是否退单"] == "true"
+    assert fast_bad.row(5, named=True)["宽带账号"] == ""
+    assert fast_bad.select("source_row", "error").rows() == [
+        (3, "an earlier row of this run has the same account: one trial per account "
+            "(column '宽带账号'); got '7001'"),
+        (4, "expected one of: brand, annual, single_monthly (column '产品类型'); got 'gold'"),
+        (5, "not a calendar date: day is out of range for month (column '受理日期'); got '2025-02-30'"),
+        (6, "completion is before acceptance (2025-03-25) (column '竣工日期'); "
+            "got datetime.date(2025, 3, 24)"),
+        (7, "a returned order needs a detailed reason (§四(四)1) (column '退单原因')"),
+        (8, "missing required field(s): account_id (column '宽带账号')"),
+        (9, "a returned order was never installed, so it has no such date (column '拆机申请日期'); "
+            "got datetime.date(2025, 4, 1)"),
+    ]
+
+
+def test_a_row_only_the_checks_reject_keeps_their_words(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the row path ever take a row the checks reject, the row is still rejected, for the
+    field of the first check it fails, in that check's words."""
+    monkeypatch.setattr(Checker, "row_error", lambda self, values, *, repeated: None)
+    feed = text_feed(tmp_path / "feed.parquet")
+    run_bill(POLICY, MONTH, [str(feed)], str(tmp_path / "bill.parquet"),
+             pm=itvrules.plugin_manager(autoload=False))
+    rejects = pl.read_parquet(tmp_path / "bill.rejects.parquet")
+    assert rejects.select("source_row", "field").rows()[:2] == [(4, "product"), (5, "completed_on")]
+    assert rejects["error"][0] == "expected one of: brand, annual, single_monthly; got 'gold'"
 
 
 # -- which path serves a run ---------------------------------------------------------------------
@@ -238,8 +257,8 @@ def test_auto_and_columnar_route_to_the_parquet_path_with_progress(
              pm=itvrules.plugin_manager(autoload=False))
     assert len(calls) == 2
     assert pl.read_parquet(tmp_path / "auto.parquet").equals(pl.read_parquet(tmp_path / "rows.parquet"))
-    assert pl.read_parquet(tmp_path / "auto.rejects.parquet").select("source_row", "field").equals(
-        pl.read_parquet(tmp_path / "rows.rejects.parquet").select("source_row", "field"))
+    same_rejects(pl.read_parquet(tmp_path / "auto.rejects.parquet"),
+                 pl.read_parquet(tmp_path / "rows.rejects.parquet"))
 
 
 class RowChecker:

@@ -152,7 +152,8 @@ def _bill(feed: pq.ParquetFile, batch_rows: int, checker: Checker, out: _Rejects
             ok = checker.passes(typed)
             good = checker.enrolments(typed.filter(ok) if not ok.all() else typed)
             if good.height < raw.height:
-                out.add(raw.filter(~ok), checker.explain(raw.filter(~ok), typed.filter(~ok)))
+                rejected = batch.filter((~ok).to_arrow())
+                out.add(rejected, checker.explain(raw.filter(~ok), typed.filter(~ok), rejected))
             if good.height:
                 ready, waiting = waiting, export.decide(good)
                 waiting.submit(ids)  # hashed in the background while the previous batch is written
@@ -343,21 +344,31 @@ class _Rejects:
     def __exit__(self, *exc: Any) -> None:
         self.stack.__exit__(*exc)
 
-    def add(self, raw: pl.DataFrame, failed: pl.DataFrame) -> None:
-        """Reject the rows of ``raw``, with ``failed``'s ``_row``, ``field`` and ``error``."""
-        self.count += raw.height
+    def add(self, rows: pa.RecordBatch, failed: pl.DataFrame) -> None:
+        """Reject the feed's ``rows``, with ``failed``'s ``_row``, ``field`` and ``error``.
+
+        Cells are read and spelled as the row path spools them (``parquet_io.cells``,
+        ``_rejects.raw_text``: a missing cell is ""), so both write the same rejects.
+        """
+        from itvrules_adapters.parquet_io import cells
+
+        from ._rejects import raw_text
+
+        self.count += rows.num_rows
+        columns = [cells(rows.column(i)) for i in range(rows.num_columns)]
         if not self.parquet:
             self.spool.note_columns(RawRow(self.source, 0, {}, self.headers))
-            for values, (row, field, error) in zip(raw.iter_rows(named=True), failed.iter_rows(),
+            for values, (row, field, error) in zip(zip(*columns, strict=True), failed.iter_rows(),
                                                     strict=True):
-                self.spool.add(RawRow(self.source, row, values, self.headers), field, error)
+                self.spool.add(RawRow(self.source, row, dict(zip(self.headers, values, strict=True)),
+                                      self.headers), field, error)
             return
         frame = pl.DataFrame([
-            pl.Series("source", [self.source] * raw.height, dtype=pl.String),
+            pl.Series("source", [self.source] * rows.num_rows, dtype=pl.String),
             failed.get_column(ROW).alias("source_row"),
             failed.get_column("field"), failed.get_column("error"),
-            *(raw.get_column(h).cast(pl.String).alias(n) for h, n in zip(self.headers, self.names,
-                                                                          strict=True)),
+            *(pl.Series(n, [raw_text(v) for v in column], dtype=pl.String)
+              for column, n in zip(columns, self.names, strict=True)),
         ])
         self._parquet().write_table(frame.to_arrow().cast(self.schema))
 

@@ -6,8 +6,13 @@ million rows with a few hundred distinct dates cost a few hundred parses;
 typed Parquet columns (``date32``, ``bool``) need no parsing. The checks of
 ``Enrollment`` (field by field, then across fields) and of the bill run (one
 trial per account, a known ``switched_to`` package) then run as column
-expressions, and a rejected row gets the error of the first check it fails,
-in the order the row path tries them.
+expressions, which tell the rows that pass from those that do not.
+
+A rejected row's field and words are the row path's own (``Checker.explain``):
+its cells are read as the Parquet reader hands them to the row path and put
+through the row path's readers and validators, so ``--backend rows`` and the
+Parquet path write the same rejects, error text included. Rejects are few, so
+that is done a row at a time; the rows that pass never leave the columns.
 """
 
 from __future__ import annotations
@@ -21,8 +26,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ._enums import PriorModem, Product
-from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
+from ._errors import InputError
+from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES, Enrollment
 from ._parse import normalise_text, parse_bool, parse_date, parse_enum
+from ._pipeline import _account as row_account
+from ._pipeline import known_package, worded
+from ._rows import BILL, ColumnMap, RowReader, header_of
+from .hookspecs import RawRow
 
 if TYPE_CHECKING:
     from ._policy import Policy
@@ -41,6 +51,7 @@ WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u
 _DATE_PROBLEM = "expected a date: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD"
 _BOOL_PROBLEM = "expected a boolean: true/false, 1/0, 是/否 or Y/N"
 _NEVER = "a returned order was never installed, so it has no such date"
+_REPEATED = "an earlier row of this run has the same account: one trial per account"
 
 
 def repeated_rows(feed: pq.ParquetFile, account: str, batch_rows: int) -> pl.Series:
@@ -93,7 +104,11 @@ class Checker:
         lookup = {p.name.strip().lower(): code for code, p in policy.packages.items()}
         lookup.update({code.lower(): code for code in policy.packages})
         self.packages = lookup
+        self.policy = policy
         self.checks = self._checks(", ".join(policy.packages))
+        # The row path's view of the header: the same pairs, in the same order.
+        self.columns = ColumnMap(tuple((header, field) for field, header in fields.items()), ())
+        self.reader = RowReader(BILL)
         # Enums, so that finding the distinct fee cases (``_parquet.fee_cases``) needs no hashing.
         self.product_type = pl.Enum([p.value for p in Product] + [_UNKNOWN])
         self.package_type = pl.Enum([*policy.packages, _UNKNOWN])
@@ -142,8 +157,29 @@ class Checker:
             ROW, "account_id", "product", *(pl.col(c).cast(pl.Date) for c in DATES),
             (pl.col("returned") == 1).alias("returned"), "switched_to")
 
-    def explain(self, raw: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
-        """``_row``, ``field`` and ``error`` of failed rows (``raw``, ``failed`` row for row)."""
+    def explain(self, raw: pl.DataFrame, failed: pl.DataFrame, batch: pa.RecordBatch) -> pl.DataFrame:
+        """``_row``, ``field`` and ``error`` of failed rows (``raw``, ``failed``, ``batch`` row for row).
+
+        The field and words are those the row path gives the row (``row_error``),
+        read from the feed's own cells (``batch``). The first failed check's field
+        and words (``first_failed``) stand only for a row the row path would
+        take, which the tests of the two paths rule out.
+        """
+        from itvrules_adapters.parquet_io import cells
+
+        headers = [header for header, _field in self.columns.pairs]
+        columns = [cells(batch.column(header)) for header in headers]
+        found = [self.row_error(dict(zip(headers, values, strict=True)), repeated=repeated)
+                 for values, repeated in zip(zip(*columns, strict=True),
+                                             failed.get_column("_repeated"), strict=True)]
+        own = self.first_failed(raw, failed).select("field", "error").rows() if None in found else []
+        said = [words if words is not None else own[at] for at, words in enumerate(found)]
+        return pl.DataFrame([failed.get_column(ROW),
+                             pl.Series("field", [field for field, _error in said], dtype=pl.String),
+                             pl.Series("error", [error for _field, error in said], dtype=pl.String)])
+
+    def first_failed(self, raw: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
+        """``_row``, and the field and words of the first check each failed row fails, in bulk."""
         cells = {f"_raw_{field}": raw.get_column(header).cast(pl.String).fill_null("")
                  for field, header in self.headers.items()}
         field: Any = pl
@@ -153,6 +189,25 @@ class Checker:
             field = field.when(hit).then(pl.lit(name))
             message = message.when(hit).then(text)
         return failed.with_columns(**cells).select(ROW, field.alias("field"), message.alias("error"))
+
+    def row_error(self, values: dict[str, Any], *, repeated: bool) -> tuple[str, str] | None:
+        """(field, error) the row path (``_pipeline._Run._accept``) rejects a row for; None if none.
+
+        ``values`` are the row's cells by header, as ``parquet_io.cells`` reads
+        them; ``repeated`` says an earlier row has the row's account (what the
+        row path's set of accounts seen would say, ``repeated_rows``).
+        """
+        raw = RawRow("", 0, values, tuple(values))
+        try:
+            account = row_account(raw, self.columns)
+            if account and repeated:
+                raise InputError("account_id", account, _REPEATED)
+            record = self.reader.read(raw, self.columns)
+            if isinstance(record, Enrollment) and record.switched_to is not None:
+                known_package(self.policy, record.switched_to)
+        except InputError as error:
+            return error.field, worded(error, header_of(self.columns, error.field))
+        return None
 
     def _package(self, value: str) -> str | None:
         return self.packages.get(value.lower(), _UNKNOWN) if value else None
@@ -173,8 +228,7 @@ class Checker:
         day = {c: pl.when(pl.col(c) != BAD_DAY).then(pl.col(c)) for c in DATES}
         returned = pl.col("returned") == 1
         return [
-            (pl.col("_repeated"), "account_id",
-             say("an earlier row of this run has the same account: one trial per account")),
+            (pl.col("_repeated"), "account_id", say(_REPEATED)),
             (pl.col("account_id").is_null(), "account_id", say("expected non-empty text")),
             (pl.col("product").is_null() | (pl.col("product") == _UNKNOWN), "product",
              say(f"expected one of: {', '.join(p.value for p in Product)}", "product")),

@@ -174,6 +174,29 @@ def run_eligibility(policy: Policy, feeds: Sequence[str], output: str, *,
     return run.execute(run.eligibility)
 
 
+def known_package(policy: Policy, switched: str) -> str:
+    """The code of the package ``switched`` names, by code or name in any case; else an InputError."""
+    if switched in policy.packages:
+        return switched
+    lowered = switched.strip().lower()
+    for code, package in policy.packages.items():
+        if lowered in (code.lower(), package.name.strip().lower()):
+            return code
+    raise InputError("switched_to", switched,
+                     f"unknown iTV package; the policy knows: {', '.join(policy.packages)}")
+
+
+def worded(error: InputError, header: str | None) -> str:
+    """A reject's error as the rejects file says it: the column when its header is not the
+    field's name, then the value found."""
+    message = error.problem
+    if header is not None and header != error.field:
+        message += f" (column {header!r})"
+    if error.value is not None:
+        message += f"; got {error.value!r}"
+    return message
+
+
 class _SourceFailed(Exception):
     """Carries a file-level InputError out through ``Policy.fees`` without being taken for a row's."""
 
@@ -306,21 +329,11 @@ class _Run:
         switched = enrollment.switched_to
         if switched is None or switched in self.policy.packages:
             return enrollment
-        lowered = switched.strip().lower()
-        for code, package in self.policy.packages.items():
-            if lowered in (code.lower(), package.name.strip().lower()):
-                return attrs.evolve(enrollment, switched_to=code)
-        raise InputError("switched_to", switched,
-                         f"unknown iTV package; the policy knows: {', '.join(self.policy.packages)}")
+        return attrs.evolve(enrollment, switched_to=known_package(self.policy, switched))
 
     def reject(self, raw: RawRow, error: InputError, columns: ColumnMap | None = None) -> None:
         header = header_of(columns, error.field) if columns is not None else None
-        message = error.problem
-        if header is not None and header != error.field:
-            message += f" (column {header!r})"
-        if error.value is not None:
-            message += f"; got {error.value!r}"
-        self.spool.add(raw, error.field, message)
+        self.spool.add(raw, error.field, worded(error, header))
 
     # -- deciding and writing ---------------------------------------------------------------
     def bill(self, sink: Any, month: str) -> None:
