@@ -113,6 +113,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
         stream = stack.enter_context(open_target(target, sys.stdout.buffer))
         writer = stack.enter_context(pq.ParquetWriter(
             stream, _WRITTEN, compression=_COMPRESSION, use_dictionary=_DICTIONARY,
+            column_encoding={"source_row": "DELTA_BINARY_PACKED"},  # 1, 2, 3...: a quarter the cost
             write_statistics=["account_id", "amount_fen", "source_row"], store_schema=False))
         rows_in, decided = _bill(feed, batch_rows, checker, out, _Export(policy, month, cycle, name),
                                  ids, writer, progress)

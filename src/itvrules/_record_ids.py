@@ -114,7 +114,7 @@ class RecordIds:
 
             threads = max(1, (os.cpu_count() or 2) - 1)  # one core stays with the caller
             self._connection = duckdb.connect(config={"threads": threads})
-        table = pa.table({"name": names.to_arrow()})
+        table = pa.table({"name": names.to_arrow(compat_level=pl.CompatLevel.newest())})  # no copy
         self._connection.register("itvrules_names", table)
         try:
             hexed = self._connection.sql(
