@@ -157,6 +157,22 @@ def test_text_feed_with_chinese_headers_same_exports_and_rejects(tmp_path: Path)
         "expected one of: brand, annual, single_monthly (column '产品类型'); got 'gold'"
 
 
+def test_a_feed_without_return_reason_rejects_its_returns_on_both_paths(
+        frame: pl.DataFrame, tmp_path: Path) -> None:
+    """No column can give a return its reason (§四(四)1): every returned row is rejected, alike."""
+    feed = tmp_path / "no-reason.parquet"
+    part = frame.head(2000).drop("return_reason")
+    part.write_parquet(feed)
+    fast, rows, fast_out, rows_out, fast_bad, rows_bad = both(feed, tmp_path)
+    returned = int(part.get_column("returned").sum())
+    assert returned > 0
+    assert fast.rejected == rows.rejected
+    assert fast.rows_in == fast.decided + fast.rejected == 2000
+    assert fast_bad.filter(pl.col("field") == "return_reason").height == returned
+    assert fast_out.equals(rows_out)
+    same_rejects(fast_bad, rows_bad)
+
+
 def typed_feed(path: Path) -> Path:
     """Chinese headers over typed columns: integer accounts, a dictionary of products, text dates
     (one not in the calendar), UTC timestamps, booleans with gaps and ``date32`` dates."""

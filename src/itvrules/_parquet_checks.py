@@ -239,8 +239,8 @@ class Checker:
             (eff == BAD_DAY, "cancel_effective_on", say(_DATE_PROBLEM, "cancel_effective_on")),
             (pl.col("_modem") == _UNKNOWN, "prior_modem",
              say(f"expected one of: {', '.join(p.value for p in PriorModem)}", "prior_modem")),
-            # a feed without a return_reason column cannot say why: its returns are not rejected
-            (returned & ~pl.col("_reason") if "return_reason" in self.headers else pl.lit(False),
+            # as on the row path, also when the feed has no return_reason column at all
+            (returned & ~pl.col("_reason"),
              "return_reason", say("a returned order needs a detailed reason (§四(四)1)")),
             (returned & comp.is_not_null(), "completed_on", say(_NEVER, "completed_on")),
             (returned & req.is_not_null(), "cancel_requested_on", say(_NEVER, "cancel_requested_on")),
