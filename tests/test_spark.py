@@ -1,4 +1,5 @@
-"""The Spark backend decides exactly as Policy.fee row by row, and as the Polars backend in bulk.
+"""The Spark backend decides exactly as Policy.fee row by row, and as the Polars backend in bulk;
+with rejects, it sets aside the rows the Parquet path rejects, for the same fields and words.
 
 One local Spark session (``local[2]``) serves the whole module: starting the
 JVM takes seconds. Spark needs Java; without it these tests fail under CI
@@ -27,9 +28,15 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import itvrules
+from itvrules import Product
 from itvrules._frames import DECISION_COLUMNS
 from itvrules._frames import ENROLLMENT_COLUMNS as POLARS_COLUMNS
-from itvrules._spark_frames import DECISION_TYPES, ENROLLMENT_DDL, decide_fees_spark
+from itvrules._model import PRODUCT_ALIASES
+from itvrules._parquet import bill_parquet
+from itvrules._parse import normalise_text, parse_enum
+from itvrules._pipeline import known_package
+from itvrules._resources import default_policy_path
+from itvrules._spark_frames import DECISION_TYPES, ENROLLMENT_DDL, SparkBill, bill_spark, decide_fees_spark
 from strategies import enrollments
 
 if TYPE_CHECKING:
@@ -209,3 +216,149 @@ def test_library_imports_without_pyspark() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'itvrules[spark]'" in done.stdout
+
+
+# -- bad rows: rejected with why, the others decided (bill_spark) ---------------------------------
+
+D = date
+#: note, account_id, product, accepted_on, completed_on, returned, cancel_requested_on,
+#: cancel_effective_on, switched_to, return_reason, prior_modem; each kind of bad row once or more.
+BAD_ROWS: list[tuple[Any, ...]] = [
+    ("good", "A01", "brand", D(2025, 3, 25), D(2025, 3, 31), False, None, None, None, None, None),
+    ("repeated", "A01", "brand", D(2025, 3, 25), D(2025, 3, 31), False, None, None, None, None, None),
+    ("blank account", " \t", "brand", D(2025, 3, 25), None, False, None, None, None, None, None),
+    ("nothing", None, None, None, None, None, None, None, None, None, None),
+    ("no product", "A04", "  ", D(2025, 3, 25), None, False, None, None, None, None, None),
+    ("unknown product", "A05", " gold ", D(2025, 3, 25), None, False, None, None, None, None, None),
+    ("no acceptance", "A06", "gold", None, None, False, None, None, None, None, None),
+    ("returned, installed", "A07", "brand", D(2025, 3, 25), D(2025, 3, 31), True, None, None, None,
+     "moved", None),
+    ("returned, requested", "A08", "brand", D(2025, 3, 25), None, True, D(2025, 4, 2), None, None,
+     "moved", None),
+    ("returned, effective", "A09", "brand", D(2025, 3, 25), None, True, None, D(2025, 4, 2), None,
+     "moved", None),
+    ("returned, no reason", "A10", "annual", D(2025, 3, 25), None, True, None, None, None, " ", None),
+    ("completed early", "A11", "brand", D(2025, 3, 25), D(2025, 3, 20), False, None, None, None,
+     None, None),
+    ("requested early", "A12", "brand", D(2025, 3, 25), D(2025, 3, 31), False, D(2025, 3, 1), None,
+     None, None, None),
+    ("effective before request", "A13", "brand", D(2025, 3, 25), D(2025, 3, 31), False,
+     D(2025, 5, 1), D(2025, 4, 1), None, None, None),
+    ("effective early", "A14", "brand", D(2025, 3, 25), D(2025, 3, 31), False, None, D(2025, 3, 1),
+     None, None, None),
+    ("unknown package", "A15", "brand", D(2025, 3, 25), D(2025, 3, 31), False, None, None,
+     "platinum", None, None),
+    ("unknown modem", "A16", "brand", D(2025, 3, 25), D(2025, 3, 31), False, None, None, None, None,
+     "pentium"),
+    ("padded, by name", "\u3000A17\xa0", "BRAND", D(2025, 3, 25), D(2025, 3, 31), False, None, None,
+     " HD ", None, "E8-B"),
+    ("chinese", "A18", "品牌", D(2025, 4, 1), D(2025, 4, 3), False, None, None,
+     "ITV 基础包 (PLACEHOLDER)", None, "普通猫"),
+    ("repeated once stripped", "A17", "annual", D(2025, 3, 25), None, False, None, None, None, None,
+     None),
+    ("cancelled", "A20", "single_monthly", D(2025, 3, 26), D(2025, 4, 2), False, D(2025, 5, 3),
+     D(2025, 6, 1), None, None, None),
+    ("returned", "A21", "brand", D(2025, 3, 25), None, True, None, None, None, "no signal", None),
+    ("effective only", "A22", "annual", D(2025, 3, 25), D(2025, 3, 28), None, None, D(2025, 7, 9),
+     None, None, "none"),
+    ("quoted", "O'Brien", "brand", D(2025, 3, 25), D(2025, 3, 31), False, None, None, None, None,
+     None),
+    ("quoted, repeated", "O'Brien", "brand", D(2025, 3, 25), D(2025, 3, 31), False, None, None, None,
+     None, None),
+]
+BAD_SCHEMA = {"note": pl.String, **POLARS_COLUMNS, "return_reason": pl.String,
+              "prior_modem": pl.String}
+#: The Spark frame's schema: the enrolment columns, the optional ones and two the checks never read.
+BAD_DDL = ("source_row bigint, note string, " + ENROLLMENT_DDL
+           + ", return_reason string, prior_modem string")
+
+
+def _parquet_rejects(policy: itvrules.Policy, tmp_path: Path) -> pl.DataFrame:
+    """The Parquet path's rejects of ``BAD_ROWS`` (the reference): source_row, note, field, error."""
+    feed = tmp_path / "bad.parquet"
+    pl.DataFrame(BAD_ROWS, schema=BAD_SCHEMA, orient="row").write_parquet(feed)
+    summary = bill_parquet(policy, "2025-07", str(feed), str(tmp_path / "bill.parquet"),
+                           rejects=str(tmp_path / "rejects.parquet"))
+    assert (summary.rows_in, summary.decided, summary.rejected) == (25, 7, 18)
+    return pl.read_parquet(tmp_path / "rejects.parquet").select("source_row", "note", "field", "error")
+
+
+def _good_rows(rejected: set[int]) -> pl.DataFrame:
+    """The rows not rejected, read by the row path's own readers (stripped, codes for names)."""
+    good = [row[1:9] for at, row in enumerate(BAD_ROWS, start=1) if at not in rejected]
+    return pl.DataFrame([
+        (normalise_text(account), parse_enum(Product, product, PRODUCT_ALIASES).value, accepted,
+         completed, bool(returned), requested, effective,
+         known_package(POLICY, switched.strip()) if switched else None)
+        for account, product, accepted, completed, returned, requested, effective, switched in good
+    ], schema=POLARS_COLUMNS, orient="row")
+
+
+def test_bad_rows_are_rejected_as_the_parquet_path_rejects_them(
+        spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pyspark.sql import functions as F
+
+    expected = _parquet_rejects(POLICY, tmp_path)
+    rows = [(at, *row) for at, row in enumerate(BAD_ROWS, start=1)]
+    # Last row first: "earlier" must come from source_row, not from the frame's order.
+    frame = spark.createDataFrame(rows, schema=BAD_DDL).orderBy(F.desc("source_row"))
+    bill = POLICY.fees_spark(frame, "2025-07", rejects=True)
+    assert isinstance(bill, SparkBill)
+
+    assert bill.rejected.columns == [*frame.columns, "field", "error"]
+    rejected = bill.rejected.collect()
+    # The same rows, for the same fields, in the same words.
+    assert sorted((r["source_row"], r["field"], r["error"]) for r in rejected) == sorted(
+        expected.select("source_row", "field", "error").rows())
+    assert {r["field"] for r in rejected} == {
+        "account_id", "product", "accepted_on", "completed_on", "cancel_requested_on",
+        "cancel_effective_on", "return_reason", "switched_to", "prior_modem"}
+    # A rejected row keeps its source row, cell for cell.
+    assert all(tuple(r)[:-2] == rows[r["source_row"] - 1] for r in rejected)
+
+    good = _good_rows(set(expected["source_row"]))
+    decided_rows = bill.decided.collect()
+    assert bill.decided.columns == list(DECISION_COLUMNS)
+    decided = pl.DataFrame([r.asDict() for r in decided_rows], schema=POLICY.fees_frame(good, "2025-07")
+                           .schema, orient="row")
+    assert_frame_equal(decided.sort("account_id"), POLICY.fees_frame(good, "2025-07").sort("account_id"))
+    assert decided["code"].n_unique() >= 4  # trial, switched, cancelled, not_installed...
+
+    # Rows in = decided + rejected, each counted by its own Spark job.
+    assert frame.count() == bill.decided.count() + bill.rejected.count() == len(BAD_ROWS)
+    for result in (bill.decided, bill.rejected):
+        capsys.readouterr()
+        result.explain(mode="extended")
+        assert "python" not in capsys.readouterr().out.lower()
+
+
+def test_rejects_follow_input_order_without_source_row_and_policy_errors_still_raise(
+        spark: SparkSession, tmp_path: Path) -> None:
+    expected = _parquet_rejects(POLICY, tmp_path)
+    frame = spark.read.parquet(str(tmp_path / "bad.parquet"))  # file order: the feed's
+    bill = bill_spark(POLICY, frame, "2025-07")
+    rejected = bill.rejected.collect()
+    assert sorted((r["note"], r["field"], r["error"]) for r in rejected) == sorted(
+        expected.select("note", "field", "error").rows())
+    assert bill.decided.count() == len(BAD_ROWS) - len(rejected)
+
+    # A gap in the fee table is the policy's fault, not a row's: it raises, as without rejects.
+    with pytest.raises(itvrules.InputError, match="no fee rule matches"):
+        bill_spark(_gap_policy(tmp_path), frame, "2025-07")
+    with pytest.raises(itvrules.InputError, match=r"columns.*field"):
+        bill_spark(POLICY, frame.withColumnRenamed("note", "field"), "2025-07")
+    with pytest.raises(itvrules.InputError, match=r"source_row is string, not an integer type"):
+        bill_spark(POLICY, frame.withColumn("source_row", frame["note"]), "2025-07")
+
+
+def _gap_policy(tmp_path: Path) -> itvrules.Policy:
+    """The shipped policy without its catch-all fee rule: paying enrolments fall through."""
+    text = default_policy_path().read_text(encoding="utf-8")
+    rule = ("  - id: fee.default_paid\n"
+            "    clause: §四(二)2\n"
+            "    text: 体验用户到期,未办理注销手续,则视同愿意继续使用并缴纳 iTV全能包费用\n"
+            "    when: {}\n"
+            "    then: {code: default_paid, charge: default_package}\n")
+    assert text.count(rule) == 1
+    (tmp_path / "gap.yaml").write_text(text.replace(rule, ""), encoding="utf-8")
+    return itvrules.load_policy(tmp_path / "gap.yaml")

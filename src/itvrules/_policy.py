@@ -236,16 +236,17 @@ class Policy:
 
         return decide_fees(self, frame, month)
 
-    def fees_spark(self, frame: Any, month: str) -> Any:
+    def fees_spark(self, frame: Any, month: str, *, rejects: bool = False) -> Any:
         """Decide ``month`` for a Spark DataFrame of enrolments (the cluster backend).
 
         Lazy: returns a DataFrame with the columns of :meth:`fees_frame`, built from
         plain Spark column expressions (no Python runs on the executors). Needs
         ``pip install 'itvrules[spark]'`` and Java 17+; see docs/scale.md.
+        ``rejects=True`` returns a ``SparkBill``: ``.decided`` and ``.rejected`` (bad rows, with why).
         """
         from ._spark_frames import decide_fees_spark
 
-        return decide_fees_spark(self, frame, month)
+        return decide_fees_spark(self, frame, month, rejects=rejects)
 
     def _fees(self, run: Engine, enrollments: Iterable[Enrollment], month: str, index: int,
               on_error: Callable[[Any, InputError], None] | None) -> Iterator[FeeDecision]:

@@ -5,6 +5,8 @@ columns: month offsets from the completion month, the fee table compiled to
 one ``CASE WHEN`` (``_engines._spark``), prices in integer fen from the
 policy's tariffs, yuan as ``decimal(12,2)``. Every step is a built-in Spark
 expression, so executors run JVM code only and never start a Python worker.
+``bill_spark`` also reads and checks rows as the row path does and sets aside
+those it cannot decide, with the row path's field and words, instead of raising.
 
 ``pyspark`` is imported when a function here runs, not when the library is
 imported: it is the optional ``spark`` extra.
@@ -14,11 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+import attrs
+
+from ._enums import PriorModem, Product
 from ._errors import EngineError, InputError
+from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
 from ._money import to_fen
 from ._months import parse_month
+from ._parquet_checks import _NEVER as NEVER_INSTALLED
+from ._parquet_checks import _REPEATED as REPEATED
+from ._parquet_checks import WHITESPACE
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -139,7 +148,19 @@ def check_columns(df: DataFrame) -> None:
                          "the enrolment frame has columns of the wrong type (cast dates to date)")
 
 
-def decide_fees_spark(policy: Policy, df: DataFrame, month: str) -> DataFrame:
+@overload
+def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
+                      rejects: Literal[False] = False) -> DataFrame: ...
+@overload
+def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
+                      rejects: Literal[True]) -> SparkBill: ...
+@overload
+def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
+                      rejects: bool) -> DataFrame | SparkBill: ...
+
+
+def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
+                      rejects: bool = False) -> DataFrame | SparkBill:
     """One decision row per enrolment row (columns and types ``DECISION_TYPES``), lazily.
 
     The DataFrame must hold valid enrolments (``ENROLLMENT_COLUMNS``). Before
@@ -150,36 +171,31 @@ def decide_fees_spark(policy: Policy, df: DataFrame, month: str) -> DataFrame:
     projection of ``df``, so its partitions follow the input's, row for row.
     Deciding thus reads the input twice (check, then output): ``persist`` an
     input that is expensive to recompute.
+
+    ``rejects=True`` is :func:`bill_spark`: bad rows are set aside, not raised.
     """
+    if rejects:
+        return bill_spark(policy, df, month)
     index = parse_month(month)
     _require_pyspark()
+    check_columns(df)
+    return _decide(policy, df, month, index)
+
+
+def _decide(policy: Policy, df: DataFrame, month: str, index: int, *,
+            checked: DataFrame | None = None, only: Column | None = None) -> DataFrame:
+    """The decided frame of ``df``'s rows, after the checking job (``_check``) has passed.
+
+    The job checks the rows of ``checked`` (default ``df``) where ``only`` holds:
+    enrolments of the same columns that include every row of ``df``.
+    """
     from pyspark.sql import functions as F
 
-    from ._engines._spark import first_hit
-
-    check_columns(df)
     rules = policy.rules("fees")
     document = policy.document
-    default = str(document.parameters["default_package"])
+    _check(_ruled(policy, df if checked is None else checked, index), set(document.packages), only)
+    decided = _ruled(policy, df, index)
     rule = F.col("_rule")
-    charges = [str(r.then["charge"]) for r in rules]
-    package = _per_rule(rule, [F.lit(default) if c == "default_package"
-                               else F.col("switched_to") if c == "switched_to"
-                               else None for c in charges], "string")
-    # package -> product -> fen, as one map literal: a missing key is null (an unknown package).
-    tariffs = F.create_map(*[
-        part for code, pkg in document.packages.items()
-        for part in (F.lit(code), F.create_map(*[
-            item for product, amount in pkg.tariff.items()
-            for item in (F.lit(product), F.lit(to_fen(amount)).cast("bigint"))]))])
-    fen = F.try_element_at(F.try_element_at(tariffs, F.col("_package")), F.col("product"))
-    decided = (
-        fee_facts(df, index)
-        .withColumn("_rule", first_hit(rules))
-        .withColumn("_package", package)
-        .withColumn("_fen", fen)
-    )
-    _check(decided, set(document.packages))
     gross = F.coalesce(F.col("_fen"), F.lit(0).cast("bigint"))
     waive = _per_rule(rule, [bool(r.then.get("waive", False)) for r in rules], "boolean")
     waived = F.when(waive, gross).otherwise(F.lit(0).cast("bigint"))
@@ -202,8 +218,36 @@ def decide_fees_spark(policy: Policy, df: DataFrame, month: str) -> DataFrame:
     )
 
 
-def _check(decided: DataFrame, packages: set[str]) -> None:
-    """One aggregate job over every row: undecidable rows become an InputError.
+def _ruled(policy: Policy, df: DataFrame, index: int) -> DataFrame:
+    """``df`` with its fee facts, the deciding rule's index ``_rule``, ``_package`` and ``_fen``."""
+    from pyspark.sql import functions as F
+
+    from ._engines._spark import first_hit
+
+    rules = policy.rules("fees")
+    document = policy.document
+    default = str(document.parameters["default_package"])
+    charges = [str(r.then["charge"]) for r in rules]
+    package = _per_rule(F.col("_rule"), [F.lit(default) if c == "default_package"
+                                         else F.col("switched_to") if c == "switched_to"
+                                         else None for c in charges], "string")
+    # package -> product -> fen, as one map literal: a missing key is null (an unknown package).
+    tariffs = F.create_map(*[
+        part for code, pkg in document.packages.items()
+        for part in (F.lit(code), F.create_map(*[
+            item for product, amount in pkg.tariff.items()
+            for item in (F.lit(product), F.lit(to_fen(amount)).cast("bigint"))]))])
+    fen = F.try_element_at(F.try_element_at(tariffs, F.col("_package")), F.col("product"))
+    return (
+        fee_facts(df, index)
+        .withColumn("_rule", first_hit(rules))
+        .withColumn("_package", package)
+        .withColumn("_fen", fen)
+    )
+
+
+def _check(decided: DataFrame, packages: set[str], only: Column | None = None) -> None:
+    """One aggregate job over every row (where ``only`` holds): undecidable rows become an InputError.
 
     An aggregate rather than ``limit(1)``: a limit scans partitions in growing
     waves, one job after another, while the aggregate reads each partition once
@@ -214,6 +258,8 @@ def _check(decided: DataFrame, packages: set[str]) -> None:
 
     problem = (F.when(F.col("_rule") < 0, F.lit("gap"))
                .when(F.col("_package").isNotNull() & F.col("_fen").isNull(), F.lit("unpriced")))
+    if only is not None:
+        problem = F.when(only, problem)
     # Aggregates over the problem column, not a filter: Catalyst pushes a filter
     # below the projections by substituting their expressions, which would
     # evaluate the fee table several times a row instead of once.
@@ -234,3 +280,254 @@ def _check(decided: DataFrame, packages: set[str]) -> None:
                          f"unknown iTV package for account {account}{also}")
     raise InputError("product", first["product"],
                      f"package {first['_package']} has no tariff for account {account}{also}")
+
+
+# -- bad rows -----------------------------------------------------------------------------------
+
+#: Input columns the checks of :func:`bill_spark` read when the frame has them, with their types.
+OPTIONAL_COLUMNS: Mapping[str, str] = {
+    "source_row": "an integer type",
+    "return_reason": "string",
+    "prior_modem": "string",
+}
+#: Columns a rejected row has after the input's own.
+REJECT_FIELDS = ("field", "error")
+_INTEGERS = ("tinyint", "smallint", "int", "bigint")
+#: ``Enrollment``'s words for a return without a reason.
+RETURN_REASON = "a returned order needs a detailed reason (§四(四)1)"
+#: Columns added while checking carry this prefix; none reaches an output.
+_PREFIX = "__itv_"
+#: Every whitespace character Python's ``str.strip()`` removes, at either end, as a Java regex.
+_CLASS = "".join(f"\\u{ord(c):04x}" for c in WHITESPACE)
+_STRIP = f"\\A[{_CLASS}]+|[{_CLASS}]+\\z"
+
+
+@attrs.frozen
+class SparkBill:
+    """A month decided for a Spark DataFrame, split into rows decided and rows rejected; both lazy.
+
+    ``decided`` has the columns and types of ``DECISION_TYPES``, one row per
+    valid input row (its ``account_id`` is unique: a repeated account is rejected).
+    ``rejected`` has every input column as it was, then ``field`` and ``error``.
+    Every input row is in exactly one of the two.
+    """
+
+    decided: DataFrame
+    rejected: DataFrame
+
+
+def bill_spark(policy: Policy, df: DataFrame, month: str) -> SparkBill:
+    """Decide ``month`` for the rows of ``df`` that can be decided; reject the others, with why.
+
+    A row is rejected for what the row path rejects it for (``_pipeline``, checked
+    in its order, with its field and words): a repeated account (an earlier row
+    has the same id; earlier means a smaller ``source_row`` when ``df`` has that
+    column, else earlier in the input), a missing account, product or acceptance
+    date, an unknown product, a returned order with an installation or
+    cancellation date, dates out of order, an unknown ``switched_to`` package;
+    and, when ``df`` has those columns, a returned order without a
+    ``return_reason`` or an unknown ``prior_modem``. Values are read as the row
+    path reads them: text stripped of Python's whitespace, a product by its value
+    in any case or its Chinese name, a package by code or name in any case
+    (decided by code). Unlike the row path, full-width text is not
+    NFKC-normalised: a full-width account id is not the same as its ASCII one.
+
+    Raises :class:`InputError` for a frame without the enrolment columns (or with
+    a ``field`` or ``error`` column) and, after one checking job over the rows
+    that pass the checks of their own (repeated or not; no shuffle), for a gap
+    in the policy's fee table, as :func:`decide_fees_spark` does. Both results
+    are lazy: each is computed when written and reads the input again, with a
+    shuffle by account, so ``persist`` an input that is expensive to recompute.
+    Without a ``source_row`` column the input's order must be the same every
+    time it is read (a file scan is): a repeated account's first row is found by it.
+    """
+    index = parse_month(month)
+    _require_pyspark()
+    from pyspark.sql import functions as F
+
+    check_columns(df)
+    _check_optional(df)
+    names = df.columns
+    local, checked, checks = _checked(policy, df)
+    own = {"account_id", "product", "switched_to"}  # read and normalised by ``_checked``
+    enrolments = [F.col(_PREFIX + name).alias(name) if name in own else F.col(name)
+                  for name in ENROLLMENT_COLUMNS]
+    problem = F.col(_PREFIX + "problem")
+    field = F.get(F.array(*[F.lit(name) for _fails, name, _error in checks]), problem)
+    error = F.get(F.array(*[words for _fails, _name, words in checks]), problem)
+    rejected = (checked.filter(problem.isNotNull())
+                .select(*[_input(name) for name in names], field.alias("field"), error.alias("error")))
+    valid = checked.filter(problem.isNull()).select(*enrolments)
+    # The fee table is checked on every row that passes the checks of its own, repeated or not:
+    # that needs no shuffle, and a gap it finds is the policy's whichever row shows it. Those
+    # rows are picked inside the aggregate, not by a filter (see ``_check``).
+    rows = local.select(*enrolments, F.col(_PREFIX + "local").isNull().alias(_PREFIX + "valid"))
+    return SparkBill(_decide(policy, valid, month, index, checked=rows, only=F.col(_PREFIX + "valid")),
+                     rejected)
+
+
+def _check_optional(df: DataFrame) -> None:
+    """The optional columns have usable types; no input column takes a reject column's name."""
+    present = {f.name: f.dataType.simpleString().split(" ")[0] for f in df.schema.fields}
+    taken = [name for name in REJECT_FIELDS if name in present]
+    if taken:
+        raise InputError("(columns)", taken,
+                         "rejected rows get these columns: rename the frame's own before billing")
+    wrong = [f"{name} is {present[name]}, not {kind}" for name, kind in OPTIONAL_COLUMNS.items()
+             if name in present
+             and not (present[name] in _INTEGERS if name == "source_row" else present[name] == kind)]
+    if wrong:
+        raise InputError("(columns)", wrong, "the enrolment frame has columns of the wrong type")
+
+
+def _input(name: str) -> Column:
+    """An input column by its exact name (dots and spaces are part of it)."""
+    from pyspark.sql import functions as F
+
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def _stripped(column: Column) -> Column:
+    """Text as Python's ``str.strip()`` leaves it; Spark's ``trim`` strips spaces only."""
+    from pyspark.sql import functions as F
+
+    # The regex only where an end is whitespace: ten times cheaper over ids that are clean.
+    ends = F.substring(column, 1, 1).isin(*WHITESPACE) | F.substring(column, -1, 1).isin(*WHITESPACE)
+    return F.when(ends, F.regexp_replace(column, _STRIP, "")).otherwise(column)
+
+
+def _enum_value(text: Column, aliases: Mapping[str, str]) -> Column:
+    """``parse_enum``'s reading of stripped ``text``: a Chinese name, else the value in lower case.
+
+    An unknown value stays as it is (not one of the enum's values); blank text is null.
+    """
+    from pyspark.sql import functions as F
+
+    read = F.lower(text)
+    for alias in reversed(list(aliases)):
+        read = F.when(text == F.lit(alias), F.lit(aliases[alias])).otherwise(read)
+    return F.when(text != F.lit(""), read)
+
+
+def _repr(text: Column) -> Column:
+    """Python's ``repr`` of a string, as the row path puts the value it rejects into words.
+
+    Quotes, backslashes, tabs and line ends are escaped as ``repr`` does; other
+    control characters are left as they are.
+    """
+    from pyspark.sql import functions as F
+
+    escaped = text
+    for char, escape in (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        escaped = F.replace(escaped, F.lit(char), F.lit(escape))
+    double = text.contains("'") & ~text.contains('"')
+    return (F.when(double, F.concat(F.lit('"'), escaped, F.lit('"')))
+            .otherwise(F.concat(F.lit("'"), F.replace(escaped, F.lit("'"), F.lit("\\'")), F.lit("'"))))
+
+
+def _date_repr(day: Column) -> Column:
+    """Python's ``repr`` of a ``datetime.date``."""
+    from pyspark.sql import functions as F
+
+    return F.format_string("datetime.date(%d, %d, %d)", F.year(day), F.month(day), F.dayofmonth(day))
+
+
+def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
+                                                    list[tuple[Column, str, Column]]]:
+    """``df`` read and checked, in two steps, with the checks as (fails, field, error).
+
+    The first frame has values normalised and ``local``: the index of the first
+    check a row fails on its own. The second adds ``problem``, which also counts
+    a repeated account (check 0, first in the row path's order): that needs every
+    row of the account, a shuffle. Checks are in the row path's order; added
+    columns are named ``_PREFIX`` + name.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    def own(name: str) -> Column:
+        return F.col(_PREFIX + name)
+
+    present = set(df.columns)
+    lookup = {p.name.strip().lower(): code for code, p in policy.packages.items()}
+    lookup.update({code.lower(): code for code in policy.packages})
+    packages = F.create_map(*[F.lit(part) for pair in lookup.items() for part in pair])
+    products = [p.value for p in Product]
+    read = {
+        "order": F.monotonically_increasing_id(),
+        "account": _stripped(F.col("account_id")),
+        "product_text": _stripped(F.col("product")),
+        "switched": _stripped(F.col("switched_to")),
+    }
+    if "return_reason" in present:
+        read["reason"] = _stripped(F.col("return_reason"))
+    if "prior_modem" in present:
+        read["modem_text"] = _stripped(F.col("prior_modem"))
+    df = df.withColumns({_PREFIX + name: column for name, column in read.items()})
+    df = df.withColumns({
+        _PREFIX + "account_id": F.when(own("account") != F.lit(""), own("account")),
+        _PREFIX + "product": _enum_value(own("product_text"), PRODUCT_ALIASES),
+        _PREFIX + "switched_text": F.when(own("switched") != F.lit(""), own("switched")),
+    })
+    df = df.withColumn(_PREFIX + "switched_to",
+                       F.try_element_at(packages, F.lower(own("switched_text"))))
+
+    def got(problem: str, value: Column) -> Column:
+        return F.concat(F.lit(f"{problem}; got "), value)
+
+    def before(problem: str, day: str, other: str) -> Column:
+        return F.concat(F.lit(f"{problem} ("), F.col(other).cast("string"), F.lit("); got "),
+                        _date_repr(F.col(day)))
+
+    accepted, completed, requested, effective = (F.col(c) for c in (
+        "accepted_on", "completed_on", "cancel_requested_on", "cancel_effective_on"))
+    returned = F.coalesce(F.col("returned"), F.lit(False))
+    no_product = F.coalesce(own("product_text"), F.lit("")) == F.lit("")
+    missing = F.concat(F.lit("missing required field(s): "), F.concat_ws(
+        ", ", F.when(own("account_id").isNull(), F.lit("account_id")),
+        F.when(no_product, F.lit("product")), F.when(accepted.isNull(), F.lit("accepted_on"))))
+    checks: list[tuple[Column, str, Column]] = [
+        (own("repeated"), "account_id", got(REPEATED, _repr(own("account_id")))),
+        (own("account_id").isNull(), "account_id", missing),
+        (no_product, "product", missing),
+        (accepted.isNull(), "accepted_on", missing),
+        (~own("product").isin(products), "product",
+         got(f"expected one of: {', '.join(products)}", _repr(own("product_text")))),
+    ]
+    if "prior_modem" in present:
+        modems = [m.value for m in PriorModem]
+        modem = _enum_value(own("modem_text"), PRIOR_MODEM_ALIASES)
+        checks.append((~modem.isin(modems), "prior_modem",
+                       got(f"expected one of: {', '.join(modems)}", _repr(own("modem_text")))))
+    if "return_reason" in present:  # as the Parquet path: without the column, returns are not rejected
+        reason = F.coalesce(own("reason"), F.lit("")) == F.lit("")
+        checks.append((returned & reason, "return_reason", F.lit(RETURN_REASON)))
+    for name, day in (("completed_on", completed), ("cancel_requested_on", requested),
+                      ("cancel_effective_on", effective)):
+        checks.append((returned & day.isNotNull(), name, got(NEVER_INSTALLED, _date_repr(day))))
+    checks += [
+        (completed < accepted, "completed_on",
+         before("completion is before acceptance", "completed_on", "accepted_on")),
+        (requested < accepted, "cancel_requested_on",
+         before("a cancellation cannot be requested before acceptance", "cancel_requested_on",
+                "accepted_on")),
+        (effective < requested, "cancel_effective_on",
+         before("a cancellation cannot take effect before it was requested", "cancel_effective_on",
+                "cancel_requested_on")),
+        (requested.isNull() & (effective < accepted), "cancel_effective_on",
+         before("a cancellation cannot take effect before acceptance", "cancel_effective_on",
+                "accepted_on")),
+        (own("switched_text").isNotNull() & own("switched_to").isNull(), "switched_to",
+         got(f"unknown iTV package; the policy knows: {', '.join(policy.packages)}",
+             _repr(own("switched_text")))),
+    ]
+    first: Any = F
+    for at, (fails, _name, _words) in enumerate(checks[1:], start=1):
+        first = first.when(fails, F.lit(at))
+    local = df.withColumn(_PREFIX + "local", first)
+    order = [F.col("source_row").asc_nulls_last()] if "source_row" in present else []
+    earlier = Window.partitionBy(own("account_id")).orderBy(*order, own("order"))
+    repeated = own("account_id").isNotNull() & (F.row_number().over(earlier) > 1)
+    checked = (local.withColumn(_PREFIX + "repeated", repeated)
+               .withColumn(_PREFIX + "problem", F.when(own("repeated"), F.lit(0)).otherwise(own("local"))))
+    return local, checked, checks
