@@ -8,6 +8,8 @@ cancellations at every timing, package switches), billed for 2025-07:
   (``_frames.decide_fen``): fact columns with month indexes read from a table of
   days, the first-hit rule index (``_engines._polars``), package numbers and
   integer fen, no text columns;
+* ``DuckDB SQL*``: the same work as one DuckDB SQL query over the same Arrow
+  data; not a library path, measured to choose the columnar engine;
 * ``fees_frame``: ``Policy.fees_frame``, the full decision frame;
 * ``fees() compiled`` / ``fees() durable``: ``Policy.fees`` streaming over
   ``Enrollment`` objects on each engine;
@@ -71,7 +73,9 @@ import numpy as np
 import polars as pl
 
 import itvrules
+from itvrules._conditions import AllOf, Compare, Condition
 from itvrules._frames import decide_fen
+from itvrules._money import to_fen
 from itvrules._months import parse_month
 
 DEFAULT_SIZES = (10_000, 1_000_000, 10_000_000)
@@ -390,6 +394,74 @@ def columnar_compute(policy: itvrules.Policy, frame: pl.DataFrame, month: str) -
                           pl.when(pl.col("_waived")).then(0).otherwise(gross).alias("amount_fen"))
 
 
+def _sql(cond: Condition) -> str:
+    """A fee-table condition as DuckDB SQL over the fact columns of ``duckdb_compute``."""
+    if isinstance(cond, Compare):
+        def literal(value: Any) -> str:
+            if isinstance(value, bool):
+                return "TRUE" if value else "FALSE"
+            return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
+
+        if cond.op in ("in", "not_in"):
+            listed = ", ".join(literal(v) for v in cond.value)
+            return f"({cond.field} {'IN' if cond.op == 'in' else 'NOT IN'} ({listed}))"
+        symbol = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[cond.op]
+        return f"({cond.field} {symbol} {literal(cond.value)})"
+    joiner = " AND " if isinstance(cond, AllOf) else " OR "
+    parts = [_sql(part) for part in cond.parts]
+    return "(" + (joiner.join(parts) if parts else ("TRUE" if isinstance(cond, AllOf) else "FALSE")) + ")"
+
+
+def duckdb_compute(policy: itvrules.Policy, frame: pl.DataFrame, month: str) -> pl.DataFrame:
+    """The compute-only work as one DuckDB SQL query over the same Arrow data: the fee table as a
+    ``CASE``, prices as a ``CASE`` on package and product. Not a library path: it is measured to
+    choose the columnar engine (docs/performance.md "Scale")."""
+    import duckdb
+
+    m = parse_month(month)
+    rules = policy.rules("fees")
+    default = str(policy.parameters["default_package"])
+
+    def index(column: str) -> str:
+        return f"(year({column}) * 12 + month({column}) - 1)"
+
+    rule = " ".join(f"WHEN {_sql(r.when)} THEN {i}" for i, r in enumerate(rules))
+    prices = " ".join(f"WHEN _package = '{code}' AND product = '{product}' THEN {to_fen(amount)}"
+                      for code, package in policy.packages.items()
+                      for product, amount in package.tariff.items())
+    charged = " ".join(
+        f"WHEN {i} THEN " + ("NULL" if r.then.get("waive") or r.then["charge"] == "none"
+                             else f"'{default}'" if r.then["charge"] == "default_package"
+                             else "switched_to")
+        for i, r in enumerate(rules))
+    query = f"""
+        WITH dated AS (
+            SELECT product, switched_to, coalesce(returned, FALSE) AS returned,
+                   completed_on IS NOT NULL AS completed,
+                   coalesce({index("completed_on")}, {m}) AS base,
+                   coalesce(cancel_requested_on, cancel_effective_on) AS requested_on,
+                   cancel_effective_on
+            FROM frame),
+        facts AS (
+            SELECT product, switched_to, returned, completed, {m} - base AS month_offset,
+                   requested_on IS NOT NULL AS cancel_requested,
+                   coalesce({index("requested_on")} - base, 0) AS cancel_requested_offset,
+                   cancel_effective_on IS NOT NULL AS cancel_effective,
+                   coalesce({index("cancel_effective_on")} - base, 0) AS cancel_effective_offset,
+                   coalesce({m} - {index("cancel_effective_on")}, 0) AS months_after_effective,
+                   switched_to IS NOT NULL AS switched
+            FROM dated),
+        decided AS (
+            SELECT product, CASE {rule} ELSE -1 END AS rule, switched_to FROM facts),
+        charged AS (
+            SELECT product, rule, CASE rule {charged} END AS _package FROM decided)
+        SELECT rule::INTEGER AS rule, coalesce(CASE {prices} END, 0)::BIGINT AS amount_fen
+        FROM charged"""
+    with duckdb.connect() as connection:
+        connection.register("frame", frame.to_arrow())
+        return pl.DataFrame(pl.from_arrow(connection.sql(query).to_arrow_table()))
+
+
 # -- measurement ----------------------------------------------------------------------------
 
 
@@ -482,9 +554,10 @@ def check_columnar(policy: itvrules.Policy, frame: pl.DataFrame) -> None:
     """The compute-only work must give ``fees_frame``'s rules and amounts."""
     decided = policy.fees_frame(frame, MONTH)
     ids = [rule.id for rule in policy.rules("fees")]
-    found = columnar_compute(policy, frame, MONTH)
-    assert [ids[i] for i in found["rule"]] == decided["rule"].to_list()
-    assert found["amount_fen"].to_list() == decided["amount_fen"].to_list()
+    for compute in (columnar_compute, duckdb_compute):
+        found = compute(policy, frame, MONTH)
+        assert [ids[i] for i in found["rule"]] == decided["rule"].to_list(), compute.__name__
+        assert found["amount_fen"].to_list() == decided["amount_fen"].to_list(), compute.__name__
     print(f"   columnar compute: agrees with fees_frame on {frame.height:,} rows", flush=True)
 
 
@@ -539,6 +612,8 @@ def bench_size(policy: itvrules.Policy, frame: pl.DataFrame, items: list[itvrule
     results = [
         measure(Result("columnar compute", size, size, library=True),
                 lambda: columnar_compute(policy, part, MONTH), repeat),
+        measure(Result("DuckDB SQL*", size, size),
+                lambda: duckdb_compute(policy, part, MONTH), repeat),
         measure(Result("fees_frame", size, size, library=True),
                 lambda: policy.fees_frame(part, MONTH), repeat),
         measure(Result("fees() compiled", size, rows, library=True),
@@ -717,6 +792,8 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             results += bench_size(policy, frame, items, size, caps, repeat, peers, spark, folder)
     print_table(results)
+    print("* not a library path: the same work as columnar compute, as one DuckDB SQL query over the "
+          "same Arrow data, measured to choose the columnar engine")
     print_verdicts(results, e2e, e2e_rows)
     return 0
 
