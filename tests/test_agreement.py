@@ -98,8 +98,11 @@ def by_month(pairs: Pairs) -> dict[str, pl.DataFrame]:
             "account_id": str(position), "product": enr.product.value,
             "accepted_on": enr.accepted_on, "completed_on": enr.completed_on,
             "returned": enr.returned, "cancel_requested_on": enr.cancel_requested_on,
-            "cancel_effective_on": enr.cancel_effective_on, "switched_to": enr.switched_to})
-    return {month: pl.DataFrame(items, schema=ENROLLMENT_COLUMNS) for month, items in rows.items()}
+            "cancel_effective_on": enr.cancel_effective_on, "switched_to": enr.switched_to,
+            # a CRM feed says why an order was returned; without it the bill rejects the row
+            "return_reason": enr.return_reason})
+    schema = {**ENROLLMENT_COLUMNS, "return_reason": pl.String}
+    return {month: pl.DataFrame(items, schema=schema) for month, items in rows.items()}
 
 
 def in_order(count: int, decided: pl.DataFrame) -> list[View]:
