@@ -23,7 +23,6 @@ import shutil
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
 from decimal import Decimal
 from functools import reduce
 from pathlib import Path
@@ -38,6 +37,7 @@ import itvrules
 from itvrules._frames import ENROLLMENT_COLUMNS
 from itvrules._parquet import bill_parquet
 from itvrules._spark_frames import decide_fees_spark
+from samples import random_enrolments
 from strategies import enrollments
 
 if TYPE_CHECKING:
@@ -147,46 +147,9 @@ def on_spark(session: SparkSession) -> Callable[[Pairs, Path], list[View]]:
 
 
 def random_pairs(count: int, seed: int) -> Pairs:
-    """``count`` campaign enrolments, each billed for one of ``MONTHS``.
-
-    5 % returned, 5 % not installed yet; of the installed, 40 % register a
-    cancellation in a trial month, on the last trial day, the day after or
-    months later, taking effect at once, later, or at a date not known yet
-    (some with no request date); 15 % switch package.
-    """
-    rng = random.Random(seed)
-    first, last = POLICY.campaign_window
-    span = (last - first).days + 1
-    switches = sorted(POLICY.packages)
-    products = [p.value for p in itvrules.Product]
-    pairs: Pairs = []
-    for i in range(count):
-        accepted = first + timedelta(days=rng.randrange(span))
-        fields: dict[str, Any] = {"account_id": f"R{i:07d}", "product": rng.choice(products),
-                                  "accepted_on": accepted}
-        kind = rng.random()
-        if kind < 0.05:
-            fields.update(returned=True, return_reason="线路不具备安装条件")
-        elif kind >= 0.10:
-            completed = fields["completed_on"] = accepted + timedelta(days=rng.choice((0, 3, 7, 20)))
-            if rng.random() < 0.4:
-                trial_end = _month_start(completed, 3) - timedelta(days=1)
-                requested = rng.choice((
-                    completed + timedelta(days=rng.randrange(80)), trial_end,
-                    trial_end + timedelta(days=1), trial_end + timedelta(days=rng.randrange(2, 200))))
-                effective = rng.choice((None, requested, requested + timedelta(days=rng.randrange(1, 90))))
-                fields["cancel_effective_on"] = effective
-                if effective is None or rng.random() > 0.1:  # else only the effective date is known
-                    fields["cancel_requested_on"] = requested
-            if rng.random() < 0.15:
-                fields["switched_to"] = rng.choice(switches)
-        pairs.append((itvrules.Enrollment(**fields), rng.choice(MONTHS)))
-    return pairs
-
-
-def _month_start(day: date, months_later: int) -> date:
-    index = day.year * 12 + day.month - 1 + months_later
-    return date(index // 12, index % 12 + 1, 1)
+    """``count`` campaign enrolments (``samples.random_enrolments``), each billed for one of ``MONTHS``."""
+    months = random.Random(seed)
+    return [(enr, months.choice(MONTHS)) for enr in random_enrolments(POLICY, count, seed)]
 
 
 # -- the test ---------------------------------------------------------------------------------

@@ -12,11 +12,10 @@ every kind of bad row, through every input type and across batch boundaries.
 from __future__ import annotations
 
 import itertools
-import random
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +29,8 @@ from hypothesis import strategies as st
 import itvrules
 from itvrules import _fees_columnar
 from itvrules._frames import ENROLLMENT_COLUMNS
-from itvrules._resources import default_policy_path
 from itvrules._results import FeeDecision, trusted_fee
+from samples import gap_policy, random_enrolments
 from strategies import enrollments
 
 POLICY = itvrules.load_policy()
@@ -84,42 +83,9 @@ def test_columnar_equals_rows_on_generated_enrolments(items: list[itvrules.Enrol
         assert reprs(POLICY.fees(frame, month, backend="rows")) == expected
 
 
-def random_enrolments(count: int, seed: int) -> list[itvrules.Enrollment]:
-    """Campaign enrolments: returns, pending installs, cancellations at every timing, switches."""
-    rng = random.Random(seed)
-    first, last = POLICY.campaign_window
-    span = (last - first).days + 1
-    packages = sorted(POLICY.packages)
-    products = [p.value for p in itvrules.Product]
-    items = []
-    for i in range(count):
-        accepted = first + timedelta(days=rng.randrange(span))
-        fields: dict[str, Any] = {"account_id": f"R{i:07d}", "product": rng.choice(products),
-                                  "accepted_on": accepted}
-        kind = rng.random()
-        if kind < 0.05:
-            fields.update(returned=True, return_reason="线路不具备安装条件")
-        elif kind >= 0.10:
-            completed = fields["completed_on"] = accepted + timedelta(days=rng.choice((0, 3, 7, 20)))
-            if rng.random() < 0.4:
-                index = completed.year * 12 + completed.month - 1 + 3
-                trial_end = date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
-                requested = rng.choice((
-                    completed + timedelta(days=rng.randrange(80)), trial_end,
-                    trial_end + timedelta(days=1), trial_end + timedelta(days=rng.randrange(2, 200))))
-                effective = rng.choice((None, requested, requested + timedelta(days=rng.randrange(1, 90))))
-                fields["cancel_effective_on"] = effective
-                if effective is None or rng.random() > 0.1:  # else only the effective date is known
-                    fields["cancel_requested_on"] = requested
-            if rng.random() < 0.15:
-                fields["switched_to"] = rng.choice(packages)
-        items.append(itvrules.Enrollment(**fields))
-    return items
-
-
 @pytest.fixture(scope="module")
 def random_set() -> tuple[list[itvrules.Enrollment], pl.DataFrame]:
-    items = random_enrolments(100_000, seed=20250320)
+    items = random_enrolments(POLICY, 100_000, seed=20250320)
     return items, frame_of(items)
 
 
@@ -148,7 +114,7 @@ def test_the_durable_engine_decides_the_cases_alike(
 
 
 def some_enrolments() -> list[itvrules.Enrollment]:
-    return random_enrolments(500, seed=7)
+    return random_enrolments(POLICY, 500, seed=7)
 
 
 def arrow_reader(frame: pl.DataFrame, sizes: Iterator[int]) -> pa.RecordBatchReader:
@@ -350,21 +316,10 @@ def test_bad_objects_in_the_columnar_backend_are_handed_on_as_the_row_path_hands
         list(POLICY.fees([good, bad], "2025-07", backend="columnar"))
 
 
-def _gap_policy(tmp_path: Path) -> itvrules.Policy:
-    """The shipped policy without its catch-all fee rule: paying enrolments fall through."""
-    text = default_policy_path().read_text(encoding="utf-8")
-    rule = ("  - id: fee.default_paid\n"
-            "    clause: §四(二)2\n"
-            "    text: 体验用户到期,未办理注销手续,则视同愿意继续使用并缴纳 iTV全能包费用\n"
-            "    when: {}\n"
-            "    then: {code: default_paid, charge: default_package}\n")
-    assert text.count(rule) == 1
-    (tmp_path / "gap.yaml").write_text(text.replace(rule, ""), encoding="utf-8")
-    return itvrules.load_policy(tmp_path / "gap.yaml")
 
 
 def test_a_gap_in_the_fee_table_raises_the_engine_error_at_its_row(tmp_path: Path) -> None:
-    gap = _gap_policy(tmp_path)
+    gap = gap_policy(tmp_path)
     trial = {**GOOD, "completed_on": date(2025, 6, 3)}
     frame = pl.DataFrame([{**trial, "account_id": "T1"}, {**GOOD, "account_id": "PAYS"},
                           {**trial, "account_id": "T2"}], schema=SCHEMA)

@@ -35,8 +35,8 @@ from itvrules._model import PRODUCT_ALIASES
 from itvrules._parquet import bill_parquet
 from itvrules._parse import normalise_text, parse_enum
 from itvrules._pipeline import known_package
-from itvrules._resources import default_policy_path
 from itvrules._spark_frames import DECISION_TYPES, ENROLLMENT_DDL, SparkBill, bill_spark, decide_fees_spark
+from samples import gap_policy
 from strategies import enrollments
 
 if TYPE_CHECKING:
@@ -344,21 +344,10 @@ def test_rejects_follow_input_order_without_source_row_and_policy_errors_still_r
 
     # A gap in the fee table is the policy's fault, not a row's: it raises, as without rejects.
     with pytest.raises(itvrules.InputError, match="no fee rule matches"):
-        bill_spark(_gap_policy(tmp_path), frame, "2025-07")
+        bill_spark(gap_policy(tmp_path), frame, "2025-07")
     with pytest.raises(itvrules.InputError, match=r"columns.*field"):
         bill_spark(POLICY, frame.withColumnRenamed("note", "field"), "2025-07")
     with pytest.raises(itvrules.InputError, match=r"source_row is string, not an integer type"):
         bill_spark(POLICY, frame.withColumn("source_row", frame["note"]), "2025-07")
 
 
-def _gap_policy(tmp_path: Path) -> itvrules.Policy:
-    """The shipped policy without its catch-all fee rule: paying enrolments fall through."""
-    text = default_policy_path().read_text(encoding="utf-8")
-    rule = ("  - id: fee.default_paid\n"
-            "    clause: §四(二)2\n"
-            "    text: 体验用户到期,未办理注销手续,则视同愿意继续使用并缴纳 iTV全能包费用\n"
-            "    when: {}\n"
-            "    then: {code: default_paid, charge: default_package}\n")
-    assert text.count(rule) == 1
-    (tmp_path / "gap.yaml").write_text(text.replace(rule, ""), encoding="utf-8")
-    return itvrules.load_policy(tmp_path / "gap.yaml")
