@@ -1,7 +1,8 @@
-"""Seeded sample data and policies shared by the tests of the backends."""
+"""Seeded sample data, policies and streams shared by the tests."""
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -65,3 +66,21 @@ def gap_policy(tmp_path: Path) -> itvrules.Policy:
     assert text.count(rule) == 1
     (tmp_path / "gap.yaml").write_text(text.replace(rule, ""), encoding="utf-8")
     return itvrules.load_policy(tmp_path / "gap.yaml")
+
+
+class Unseekable(io.RawIOBase):
+    """Standard input as a pipe: readable, not seekable."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)

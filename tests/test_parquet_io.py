@@ -24,26 +24,9 @@ from itvrules._parquet import EXPORT_SCHEMA
 from itvrules._pipeline import BILL_COLUMNS, ELIGIBILITY_COLUMNS, REJECT_COLUMNS
 from itvrules._plugins import reader_for, writer_for
 from itvrules._rows import BILL, RowReader, cell_value
+from samples import Unseekable
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class Unseekable(io.RawIOBase):
-    """Standard input as a pipe: readable, not seekable."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def readinto(self, buffer: Any) -> int:
-        chunk = self._data.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 def parquet_bytes(table: pa.Table, **options: Any) -> bytes:

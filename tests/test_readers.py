@@ -17,28 +17,11 @@ from itvrules_adapters.xlsx_io import XlsxReader
 from feeds.forms import RECORDS, write_registration_form
 from itvrules import InputError, RawRow
 from itvrules._rows import cell_value
+from samples import Unseekable
 
 FEEDS = Path(__file__).parent / "feeds"
 HEADER = "宽带账号,产品类型,受理日期,备注\r\n"
 ROW = "0571000123,品牌,2025-03-25,王䶮\r\n"
-
-
-class Unseekable(io.RawIOBase):
-    """Standard input as a pipe: readable, not seekable."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        chunk = self._data.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 def read_csv(data: bytes, *, encoding: str | None = None) -> list[RawRow]:
