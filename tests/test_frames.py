@@ -56,3 +56,31 @@ def test_unknown_package_and_missing_columns_are_input_errors() -> None:
         POLICY.fees_frame(pl.DataFrame({"account_id": ["A1"]}), "2025-07")
     with pytest.raises(itvrules.InputError, match="month"):
         POLICY.fees_frame(frame_of([]), "2025-7")
+
+
+def test_month_indexes_from_a_table_or_the_calendar_agree() -> None:
+    """A frame whose days span more than ``LOOKUP_DAYS`` gets its months from the calendar."""
+    from itvrules._frames import LOOKUP_DAYS, month_indexes
+
+    near = [itvrules.Enrollment(account_id=f"N{i}", product="brand", accepted_on=date(2025, 3, 25),
+                                completed_on=date(2025, 3, 25 + i % 7),
+                                cancel_requested_on=date(2025, 6, 1 + i % 28) if i % 2 else None)
+            for i in range(40)]
+    far = [*near, itvrules.Enrollment(account_id="F1", product="annual", accepted_on=date(1990, 1, 1),
+                                      completed_on=date(1990, 1, 2)),
+           itvrules.Enrollment(account_id="F2", product="annual", accepted_on=date(2025, 4, 1),
+                               completed_on=date(2025, 4, 2), cancel_requested_on=date(2300, 1, 1))]
+    for items in (near, far):
+        frame = frame_of(items)
+        days = frame.select(pl.col("completed_on", "cancel_requested_on").cast(pl.Int32))
+        span = int(days.max_horizontal().max()) - int(days.min_horizontal().min())  # type: ignore[arg-type]
+        index = month_indexes(frame)
+        found = frame.select(index("completed_on"), index("cancel_requested_on").alias("r")).rows()
+        assert found == [(e.completed_on.year * 12 + e.completed_on.month - 1,  # type: ignore[union-attr]
+                          None if e.cancel_requested_on is None else
+                          e.cancel_requested_on.year * 12 + e.cancel_requested_on.month - 1)
+                         for e in items]
+        assert (span > LOOKUP_DAYS) == (items is far)
+        for month in ("2025-06", "2025-08"):
+            decided = POLICY.fees_frame(frame, month)
+            assert decided.get_column("code").to_list() == [POLICY.fee(e, month).code for e in items]
