@@ -34,7 +34,7 @@ import polars as pl
 from ._enums import Product
 from ._errors import InputError
 from ._facts import fee_key
-from ._frames import ENROLLMENT_COLUMNS
+from ._frames import ENROLLMENT_COLUMNS, wrong_types
 from ._model import Enrollment, _Bad, _to_prior_modem, _to_product
 from ._parquet import fee_cases
 from ._parquet_checks import WHITESPACE
@@ -56,7 +56,6 @@ SOURCE = "frame"
 #: garbage-collector generation (larger slices measured slower), large enough to amortise the loop.
 SLICE = 512
 _DATES = ("accepted_on", "completed_on", "cancel_requested_on", "cancel_effective_on")
-_TEXT = (pl.String, pl.Categorical, pl.Enum, pl.Null)
 #: Required by Enrollment (no default): a null cell is passed as None so the validator names it.
 _REQUIRED = ("account_id", "product", "accepted_on")
 #: Stands for a return reason a frame without the column cannot give (such returns are not refused).
@@ -135,12 +134,7 @@ def _read_columns(schema: pl.Schema) -> dict[str, Any]:
     if missing:
         raise InputError("(columns)", missing, "the enrolment input lacks these columns")
     wanted = {**ENROLLMENT_COLUMNS, **{c: t for c, t in OPTIONAL_COLUMNS.items() if c in schema}}
-    wrong = {}
-    for name, kind in wanted.items():
-        have = schema[name]
-        fits = isinstance(have, _TEXT) if kind == pl.String else have in (kind, pl.Null)
-        if not fits:
-            wrong[name] = str(have)
+    wrong = wrong_types(schema, wanted)
     if wrong:
         raise InputError("(columns)", wrong, "expected text (String), Date and Boolean columns as "
                          "ENROLLMENT_COLUMNS has them")

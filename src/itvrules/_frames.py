@@ -220,6 +220,22 @@ def decide_fees(policy: Policy, frame: pl.DataFrame | pl.LazyFrame, month: str) 
     )
 
 
+#: Column types that hold text as far as an input frame goes.
+TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum, pl.Null)
+
+
+def wrong_types(schema: pl.Schema, wanted: dict[str, Any]) -> dict[str, str]:
+    """Columns of ``schema`` whose type does not fit ``wanted`` (text: any of ``TEXT_TYPES``;
+    others: that type, or all-null), with the type found."""
+    wrong = {}
+    for name, kind in wanted.items():
+        have = schema[name]
+        fits = isinstance(have, TEXT_TYPES) if kind == pl.String else have in (kind, pl.Null)
+        if not fits:
+            wrong[name] = str(have)
+    return wrong
+
+
 def _yuan(fen: pl.Expr) -> pl.Expr:
     """Integer fen as exact yuan with two decimals."""
     return (fen.cast(pl.Decimal(14, 0)).cast(pl.Decimal(14, 2)) / 100).cast(pl.Decimal(12, 2))

@@ -236,6 +236,21 @@ class Policy:
 
         return decide_fees(self, frame, month)
 
+    def eligibility_frame(self, frame: Any, accepted_on: date | None = None) -> Any:
+        """Decide a whole Polars frame of subscribers at once (the columnar backend).
+
+        ``frame`` (DataFrame or LazyFrame) has the columns of
+        ``_eligibility_frames.SUBSCRIBER_COLUMNS`` and must hold valid
+        subscribers: the first row ``Subscriber`` would refuse raises
+        :class:`InputError` naming its field and account. ``accepted_on`` gives
+        one acceptance day for every row of a frame without that column. The
+        result has one row per input row, in order, with the same decisions as
+        :meth:`eligibility`.
+        """
+        from ._eligibility_frames import decide_eligibility
+
+        return decide_eligibility(self, frame, accepted_on)
+
     def fees_spark(self, frame: Any, month: str, *, rejects: bool = False) -> Any:
         """Decide ``month`` for a Spark DataFrame of enrolments (the cluster backend).
 
@@ -247,6 +262,18 @@ class Policy:
         from ._spark_frames import decide_fees_spark
 
         return decide_fees_spark(self, frame, month, rejects=rejects)
+
+    def eligibility_spark(self, frame: Any, accepted_on: date | None = None) -> Any:
+        """Decide eligibility for a Spark DataFrame of subscribers (the cluster backend).
+
+        Lazy: one row per subscriber, the decisions of :meth:`eligibility` as plain
+        Spark column expressions (no Python on the executors). ``frame`` has the
+        columns of ``_spark_eligibility.SUBSCRIBER_COLUMNS``; ``accepted_on`` is the
+        day of rows without one. Needs ``pip install 'itvrules[spark]'``; see docs/scale.md.
+        """
+        from ._spark_eligibility import decide_eligibility_spark
+
+        return decide_eligibility_spark(self, frame, accepted_on)
 
     def _fees(self, run: Engine, enrollments: Iterable[Enrollment], month: str, index: int,
               on_error: Callable[[Any, InputError], None] | None) -> Iterator[FeeDecision]:
