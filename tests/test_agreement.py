@@ -1,4 +1,4 @@
-"""Every backend decides every fee alike: durable, compiled, columnar, Parquet and Spark (SPEC §10).
+"""Every backend decides alike: fees and eligibility on durable, compiled, columnar and Spark (SPEC §10).
 
 One differential test holds all the ways the library decides a fee against
 each other, on the same data: hypothesis-generated enrolments (``strategies``)
@@ -13,16 +13,25 @@ feed and Spark (``decide_fees_spark``, one local session for the module) a
 DataFrame read from Parquet. Decisions are compared as (code, gross, waived,
 amount, rule); the random set must fire every fee rule, so the comparison is
 not vacuous.
+
+A second test does the same for eligibility: hypothesis-generated subscribers
+with acceptance days and 100,000 seeded random ones (``bench_eligibility``),
+decided by both engines (``Policy.eligibility``), the columnar backend
+(``Policy.eligibility_frame``) and Spark (``Policy.eligibility_spark``), compared
+on every output and its provenance; the random set must fire every
+eligibility rule.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import shutil
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal
 from functools import reduce
 from pathlib import Path
@@ -38,7 +47,7 @@ from itvrules._frames import ENROLLMENT_COLUMNS
 from itvrules._parquet import bill_parquet
 from itvrules._spark_frames import decide_fees_spark
 from samples import random_enrolments
-from strategies import enrollments
+from strategies import accepted_dates, enrollments, subscribers
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -188,3 +197,104 @@ def test_every_backend_decides_alike(spark: SparkSession, tmp_path: Path) -> Non
     pairs = generated + random_pairs(RANDOM_ROWS, seed=20250320)
     decided = assert_agree(pairs, {**backends, "parquet": parquet, "spark": on_spark(spark)}, tmp_path)
     assert {rule for *_, rule in decided[len(generated):]} == {rule.id for rule in POLICY.rules("fees")}
+
+
+# -- eligibility: each backend decides a list of (subscriber, acceptance day) cases, in order ---
+
+Cases = list[tuple[itvrules.Subscriber, date]]
+#: What an eligibility decision says: eligible, segment, reason, rule, clause, review, provenance.
+Said = tuple[Any, ...]
+SAID = ("eligible", "segment", "reason", "rule", "clause", "review", "policy_id", "policy_version",
+        "policy_hash")
+
+
+def eligibility_by_engine(engine: str) -> Callable[[Cases, Path], list[Said]]:
+    def decide(cases: Cases, _tmp: Path) -> list[Said]:
+        found = (POLICY.eligibility(sub, accepted_on=day, engine=engine) for sub, day in cases)
+        return [tuple(getattr(e, name) for name in SAID) for e in found]
+    return decide
+
+
+def subscriber_frame(cases: Cases) -> pl.DataFrame:
+    """The cases as a subscriber frame; ``account_id`` is the case's position."""
+    return pl.DataFrame([
+        {"account_id": str(position), "plan": sub.plan, "product": sub.product.value,
+         "community": sub.community.value, "new_install": sub.new_install, "has_itv": sub.has_itv,
+         "line_ready": sub.line_ready, "accepted_on": day}
+        for position, (sub, day) in enumerate(cases)],
+        schema={"account_id": pl.String, "plan": pl.String, "product": pl.String,
+                "community": pl.String, "new_install": pl.Boolean, "has_itv": pl.Boolean,
+                "line_ready": pl.Boolean, "accepted_on": pl.Date})
+
+
+def said_in_order(count: int, decided: pl.DataFrame) -> list[Said]:
+    rows = decided.select("account_id", *SAID).rows()
+    found: list[Said | None] = [None] * count
+    for row in rows:
+        found[int(row[0])] = tuple(row[1:])
+    assert None not in found and len(rows) == count, "a backend lost or repeated rows"
+    return [s for s in found if s is not None]
+
+
+def eligibility_columnar(cases: Cases, _tmp: Path) -> list[Said]:
+    return said_in_order(len(cases), POLICY.eligibility_frame(subscriber_frame(cases)))
+
+
+def eligibility_on_spark(session: SparkSession) -> Callable[[Cases, Path], list[Said]]:
+    def decide(cases: Cases, tmp: Path) -> list[Said]:
+        subscriber_frame(cases).write_parquet(tmp / "subscribers.parquet")
+        decided = POLICY.eligibility_spark(session.read.parquet(str(tmp / "subscribers.parquet")))
+        return said_in_order(len(cases), pl.DataFrame(pl.from_arrow(decided.toArrow())))
+    return decide
+
+
+def random_cases(count: int, seed: int) -> Cases:
+    """``count`` subscribers of ``bench_eligibility.make_subscribers`` with their acceptance days."""
+    frame = _bench_eligibility().make_subscribers(count, POLICY, seed=seed)
+    cases = []
+    for row in frame.iter_rows(named=True):
+        day = row.pop("accepted_on")
+        given = {name: value for name, value in row.items() if value is not None}
+        cases.append((itvrules.Subscriber(**given), day))
+    return cases
+
+
+def _bench_eligibility() -> Any:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_eligibility.py"
+    spec = importlib.util.spec_from_file_location("bench_eligibility", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_all_say_alike(cases: Cases, backends: dict[str, Callable[[Cases, Path], list[Said]]],
+                         tmp: Path) -> list[Said]:
+    results = {name: decide(cases, tmp) for name, decide in backends.items()}
+    reference = results["compiled"]
+    assert len(reference) == len(cases)
+    for name, found in results.items():
+        for position, (got, expected) in enumerate(zip(found, reference, strict=True)):
+            sub, day = cases[position]
+            assert got == expected, f"{name} says {got}, compiled {expected}: {sub!r} on {day}"
+    return reference
+
+
+def test_every_backend_decides_eligibility_alike(spark: SparkSession, tmp_path: Path) -> None:
+    backends = {"compiled": eligibility_by_engine("compiled"),
+                "durable": eligibility_by_engine("durable"), "columnar": eligibility_columnar}
+    generated: Cases = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, phases=(Phase.explicit, Phase.generate),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.tuples(subscribers(), accepted_dates()), min_size=BATCH, max_size=BATCH))
+    def check(batch: Cases) -> None:
+        assert_all_say_alike(batch, backends, tmp_path)
+        generated.extend(batch)
+
+    check()
+    assert len(generated) == EXAMPLES * BATCH
+    cases = generated + random_cases(RANDOM_ROWS, seed=20250320)
+    said = assert_all_say_alike(cases, {**backends, "spark": eligibility_on_spark(spark)}, tmp_path)
+    assert {s[3] for s in said[len(generated):]} == {rule.id for rule in POLICY.rules("eligibility")}
