@@ -1,4 +1,4 @@
-"""Shared test set-up: hypothesis profiles chosen by an environment variable.
+"""Shared test set-up: hypothesis profiles chosen by an environment variable, one Spark session.
 
 ``ITVRULES_HYPOTHESIS_PROFILE`` picks ``dev`` (quick), ``ci`` (thorough, the
 default when ``CI`` is set) or ``deep`` (for hunting).
@@ -6,9 +6,19 @@ default when ``CI`` is set) or ``deep`` (for hunting).
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile(
@@ -19,3 +29,47 @@ settings.register_profile("deep", max_examples=5000, deadline=None)
 settings.load_profile(
     os.environ.get("ITVRULES_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
 )
+
+
+def _spark_missing() -> str | None:
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install -e '.[dev]' or '.[spark]')"
+    java_home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (java_home and Path(java_home, "bin", "java").exists()):
+        return "Java is missing: Spark needs a JRE (apt-get install default-jre-headless)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """One local[2] Spark session for every test that asks: a JVM costs seconds to start.
+
+    Without pyspark or Java the Spark tests are skipped, except in CI, where
+    they fail: they must run there.
+    """
+    problem = _spark_missing()
+    if problem is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the Spark tests must run in CI: {problem}")
+        pytest.skip(problem)
+    from pyspark.sql import SparkSession
+
+    with pytest.MonkeyPatch.context() as env:
+        # Spark binds to loopback only (and stops warning about the host name).
+        env.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("itvrules-tests")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            # Rows built from Python lists are unpickled by Python workers: use this
+            # interpreter, not whichever python3 is first on PATH.
+            .config("spark.pyspark.python", sys.executable)
+            .getOrCreate()
+        )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -9,7 +9,7 @@ quick on small batches; then all the pairs go through every backend at once.
 The durable-rules engine and the compiled evaluator
 decide one enrolment at a time (``Policy.fee``), the columnar backend one
 month's frame at a time (``Policy.fees_frame``), ``bill_parquet`` a Parquet
-feed and Spark (``decide_fees_spark``, one local session for the module) a
+feed and Spark (``decide_fees_spark``, the tests' one local session) a
 DataFrame read from Parquet. Decisions are compared as (code, gross, waived,
 amount, rule); the random set must fire every fee rule, so the comparison is
 not vacuous.
@@ -25,12 +25,9 @@ eligibility rule.
 from __future__ import annotations
 
 import importlib.util
-import os
 import random
-import shutil
-import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import reduce
@@ -61,28 +58,6 @@ EXAMPLES = 20
 View = tuple[str, Decimal, Decimal, Decimal, str]
 Pairs = list[tuple[itvrules.Enrollment, str]]
 pytestmark = pytest.mark.slow  # 100,000 rows through five backends, Spark among them
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    java_home = os.environ.get("JAVA_HOME")
-    if shutil.which("java") is None and not (java_home and Path(java_home, "bin", "java").exists()):
-        pytest.fail("Spark needs a Java runtime (apt-get install default-jre-headless)")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("itvrules-agreement")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.pyspark.python", sys.executable)
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session  # not stopped: a later module's getOrCreate reuses it
 
 
 # -- the backends: each decides a list of (enrolment, month) pairs, in order ----------------
@@ -164,15 +139,15 @@ def random_pairs(count: int, seed: int) -> Pairs:
 # -- the test ---------------------------------------------------------------------------------
 
 
-def assert_agree(pairs: Pairs, backends: dict[str, Callable[[Pairs, Path], list[View]]],
-                 tmp: Path) -> list[View]:
-    results = {name: decide(pairs, tmp) for name, decide in backends.items()}
+def assert_agree(cases: list[Any], backends: dict[str, Callable[[Any, Path], list[Any]]],
+                 tmp: Path) -> list[Any]:
+    """Every backend's decisions equal the compiled engine's, case by case; those decisions."""
+    results = {name: decide(cases, tmp) for name, decide in backends.items()}
     reference = results["compiled"]
-    assert len(reference) == len(pairs)
+    assert len(reference) == len(cases)
     for name, found in results.items():
-        for position, (got, expected) in enumerate(zip(found, reference, strict=True)):
-            enr, month = pairs[position]
-            assert got == expected, f"{name} decides {got}, compiled {expected}: {enr!r} in {month}"
+        for case, got, expected in zip(cases, found, reference, strict=True):
+            assert got == expected, f"{name} decides {got}, compiled {expected}: {case!r}"
     return reference
 
 
@@ -268,18 +243,6 @@ def _bench_eligibility() -> Any:
     return module
 
 
-def assert_all_say_alike(cases: Cases, backends: dict[str, Callable[[Cases, Path], list[Said]]],
-                         tmp: Path) -> list[Said]:
-    results = {name: decide(cases, tmp) for name, decide in backends.items()}
-    reference = results["compiled"]
-    assert len(reference) == len(cases)
-    for name, found in results.items():
-        for position, (got, expected) in enumerate(zip(found, reference, strict=True)):
-            sub, day = cases[position]
-            assert got == expected, f"{name} says {got}, compiled {expected}: {sub!r} on {day}"
-    return reference
-
-
 def test_every_backend_decides_eligibility_alike(spark: SparkSession, tmp_path: Path) -> None:
     backends = {"compiled": eligibility_by_engine("compiled"),
                 "durable": eligibility_by_engine("durable"), "columnar": eligibility_columnar}
@@ -290,11 +253,11 @@ def test_every_backend_decides_eligibility_alike(spark: SparkSession, tmp_path: 
                                      HealthCheck.function_scoped_fixture])
     @given(st.lists(st.tuples(subscribers(), accepted_dates()), min_size=BATCH, max_size=BATCH))
     def check(batch: Cases) -> None:
-        assert_all_say_alike(batch, backends, tmp_path)
+        assert_agree(batch, backends, tmp_path)
         generated.extend(batch)
 
     check()
     assert len(generated) == EXAMPLES * BATCH
     cases = generated + random_cases(RANDOM_ROWS, seed=20250320)
-    said = assert_all_say_alike(cases, {**backends, "spark": eligibility_on_spark(spark)}, tmp_path)
+    said = assert_agree(cases, {**backends, "spark": eligibility_on_spark(spark)}, tmp_path)
     assert {s[3] for s in said[len(generated):]} == {rule.id for rule in POLICY.rules("eligibility")}

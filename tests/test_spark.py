@@ -8,13 +8,9 @@ JVM takes seconds. Spark needs Java; without it these tests fail under CI
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import random
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date, timedelta
 from functools import reduce
 from pathlib import Path
@@ -44,45 +40,6 @@ if TYPE_CHECKING:
 
 POLICY = itvrules.load_policy()
 MONTHS = ("2025-02", "2025-04", "2025-06", "2025-07", "2025-08", "2025-10", "2026-03")
-
-
-def _missing_requirement() -> str | None:
-    if importlib.util.find_spec("pyspark") is None:
-        return "pyspark is not installed (pip install -e '.[dev]' or '.[spark]')"
-    java_home = os.environ.get("JAVA_HOME")
-    if shutil.which("java") is None and not (java_home and Path(java_home, "bin", "java").exists()):
-        return "Java is missing: Spark needs a JRE (apt-get install default-jre-headless)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    problem = _missing_requirement()
-    if problem is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the Spark tests must run in CI: {problem}")
-        pytest.skip(problem)
-    from pyspark.sql import SparkSession
-
-    with pytest.MonkeyPatch.context() as env:
-        # Spark binds to loopback only (and stops warning about the host name).
-        env.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("itvrules-tests")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "2")
-            # Rows built from Python lists are unpickled by Python workers: use this
-            # interpreter, not whichever python3 is first on PATH.
-            .config("spark.pyspark.python", sys.executable)
-            .getOrCreate()
-        )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def spark_frame(spark: SparkSession, items: list[itvrules.Enrollment]) -> DataFrame:

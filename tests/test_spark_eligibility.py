@@ -1,6 +1,6 @@
 """The Spark eligibility backend decides exactly as Policy.eligibility, row by row.
 
-It shares the local Spark session of tests/test_spark.py (its ``spark`` fixture:
+It uses the tests' one local Spark session (the ``spark`` fixture of tests/conftest.py:
 ``local[2]``, skipped without Java outside CI). Frames are small: each Spark
 job costs about a second whatever the row count.
 """
@@ -21,7 +21,6 @@ from itvrules._spark_eligibility import (
     SUBSCRIBER_DDL,
     decide_eligibility_spark,
 )
-from test_spark import spark  # noqa: F401  (the module's Spark session fixture)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -76,7 +75,7 @@ def decision_tuple(result: itvrules.Eligibility) -> tuple[Any, ...]:
     return tuple(getattr(result, name) for name in ELIGIBILITY_TYPES)
 
 
-def test_spark_agrees_with_eligibility_row_by_row(spark: SparkSession) -> None:  # noqa: F811
+def test_spark_agrees_with_eligibility_row_by_row(spark: SparkSession) -> None:
     rows = random_subscribers(400, seed=20250320)
     decided = decide_eligibility_spark(POLICY, spark.createDataFrame(rows, schema=SUBSCRIBER_DDL))
     assert tuple(decided.columns) == tuple(ELIGIBILITY_TYPES)
@@ -89,7 +88,7 @@ def test_spark_agrees_with_eligibility_row_by_row(spark: SparkSession) -> None: 
     assert {got["rule"] for got in out} == {rule.id for rule in POLICY.rules("eligibility")}
 
 
-def test_accepted_on_is_the_day_of_a_frame_without_the_column(spark: SparkSession) -> None:  # noqa: F811
+def test_accepted_on_is_the_day_of_a_frame_without_the_column(spark: SparkSession) -> None:
     rows = random_subscribers(60, seed=7)
     frame = spark.createDataFrame(rows, schema=SUBSCRIBER_DDL)
     bare = frame.drop("accepted_on")
@@ -104,7 +103,7 @@ def test_accepted_on_is_the_day_of_a_frame_without_the_column(spark: SparkSessio
         POLICY.eligibility_spark(frame, accepted_on=LAST)
 
 
-def test_the_plan_is_jvm_expressions_only(spark: SparkSession, tmp_path: Path,  # noqa: F811
+def test_the_plan_is_jvm_expressions_only(spark: SparkSession, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     spark.createDataFrame(random_subscribers(200, seed=3), schema=SUBSCRIBER_DDL) \
         .write.parquet(str(tmp_path / "subscribers"))
@@ -121,7 +120,7 @@ def test_the_plan_is_jvm_expressions_only(spark: SparkSession, tmp_path: Path,  
     assert decided.count() == 200
 
 
-def test_bad_columns_are_input_errors(spark: SparkSession) -> None:  # noqa: F811
+def test_bad_columns_are_input_errors(spark: SparkSession) -> None:
     from pyspark.sql import functions as F
 
     frame = spark.createDataFrame(random_subscribers(3, seed=1), schema=SUBSCRIBER_DDL)
@@ -149,7 +148,7 @@ def _frame(session: SparkSession, rows: list[tuple[Any, ...]]) -> DataFrame:
     return session.createDataFrame(rows, schema=SUBSCRIBER_DDL)
 
 
-def test_rows_that_cannot_be_decided_name_the_smallest_account(spark: SparkSession,  # noqa: F811
+def test_rows_that_cannot_be_decided_name_the_smallest_account(spark: SparkSession,
                                                               tmp_path: Path) -> None:
     day = date(2025, 4, 1)
     good = ("S1", "e8-68", "brand", None, None, None, None, day)
