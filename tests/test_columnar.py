@@ -28,7 +28,7 @@ from itvrules_adapters.csv_io import CsvWriter
 from itvrules_adapters.jsonl_io import JsonlWriter
 
 import itvrules
-from itvrules import InputError, hookimpl
+from itvrules import InputError, UsageError, hookimpl
 from itvrules._columnar import _csv, _raw_rows
 from itvrules._columnar._render import CsvExport, JsonlExport
 from itvrules._columnar._text import WHITESPACE
@@ -36,7 +36,6 @@ from itvrules._pipeline import record_id, run_bill
 from itvrules._plugins import plugin_manager
 from itvrules._record_ids import BACKGROUND_MIN_ROWS, RecordIds
 from itvrules._rows import CHINESE
-from itvrules._run_files import UsageError
 from itvrules.cli import main
 
 SAMPLE = resources.files("itvrules") / "sample_data" / "crm-feed.csv"

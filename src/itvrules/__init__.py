@@ -14,9 +14,10 @@ from ._casefile import Case, load_cases
 from ._convert import converter, structure, unstructure
 from ._diff import Impact, PolicyDiff, diff_impact, diff_policies
 from ._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
-from ._errors import EngineError, InputError, ItvRulesError, PolicyError, PolicyProblem
+from ._errors import EngineError, InputError, ItvRulesError, PolicyError, PolicyProblem, UsageError
 from ._explain import Explanation, RuleCheck
 from ._model import Enrollment, Subscriber
+from ._pipeline import RunSummary, run_bill, run_eligibility
 from ._plugins import plugin_manager
 from ._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
 from ._results import Eligibility, FeeDecision, TrialWindow
@@ -50,9 +51,11 @@ __all__ = [
     "Product",
     "RawRow",
     "RuleCheck",
+    "RunSummary",
     "Segment",
     "Subscriber",
     "TrialWindow",
+    "UsageError",
     "__version__",
     "converter",
     "diff_impact",
@@ -61,7 +64,9 @@ __all__ = [
     "load_cases",
     "load_policy",
     "plugin_manager",
+    "run_bill",
     "run_cases",
+    "run_eligibility",
     "structure",
     "unstructure",
 ]

@@ -85,4 +85,9 @@ class EngineError(ItvRulesError):
     """An engine could not decide: a gap in a decision table or an engine fault."""
 
 
-__all__ = ["EngineError", "InputError", "ItvRulesError", "PolicyError", "PolicyProblem"]
+class UsageError(ItvRulesError, ValueError):
+    """A call or command line that cannot work (both outputs on stdout, stdin twice, an unknown
+    backend): the caller must change what it asks, not the data."""
+
+
+__all__ = ["EngineError", "InputError", "ItvRulesError", "PolicyError", "PolicyProblem", "UsageError"]

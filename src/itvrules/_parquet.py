@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ._errors import InputError
+from ._errors import InputError, UsageError
 from ._months import parse_month
 from ._parquet_checks import ROW, Checker, repeated_rows
 from ._pipeline import RunSummary
@@ -41,7 +41,7 @@ from ._plugins import plugin_manager, writer_for
 from ._record_ids import Pending, RecordIds
 from ._rejects import REJECT_COLUMNS, RejectSpool
 from ._rows import BILL, map_columns
-from ._run_files import STDIN, UsageError, check_feed, check_usage, open_target
+from ._run_files import STDIN, check_feed, check_usage, open_target
 from .hookspecs import RawRow
 
 if TYPE_CHECKING:

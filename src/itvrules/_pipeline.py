@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 import pluggy
 
-from ._errors import InputError
+from ._errors import InputError, UsageError
 from ._model import Enrollment
 from ._money import CENT
 from ._months import parse_month
@@ -36,7 +36,6 @@ from ._rejects import REJECT_COLUMNS, RejectSpool
 from ._rows import BILL, ELIGIBILITY, ColumnMap, ColumnsError, RowReader, cell_value, header_of
 from ._run_files import (
     STDIN,
-    UsageError,
     check_feed,
     check_usage,
     default_rejects,

@@ -348,11 +348,11 @@ def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE,
 
 def _check_backend(backend: object, batch_rows: object) -> None:
     if backend not in FEES_BACKENDS:
-        from ._run_files import UsageError
+        from ._errors import UsageError
 
         raise UsageError(f"unknown backend {backend!r}; use one of: {', '.join(FEES_BACKENDS)}")
     if not isinstance(batch_rows, int) or isinstance(batch_rows, bool) or batch_rows < 1:
-        from ._run_files import UsageError
+        from ._errors import UsageError
 
         raise UsageError(f"batch_rows must be a whole number of at least 1, got {batch_rows!r}")
 

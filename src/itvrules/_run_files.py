@@ -17,15 +17,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO
 
-from ._errors import InputError, ItvRulesError
+from ._errors import InputError, UsageError
 from .hookspecs import ExportWriter
 
 #: "-" as a feed reads standard input, as an output writes standard output.
 STDIN = "-"
-
-
-class UsageError(ItvRulesError, ValueError):
-    """A run asked for something that cannot work (both outputs on stdout, stdin twice)."""
 
 
 def check_usage(feeds: Sequence[str], output: str, rejects: str | None) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from .._errors import InputError
+from .._errors import UsageError as UsageError  # the commands raise the library's one UsageError
 from .._months import parse_month
 from .._parse import parse_date
 
@@ -28,10 +29,6 @@ INTERRUPTED = 130  # 128 + SIGINT
 
 #: Encodings that cannot carry every name a feed holds (CONVENTIONS.md: never write gbk).
 _LOSSY_OUT = {"gbk", "cp936", "gb2312", "euc_cn"}
-
-
-class UsageError(Exception):
-    """A command line that parsed but makes no sense (exit status 2)."""
 
 
 def err(message: str, stream: TextIO | None = None) -> None:

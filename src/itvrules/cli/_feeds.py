@@ -21,8 +21,6 @@ def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *lead
     Prints ``rows in: N  decided: D  rejected: R`` and where the outputs went on
     stderr; the status is 0 when every row was decided, 3 when some were rejected.
     """
-    from .._pipeline import UsageError as RunUsageError
-
     policy = load_policy_arg(args)
     progress = progress_for(sys.stderr, enabled=not args.no_progress)
     sys.stdout.flush()  # anything printed before the pipeline writes raw bytes to stdout
@@ -34,8 +32,6 @@ def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *lead
             progress=progress, stdin=getattr(sys.stdin, "buffer", None),
             stdout=getattr(sys.stdout, "buffer", None),
         )
-    except RunUsageError as exc:  # e.g. -o - without --rejects: the command line is at fault
-        raise UsageError(str(exc)) from exc
     except InputError as exc:
         if exc.field == "format":  # an unknown --format, or a file name no format claims
             raise UsageError(str(exc)) from exc

@@ -39,7 +39,6 @@ class FeedRecords:
                  engine: str | None = None, progress: Callable[[int], None] | None = None,
                  watch: Callable[[RawRow, InputError], None] | None = None) -> None:
         from .._errors import InputError
-        from .._pipeline import UsageError as RunUsageError
         from .._pipeline import _Run
 
         self.target = target
@@ -51,8 +50,6 @@ class FeedRecords:
                                    "csv" if target is None else out_format, encoding, out_encoding,
                                    None, progress, getattr(sys.stdin, "buffer", None),
                                    getattr(sys.stdout, "buffer", None))
-        except RunUsageError as exc:  # a feed that is also the rejects file, stdin twice
-            raise UsageError(str(exc)) from exc
         except InputError as exc:
             if exc.field == "format":  # a file name no format claims, an unknown --format
                 raise UsageError(str(exc)) from exc
