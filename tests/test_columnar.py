@@ -31,7 +31,7 @@ import itvrules
 from itvrules import InputError, UsageError, hookimpl
 from itvrules._columnar import _csv, _raw_rows
 from itvrules._columnar._render import CsvExport, JsonlExport
-from itvrules._columnar._text import WHITESPACE
+from itvrules._parse import WHITESPACE
 from itvrules._pipeline import record_id, run_bill
 from itvrules._plugins import plugin_manager
 from itvrules._record_ids import BACKGROUND_MIN_ROWS, RecordIds

@@ -212,11 +212,11 @@ def test_typed_feed_with_chinese_headers_same_rejects_word_for_word(tmp_path: Pa
         (4, "expected one of: brand, annual, single_monthly (column '产品类型'); got 'gold'"),
         (5, "not a calendar date: day is out of range for month (column '受理日期'); got '2025-02-30'"),
         (6, "completion is before acceptance (2025-03-25) (column '竣工日期'); "
-            "got datetime.date(2025, 3, 24)"),
+            "got 2025-03-24"),
         (7, "a returned order needs a detailed reason (§四(四)1) (column '退单原因')"),
         (8, "missing required field(s): account_id (column '宽带账号')"),
         (9, "a returned order was never installed, so it has no such date (column '拆机申请日期'); "
-            "got datetime.date(2025, 4, 1)"),
+            "got 2025-04-01"),
     ]
 
 

@@ -3,6 +3,12 @@
 A ``when`` block is a small tree: comparisons of one fact field with a value,
 joined by ``all``/``any``. Parameters are resolved at load time, so engines
 see only constants; the tree keeps the parameter names for explanations.
+
+The input contract (``itvrules.contract``) writes its row checks in the same
+language, with two additions: a comparison with another field of the row
+(``{lt: {field: accepted_on}}``, a :class:`FieldRef` value) and ``empty``
+(``{empty: true}``: no value, or only whitespace). A comparison with an empty
+side never holds, as in SQL, so every target evaluates a check alike.
 """
 
 from __future__ import annotations
@@ -16,7 +22,17 @@ OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in")
 _NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt",
             "in": "not_in", "not_in": "in"}
 _SYMBOL = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
-           "in": "in", "not_in": "not in"}
+           "in": "in", "not_in": "not in", "empty": "is empty:"}
+
+
+@attrs.frozen
+class FieldRef:
+    """The value of another field of the same row, as the right side of a comparison."""
+
+    field: str
+
+    def __repr__(self) -> str:
+        return self.field
 
 
 @attrs.frozen
@@ -29,6 +45,8 @@ class Compare:
     source: str = ""
 
     def describe(self) -> str:
+        if self.op == "empty":
+            return f"{self.field} is {'' if self.value else 'not '}empty"
         shown = self.source or repr(self.value)
         return f"{self.field} {_SYMBOL[self.op]} {shown}"
 
@@ -70,6 +88,10 @@ def _wrap(cond: Condition) -> str:
 def negate(cond: Condition) -> Condition:
     """The condition that holds exactly when ``cond`` does not (De Morgan)."""
     if isinstance(cond, Compare):
+        if cond.op == "empty":
+            return Compare(cond.field, "empty", not cond.value, cond.source)
+        if isinstance(cond.value, FieldRef):
+            raise ValueError(f"cannot negate {cond.describe()}: an empty side makes both false")
         return Compare(cond.field, _NEGATED[cond.op], cond.value, cond.source)
     if isinstance(cond, AllOf):
         return AnyOf(tuple(negate(p) for p in cond.parts))
@@ -84,6 +106,12 @@ def holds(cond: Condition, facts: Mapping[str, Any]) -> bool:
         return any(holds(p, facts) for p in cond.parts)
     left = facts[cond.field]
     right = cond.value
+    if cond.op == "empty":
+        return is_empty(left) is cond.value
+    if isinstance(right, FieldRef):
+        right = facts[right.field]
+        if is_empty(left) or is_empty(right):
+            return False
     if cond.op == "eq":
         return bool(left == right)
     if cond.op == "ne":
@@ -101,9 +129,16 @@ def holds(cond: Condition, facts: Mapping[str, Any]) -> bool:
     return left not in right
 
 
+def is_empty(value: object) -> bool:
+    """No value: None, or text of whitespace only (what a blank cell reads as)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def fields_of(cond: Condition) -> set[str]:
-    """Every fact field ``cond`` reads."""
+    """Every fact field ``cond`` reads (a field it compares with included)."""
     if isinstance(cond, Compare):
+        if isinstance(cond.value, FieldRef):
+            return {cond.field, cond.value.field}
         return {cond.field}
     out: set[str] = set()
     for part in cond.parts:

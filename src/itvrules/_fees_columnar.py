@@ -21,7 +21,7 @@ row: raised there, or handed to ``on_error`` there and the stream goes on.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from itertools import chain, repeat
 from operator import attrgetter
@@ -37,8 +37,10 @@ from ._facts import fee_key
 from ._frames import ENROLLMENT_COLUMNS, wrong_types
 from ._model import Enrollment, _Bad, _to_prior_modem, _to_product
 from ._parquet import fee_cases
-from ._parquet_checks import WHITESPACE
+from ._parse import WHITESPACE
 from ._results import FeeDecision, trusted_fee
+from .contract import load_contract
+from .contract._polars import campaign_days, first_failed
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -182,12 +184,11 @@ def _frame_columnar(policy: Policy, engine: str, run: Engine,
                     batches: Iterator[tuple[int, pl.DataFrame]], month: str, index: int,
                     on_error: OnError, columns: dict[str, Any]) -> Iterator[list[FeeDecision]]:
     """Lists of decisions in order (chained by the caller: no generator step per decision)."""
-    packages = list(policy.document.packages)
     has_reason = "return_reason" in columns
     for offset, batch in batches:
         typed = batch.with_columns(_canonical(batch.get_column("product"), _to_product))
-        suspect = typed.select(
-            _suspect(packages, has_reason, _bad_values(batch, "prior_modem"))).to_series()
+        suspect = _suspect(typed, policy, has_reason, _bad_values(batch, "prior_modem"),
+                           checked=on_error is not None)
         good = typed.filter(~suspect).select(
             "account_id", "product", "accepted_on", "completed_on",
             pl.col("returned").fill_null(False), "cancel_requested_on", "cancel_effective_on",
@@ -206,6 +207,9 @@ def _frame_columnar(policy: Policy, engine: str, run: Engine,
             row = batch.row(position, named=True)
             try:
                 enrolment = _enrolment(row, has_reason)
+                refused = policy.run_error(enrolment) if on_error is not None else None
+                if refused is not None:
+                    raise refused
                 outcome = policy._fee_outcome(run, fee_key(enrolment), index, enrolment)
             except InputError as error:
                 errors[position] = (row, _located(error, row, offset + position))
@@ -224,6 +228,9 @@ def _frame_rows(policy: Policy, run: Engine, batches: Iterator[tuple[int, pl.Dat
         for position, row in enumerate(batch.iter_rows(named=True), offset):
             try:
                 enrolment = _enrolment(row, has_reason)
+                refused = policy.run_error(enrolment) if on_error is not None else None
+                if refused is not None:
+                    raise refused
                 key = fee_key(enrolment)
                 outcome = seen.get(key)
                 if outcome is None:
@@ -260,30 +267,36 @@ def _bad_values(batch: pl.DataFrame, column: str) -> list[str]:
             if isinstance(_to_prior_modem(cell), _Bad)]
 
 
-def _suspect(packages: Sequence[str], has_reason: bool, bad_modems: list[str]) -> pl.Expr:
-    """True for every row Enrollment or fees() might refuse (never false for one they refuse)."""
-    accepted, completed, requested, effective = (pl.col(c) for c in _DATES)
-    returned = pl.col("returned").fill_null(False)
-    switched = pl.when(~_blank("switched_to")).then(pl.col("switched_to"))
-    checks = [
-        _blank("account_id"),
-        pl.col("product").is_null(),
-        accepted.is_null(),
-        returned & (completed.is_not_null() | requested.is_not_null() | effective.is_not_null()),
-        completed < accepted,
-        requested < accepted,
-        effective < requested,
-        requested.is_null() & (effective < accepted),
-        switched.is_not_null() & ~switched.is_in(list(packages)),
-    ]
-    if has_reason:
-        checks.append(returned & _blank("return_reason"))
+def _suspect(frame: pl.DataFrame, policy: Policy, has_reason: bool, bad_modems: list[str], *,
+             checked: bool) -> pl.Series:
+    """True for every row Enrollment or fees() might refuse (never false for one they refuse).
+
+    The contract's record checks, and with ``checked`` (``on_error`` given: a feed run) its run
+    checks of ``fees``, compiled to one expression; a package named other than by its code is
+    left to the row path, which reads names.
+    """
+    contract = load_contract()
+    rules = (*contract.scoped("record"), *(contract.scoped("run", "fees") if checked else ()))
+    switched = pl.when(~_blank("switched_to")).then(pl.col("switched_to"))  # as Enrollment keeps it
+    known = switched.is_in(list(policy.document.packages))
+    first, last = campaign_days(policy.windows, pl.col("accepted_on"), lambda day: day)
+    named = {
+        "returned": pl.col("returned").fill_null(False),
+        "return_reason": pl.col("return_reason").str.strip_chars(WHITESPACE) if has_reason
+        else pl.lit(_UNSTATED),
+        "switched_to": switched,
+        "switched_known": known,
+        "campaign_first_day": first,
+        "campaign_last_day": last,
+    }
+    flagged = (
+        _blank("account_id") | pl.col("product").is_null() | pl.col("accepted_on").is_null()
+        | (switched.is_not_null() & ~known)  # decided by the fee outcome, which raises
+    ).fill_null(False)
     if bad_modems:
-        checks.append(pl.col("prior_modem").is_in(bad_modems))
-    flagged = pl.lit(False)
-    for check in checks:
-        flagged = flagged | check.fill_null(False)
-    return flagged
+        flagged = flagged | pl.col("prior_modem").is_in(bad_modems).fill_null(False)
+    return frame.with_columns(flagged.alias("_flagged")).with_columns(**named) \
+        .select(pl.col("_flagged") | (first_failed(rules, contract.kind) >= 0)).to_series()
 
 
 def _enrolment(row: dict[str, Any], has_reason: bool) -> Enrollment:
@@ -311,6 +324,12 @@ def _object_batch(policy: Policy, engine: str, run: Engine, items: list[Any], mo
     packages = policy.document.packages
     errors: dict[int, tuple[Any, Exception]] = {}
     kept = [isinstance(item, Enrollment) for item in items]
+    if on_error is not None:  # a feed run: the contract's run checks of fees first
+        for p, item in enumerate(items):
+            refused = policy.run_error(item) if kept[p] else None
+            if refused is not None:
+                kept[p] = False
+                errors[p] = (item, refused)
     if all(kept):
         positions = None
         enrolments: list[Enrollment] = items
@@ -318,7 +337,7 @@ def _object_batch(policy: Policy, engine: str, run: Engine, items: list[Any], mo
         positions = [p for p, ok in enumerate(kept) if ok]
         enrolments = [items[p] for p in positions]
         for p, ok in enumerate(kept):
-            if not ok:
+            if not ok and p not in errors:
                 errors[p] = (items[p], InputError("enrollment", items[p],
                                                   "expected an itvrules.Enrollment"))
     case = np.full(len(items), -1, dtype=np.int64)

@@ -14,10 +14,23 @@ import attrs
 from ._enums import Community, PriorModem, Product
 from ._errors import InputError
 from ._parse import parse_enum
+from .contract import PythonChecks, load_contract
 
-PRODUCT_ALIASES = {"品牌": "brand", "包年": "annual", "单宽月租": "single_monthly"}
-COMMUNITY_ALIASES = {"未提速": "none", "正在提速": "upgrading", "已提速": "upgraded"}
-PRIOR_MODEM_ALIASES = {"普通猫": "ordinary", "无": "none", "E8-B": "e8b", "e8-b": "e8b"}
+_CONTRACT = load_contract()
+
+
+def _aliases(field: str) -> dict[str, str]:
+    """The Chinese names of an enum column's values (and their lower case), from the contract."""
+    names = _CONTRACT.column(field).values
+    return {**{name: value for value, name in names.items()},
+            **{name.lower(): value for value, name in names.items()}}
+
+
+PRODUCT_ALIASES = _aliases("product")
+COMMUNITY_ALIASES = _aliases("community")
+PRIOR_MODEM_ALIASES = _aliases("prior_modem")
+#: The contract's record checks (SPEC §9): every Enrollment passes them, whoever builds it.
+RECORD_CHECKS = PythonChecks(_CONTRACT.scoped("record"), "record")
 
 
 def _read_enum(kind: Any, aliases: dict[str, str], value: Any) -> Any:
@@ -163,30 +176,7 @@ class Enrollment:
             object.__setattr__(self, "cancel_requested_on", self.cancel_effective_on)
 
     def _check_consistency(self) -> None:
-        """The cross-field rules of SPEC §9."""
-        if self.returned:
-            if not self.return_reason:
-                raise InputError("return_reason", self.return_reason,
-                                 "a returned order needs a detailed reason (§四(四)1)")
-            for name in ("completed_on", "cancel_requested_on", "cancel_effective_on"):
-                if getattr(self, name) is not None:
-                    raise InputError(name, getattr(self, name),
-                                     "a returned order was never installed, so it has no such date")
-        if self.completed_on is not None and self.completed_on < self.accepted_on:
-            raise InputError("completed_on", self.completed_on,
-                             f"completion is before acceptance ({self.accepted_on})")
-        requested = self.cancel_requested_on
-        if requested is not None and requested < self.accepted_on:
-            raise InputError("cancel_requested_on", requested,
-                             f"a cancellation cannot be requested before acceptance "
-                             f"({self.accepted_on})")
-        effective = self.cancel_effective_on
-        if effective is not None:
-            if requested is not None and effective < requested:
-                raise InputError("cancel_effective_on", effective,
-                                 f"a cancellation cannot take effect before it was requested "
-                                 f"({requested})")
-            if requested is None and effective < self.accepted_on:
-                raise InputError("cancel_effective_on", effective,
-                                 f"a cancellation cannot take effect before acceptance "
-                                 f"({self.accepted_on})")
+        """The contract's record checks (SPEC §9), in its order: the first that fails raises."""
+        error = RECORD_CHECKS.error({name: getattr(self, name) for name in RECORD_CHECKS.names})
+        if error is not None:
+            raise error

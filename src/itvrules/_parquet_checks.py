@@ -28,10 +28,11 @@ import pyarrow.parquet as pq
 from ._enums import PriorModem, Product
 from ._errors import InputError
 from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES, Enrollment
-from ._parse import normalise_text, parse_bool, parse_date, parse_enum
-from ._pipeline import _account as row_account
-from ._pipeline import known_package, worded
+from ._parse import WHITESPACE, normalise_text, parse_bool, parse_date, parse_enum
+from ._pipeline import worded
 from ._rows import BILL, ColumnMap, RowReader, header_of
+from .contract import RunChecks, load_contract
+from .contract._polars import campaign_days, first_failed, message
 from .hookspecs import RawRow
 
 if TYPE_CHECKING:
@@ -45,13 +46,8 @@ BAD_DAY = -(2**31) + 1
 _EPOCH = 719163  # date(1970, 1, 1).toordinal()
 #: What a text reader returns for a value it does not know (an enum, a package).
 _UNKNOWN = "\x00"
-#: Every character Python's ``str.strip()`` removes (Rust's idea of whitespace differs).
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-              "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _DATE_PROBLEM = "expected a date: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD"
 _BOOL_PROBLEM = "expected a boolean: true/false, 1/0, 是/否 or Y/N"
-_NEVER = "a returned order was never installed, so it has no such date"
-_REPEATED = "an earlier row of this run has the same account: one trial per account"
 
 
 def repeated_rows(feed: pq.ParquetFile, account: str, batch_rows: int) -> pl.Series:
@@ -105,7 +101,12 @@ class Checker:
         lookup.update({code.lower(): code for code in policy.packages})
         self.packages = lookup
         self.policy = policy
-        self.checks = self._checks(", ".join(policy.packages))
+        self.checks = self._checks()
+        self.run_checks = RunChecks(policy, BILL)
+        contract = load_contract()
+        self.contract = (*contract.scoped("record"), *contract.scoped("run", BILL))
+        self.failed = first_failed(self.contract, contract.kind)
+        self.constants = {"known_packages": ", ".join(policy.packages)}
         # The row path's view of the header: the same pairs, in the same order.
         self.columns = ColumnMap(tuple((header, field) for field, header in fields.items()), ())
         self.reader = RowReader(BILL)
@@ -141,11 +142,26 @@ class Checker:
         ])
 
     def passes(self, typed: pl.DataFrame) -> pl.Series:
-        """True for every row no check fails."""
-        failed: Any = pl.lit(False)
-        for fails, _field, _message in self.checks:
-            failed = failed | fails.fill_null(False)
-        return typed.select(~failed).to_series()
+        """True for every row no check fails: its cells read, then the contract's checks."""
+        return self._named(typed).select((pl.col("_cells") < 0) & (self.failed < 0)).collect().to_series()
+
+    def _named(self, typed: pl.DataFrame) -> pl.LazyFrame:
+        """``typed`` with the contract's fields and facts as its checks read them."""
+        day = {c: pl.when(pl.col(c) != BAD_DAY).then(pl.col(c)) for c in DATES}
+        first, last = campaign_days(self.policy.windows, day["accepted_on"],
+                                    lambda d: d.toordinal() - _EPOCH)
+        switched = pl.col("switched_to").cast(pl.String)
+        cells: Any = pl
+        for index, (fails, _field, _message) in enumerate(self.checks):
+            cells = cells.when(fails.fill_null(False)).then(pl.lit(index))
+        return typed.lazy().with_columns(cells.otherwise(pl.lit(-1)).alias("_cells")).with_columns(
+            *(expr.alias(c) for c, expr in day.items()),
+            pl.col("_repeated").alias("account_repeated"),
+            (pl.col("returned") == 1).alias("returned"),
+            pl.when(pl.col("_reason")).then(pl.lit("given")).alias("return_reason"),
+            switched.alias("switched_to"),
+            (switched != _UNKNOWN).alias("switched_known"),
+            first.alias("campaign_first_day"), last.alias("campaign_last_day"))
 
     @staticmethod
     def enrolments(typed: pl.DataFrame) -> pl.DataFrame:
@@ -183,12 +199,17 @@ class Checker:
         cells = {f"_raw_{field}": raw.get_column(header).cast(pl.String).fill_null("")
                  for field, header in self.headers.items()}
         field: Any = pl
-        message: Any = pl
-        for fails, name, text in self.checks:
-            hit = fails.fill_null(False)
+        words: Any = pl
+        for index, (_fails, name, text) in enumerate(self.checks):
+            hit = pl.col("_cells") == index
             field = field.when(hit).then(pl.lit(name))
-            message = message.when(hit).then(text)
-        return failed.with_columns(**cells).select(ROW, field.alias("field"), message.alias("error"))
+            words = words.when(hit).then(text)
+        for index, check in enumerate(self.contract):
+            hit = self.failed == index
+            field = field.when(hit).then(pl.lit(check.field))
+            words = words.when(hit).then(message(check, self.constants))
+        return self._named(failed.with_columns(**cells)) \
+            .select(ROW, field.alias("field"), words.alias("error")).collect()
 
     def row_error(self, values: dict[str, Any], *, repeated: bool) -> tuple[str, str] | None:
         """(field, error) the row path (``_pipeline._Run._accept``) rejects a row for; None if none.
@@ -199,12 +220,13 @@ class Checker:
         """
         raw = RawRow("", 0, values, tuple(values))
         try:
-            account = row_account(raw, self.columns)
-            if account and repeated:
-                raise InputError("account_id", account, _REPEATED)
             record = self.reader.read(raw, self.columns)
-            if isinstance(record, Enrollment) and record.switched_to is not None:
-                known_package(self.policy, record.switched_to)
+            assert isinstance(record, Enrollment)
+            error = self.run_checks.error(account_id=record.account_id, repeated=repeated,
+                                          accepted_on=record.accepted_on,
+                                          switched_to=record.switched_to)
+            if error is not None:
+                raise error
         except InputError as error:
             return error.field, worded(error, header_of(self.columns, error.field))
         return None
@@ -212,23 +234,17 @@ class Checker:
     def _package(self, value: str) -> str | None:
         return self.packages.get(value.lower(), _UNKNOWN) if value else None
 
-    def _checks(self, known: str) -> list[tuple[pl.Expr, str, pl.Expr]]:
-        """(fails, field, message) in the order the row path finds them (``Enrollment`` first)."""
+    def _checks(self) -> list[tuple[pl.Expr, str, pl.Expr]]:
+        """(fails, field, message) of reading the cells, in the row path's order (``Enrollment``'s
+        fields); the contract's checks follow them (``passes``)."""
         def say(text: str, field: str | None = None) -> pl.Expr:
             if field is None:
                 return pl.lit(text)
             value = pl.col(f"_raw_{field}") if field in self.headers else pl.lit("")
             return pl.concat_str(pl.lit(f"{text}; got '"), value, pl.lit("'"))
 
-        def before(problem: str, other: str) -> pl.Expr:
-            day = pl.col(other).cast(pl.Date).cast(pl.String)
-            return pl.concat_str(pl.lit(f"{problem} ("), day, pl.lit(")"))
-
         acc, comp, req, eff = (pl.col(c) for c in DATES)
-        day = {c: pl.when(pl.col(c) != BAD_DAY).then(pl.col(c)) for c in DATES}
-        returned = pl.col("returned") == 1
         return [
-            (pl.col("_repeated"), "account_id", say(_REPEATED)),
             (pl.col("account_id").is_null(), "account_id", say("expected non-empty text")),
             (pl.col("product").is_null() | (pl.col("product") == _UNKNOWN), "product",
              say(f"expected one of: {', '.join(p.value for p in Product)}", "product")),
@@ -239,23 +255,6 @@ class Checker:
             (eff == BAD_DAY, "cancel_effective_on", say(_DATE_PROBLEM, "cancel_effective_on")),
             (pl.col("_modem") == _UNKNOWN, "prior_modem",
              say(f"expected one of: {', '.join(p.value for p in PriorModem)}", "prior_modem")),
-            # as on the row path, also when the feed has no return_reason column at all
-            (returned & ~pl.col("_reason"),
-             "return_reason", say("a returned order needs a detailed reason (§四(四)1)")),
-            (returned & comp.is_not_null(), "completed_on", say(_NEVER, "completed_on")),
-            (returned & req.is_not_null(), "cancel_requested_on", say(_NEVER, "cancel_requested_on")),
-            (returned & eff.is_not_null(), "cancel_effective_on", say(_NEVER, "cancel_effective_on")),
-            (day["completed_on"] < acc, "completed_on",
-             before("completion is before acceptance", "accepted_on")),
-            (day["cancel_requested_on"] < acc, "cancel_requested_on",
-             before("a cancellation cannot be requested before acceptance", "accepted_on")),
-            (day["cancel_effective_on"] < day["cancel_requested_on"], "cancel_effective_on",
-             before("a cancellation cannot take effect before it was requested",
-                    "cancel_requested_on")),
-            (req.is_null() & (day["cancel_effective_on"] < acc), "cancel_effective_on",
-             before("a cancellation cannot take effect before acceptance", "accepted_on")),
-            (pl.col("switched_to") == _UNKNOWN, "switched_to",
-             say(f"unknown iTV package; the policy knows: {known}", "switched_to")),
         ]
 
 

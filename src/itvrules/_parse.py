@@ -19,6 +19,10 @@ _DATE_FORMS = (
     re.compile(r"\A(\d{4})年(\d{1,2})月(\d{1,2})日\Z", re.ASCII),
 )
 _EXCEL_EPOCH = date(1899, 12, 30)
+#: Every character Python's ``str.strip()`` removes, for the bulk paths (Rust's idea differs:
+#: ``\x1c``-``\x1f`` are whitespace only to Python); a test holds it to ``str.isspace``.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+              "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 E = TypeVar("E", bound=Enum)
 

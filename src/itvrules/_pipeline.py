@@ -43,6 +43,7 @@ from ._run_files import (
     open_target,
     probe,
 )
+from .contract import RunChecks, shown
 from .hookspecs import FeedReader, RawRow
 
 if TYPE_CHECKING:
@@ -173,26 +174,15 @@ def run_eligibility(policy: Policy, feeds: Sequence[str], output: str, *,
     return run.execute(run.eligibility)
 
 
-def known_package(policy: Policy, switched: str) -> str:
-    """The code of the package ``switched`` names, by code or name in any case; else an InputError."""
-    if switched in policy.packages:
-        return switched
-    lowered = switched.strip().lower()
-    for code, package in policy.packages.items():
-        if lowered in (code.lower(), package.name.strip().lower()):
-            return code
-    raise InputError("switched_to", switched,
-                     f"unknown iTV package; the policy knows: {', '.join(policy.packages)}")
-
-
 def worded(error: InputError, header: str | None) -> str:
     """A reject's error as the rejects file says it: the column when its header is not the
-    field's name, then the value found."""
+    field's name, then the value found (a date as ``2025-03-31``, text quoted)."""
     message = error.problem
     if header is not None and header != error.field:
         message += f" (column {header!r})"
     if error.value is not None:
-        message += f"; got {error.value!r}"
+        value = error.value
+        message += f"; got {shown(value) if isinstance(value, date) else repr(value)}"
     return message
 
 
@@ -239,6 +229,7 @@ class _Run:
         for feed, _reader in self.feeds:
             check_feed(feed)
         self.spool = RejectSpool()
+        self.run_checks = RunChecks(policy, kind)
         self.rows_in = 0
         self.decided = 0
         self.policy_hash = policy.content_hash[:12]
@@ -307,14 +298,21 @@ class _Run:
             return None
         try:
             account = _account(raw, columns)
+            repeated = bool(account) and account in seen
             if account:
-                if account in seen:
-                    raise InputError("account_id", account,
-                                     "an earlier row of this run has the same account: "
-                                     "one trial per account")
-                seen.add(account)
+                seen.add(account)  # claimed even when this row is rejected, on every path
             record = reader.read(raw, columns)
-            checked = record[0] if isinstance(record, tuple) else record
+            if isinstance(record, Enrollment):
+                checked: Any = record
+                error = self.run_checks.error(
+                    account_id=record.account_id, repeated=repeated,
+                    accepted_on=record.accepted_on, switched_to=record.switched_to)
+            else:
+                checked = record[0]
+                error = self.run_checks.error(account_id=checked.account_id, repeated=repeated,
+                                              accepted_on=record[1])
+            if error is not None:
+                raise error
             if isinstance(checked, Enrollment):
                 record = self._known_package(checked)
             if self.check_row is not None:
@@ -325,10 +323,11 @@ class _Run:
         return record
 
     def _known_package(self, enrollment: Enrollment) -> Enrollment:
+        """``switched_to`` as the package's code (the run checks found the package known)."""
         switched = enrollment.switched_to
         if switched is None or switched in self.policy.packages:
             return enrollment
-        return attrs.evolve(enrollment, switched_to=known_package(self.policy, switched))
+        return attrs.evolve(enrollment, switched_to=self.policy.package_code(switched))
 
     def reject(self, raw: RawRow, error: InputError, columns: ColumnMap | None = None) -> None:
         header = header_of(columns, error.field) if columns is not None else None

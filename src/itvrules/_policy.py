@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,9 +17,10 @@ from ._model import Enrollment, Subscriber
 from ._money import ZERO
 from ._months import last_day, month_index, month_text, parse_month
 from ._policy_doc import Package, PolicyDocument, Rule
-from ._policy_versions import pick
+from ._policy_versions import CampaignWindow, load_versions, pick
 from ._resources import rulesets_dir
 from ._results import Eligibility, FeeDecision, TrialWindow, trusted_eligibility, trusted_fee
+from .contract import RunChecks
 
 ENGINES = ("compiled", "durable")
 #: The compiled evaluator is the default: it gives the same decisions as
@@ -38,8 +39,14 @@ _FeeOutcome = tuple[str, Decimal, Decimal, Decimal, str, str, "str | None", bool
 class Policy:
     """A validated campaign policy, compiled once and ready to decide."""
 
-    def __init__(self, document: PolicyDocument, *, engine: str = DEFAULT_ENGINE) -> None:
+    def __init__(self, document: PolicyDocument, *, engine: str = DEFAULT_ENGINE,
+                 versions: Sequence[PolicyDocument] = ()) -> None:
         self.document = document
+        #: Every version of the policy loaded with it (a folder's), for the campaign window in
+        #: force on an acceptance day (SPEC §2); a single file is its own only version.
+        self.windows: tuple[CampaignWindow, ...] = tuple(
+            CampaignWindow(d.in_force_from, d.in_force_until, d.campaign_first_day, d.campaign_last_day)
+            for d in (versions or (document,)))
         self.default_engine = _check_engine(engine)
         self._catalogue = Catalogue(document.families)
         self._engines: dict[str, Engine] = {}
@@ -47,6 +54,7 @@ class Policy:
         self._fee_results = tuple(_fee_template(r) for r in document.fees)
         self._default_package = str(document.parameters["default_package"])
         self._provenance = (document.id, document.version, document.content_hash[:12])
+        self._fees_checks: RunChecks | None = None
 
     # -- what the policy says -------------------------------------------------
     @property
@@ -74,6 +82,23 @@ class Policy:
     def campaign_window(self) -> tuple[date, date]:
         """First and last day an order may be accepted (SPEC §2)."""
         return self.document.campaign_first_day, self.document.campaign_last_day
+
+    def campaign_window_on(self, accepted_on: date) -> tuple[date, date] | None:
+        """The campaign window of the version in force on ``accepted_on``; None when none is."""
+        for window in self.windows:
+            if window.in_force(accepted_on):
+                return window.first_day, window.last_day
+        return None
+
+    def package_code(self, text: str) -> str | None:
+        """The code of the iTV package ``text`` names, by code or name in any case; None if none."""
+        if text in self.document.packages:
+            return text
+        lowered = text.strip().lower()
+        for code, package in self.document.packages.items():
+            if lowered in (code.lower(), package.name.strip().lower()):
+                return code
+        return None
 
     @property
     def parameters(self) -> Mapping[str, Any]:
@@ -275,6 +300,15 @@ class Policy:
 
         return decide_eligibility_spark(self, frame, accepted_on)
 
+    def run_error(self, enrollment: Enrollment) -> InputError | None:
+        """The contract's checks of ``fees(..., on_error=)`` (a feed run: the campaign window of
+        SPEC §2, a known package) on ``enrollment``; None when it passes them."""
+        if self._fees_checks is None:
+            self._fees_checks = RunChecks(self, "fees")
+        return self._fees_checks.error(account_id=enrollment.account_id,
+                                       accepted_on=enrollment.accepted_on,
+                                       switched_to=enrollment.switched_to)
+
     def _fees(self, run: Engine, enrollments: Iterable[Enrollment], month: str, index: int,
               on_error: Callable[[Any, InputError], None] | None) -> Iterator[FeeDecision]:
         seen: dict[tuple[Any, ...], _FeeOutcome] = {}
@@ -286,6 +320,11 @@ class Policy:
                     raise error
                 on_error(enrollment, error)
                 continue
+            if on_error is not None:
+                refused = self.run_error(enrollment)
+                if refused is not None:
+                    on_error(enrollment, refused)
+                    continue
             completed = enrollment.completed_on
             requested = enrollment.cancel_requested_on
             effective = enrollment.cancel_effective_on
@@ -343,7 +382,9 @@ def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE,
     _check_engine(engine)
     if on is not None:
         _check_day("on", on)
-    return Policy(pick(Path(path) if path is not None else rulesets_dir(), on), engine=engine)
+    where = Path(path) if path is not None else rulesets_dir()
+    versions = load_versions(where) if where.is_dir() else ()
+    return Policy(pick(where, on, versions), engine=engine, versions=versions)
 
 
 def _check_backend(backend: object, batch_rows: object) -> None:

@@ -8,16 +8,19 @@ version, or a clear error says why not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
+
+import attrs
 
 from ._errors import PolicyError, PolicyProblem
 from ._policy_doc import PolicyDocument
 from ._policy_load import load_document
 
 #: Files in a policy folder that are not policies (rule-test cases, schemas).
-_NOT_POLICIES = (".cases.yaml", ".cases.yml")
+_NOT_POLICIES = (".cases.yaml", ".cases.yml", ".contract.yaml", ".contract.yml")
 
 
 def policy_files(folder: Path) -> list[Path]:
@@ -80,10 +83,24 @@ def in_force(document: PolicyDocument, on: date) -> bool:
     return (start is None or start <= on) and (end is None or on <= end)
 
 
-def pick(path: Path, on: date | None) -> PolicyDocument:
-    """The version at ``path`` (a file or a folder) in force on ``on``."""
+@attrs.frozen
+class CampaignWindow:
+    """The days a version is in force and the acceptance days of its campaign (SPEC §2)."""
+
+    in_force_from: date | None
+    in_force_until: date | None
+    first_day: date
+    last_day: date
+
+    def in_force(self, day: date) -> bool:
+        start, end = self.in_force_from, self.in_force_until
+        return (start is None or start <= day) and (end is None or day <= end)
+
+
+def pick(path: Path, on: date | None, versions: Sequence[PolicyDocument] = ()) -> PolicyDocument:
+    """The version at ``path`` (a file or a folder, whose ``versions`` may be given) in force on ``on``."""
     if path.is_dir():
-        versions = load_versions(path)
+        versions = list(versions) or load_versions(path)
         if on is None:
             if len(versions) == 1:
                 return versions[0]

@@ -25,14 +25,14 @@ from ._errors import EngineError, InputError
 from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
 from ._money import to_fen
 from ._months import parse_month
-from ._parquet_checks import _NEVER as NEVER_INSTALLED
-from ._parquet_checks import _REPEATED as REPEATED
-from ._parquet_checks import WHITESPACE
+from ._parse import WHITESPACE
+from .contract import load_contract
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
     from ._policy import Policy
+    from ._policy_versions import CampaignWindow
 
 #: Columns an enrolment DataFrame has, with their Spark SQL types (dates as ``date``).
 ENROLLMENT_COLUMNS: Mapping[str, str] = {
@@ -294,7 +294,6 @@ OPTIONAL_COLUMNS: Mapping[str, str] = {
 REJECT_FIELDS = ("field", "error")
 _INTEGERS = ("tinyint", "smallint", "int", "bigint")
 #: ``Enrollment``'s words for a return without a reason.
-RETURN_REASON = "a returned order needs a detailed reason (§四(四)1)"
 #: Columns added while checking carry this prefix; none reaches an output.
 _PREFIX = "__itv_"
 #: Every whitespace character Python's ``str.strip()`` removes, at either end, as a Java regex.
@@ -432,6 +431,23 @@ def _date_repr(day: Column) -> Column:
     return F.format_string("datetime.date(%d, %d, %d)", F.year(day), F.month(day), F.dayofmonth(day))
 
 
+def _campaign_days(windows: Sequence[CampaignWindow], accepted: Column) -> tuple[Column, Column]:
+    """The first and last campaign day of the version in force on each ``accepted`` day (null: none)."""
+    from pyspark.sql import functions as F
+
+    first: Any = F
+    last: Any = F
+    for window in windows:
+        inside = F.lit(True)
+        if window.in_force_from is not None:
+            inside = inside & (accepted >= F.lit(window.in_force_from))
+        if window.in_force_until is not None:
+            inside = inside & (accepted <= F.lit(window.in_force_until))
+        first = first.when(inside, F.lit(window.first_day))
+        last = last.when(inside, F.lit(window.last_day))
+    return first, last
+
+
 def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
                                                     list[tuple[Column, str, Column]]]:
     """``df`` read and checked, in two steps, with the checks as (fails, field, error).
@@ -444,6 +460,9 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
+
+    from .contract._spark import message as contract_message
+    from .contract._spark import spark_condition
 
     def own(name: str) -> Column:
         return F.col(_PREFIX + name)
@@ -475,19 +494,13 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
     def got(problem: str, value: Column) -> Column:
         return F.concat(F.lit(f"{problem}; got "), value)
 
-    def before(problem: str, day: str, other: str) -> Column:
-        return F.concat(F.lit(f"{problem} ("), F.col(other).cast("string"), F.lit("); got "),
-                        _date_repr(F.col(day)))
-
-    accepted, completed, requested, effective = (F.col(c) for c in (
-        "accepted_on", "completed_on", "cancel_requested_on", "cancel_effective_on"))
-    returned = F.coalesce(F.col("returned"), F.lit(False))
+    accepted = F.col("accepted_on")
     no_product = F.coalesce(own("product_text"), F.lit("")) == F.lit("")
     missing = F.concat(F.lit("missing required field(s): "), F.concat_ws(
         ", ", F.when(own("account_id").isNull(), F.lit("account_id")),
         F.when(no_product, F.lit("product")), F.when(accepted.isNull(), F.lit("accepted_on"))))
+    # Reading the cells, in the row path's order (Enrollment's fields) ...
     checks: list[tuple[Column, str, Column]] = [
-        (own("repeated"), "account_id", got(REPEATED, _repr(own("account_id")))),
         (own("account_id").isNull(), "account_id", missing),
         (no_product, "product", missing),
         (accepted.isNull(), "accepted_on", missing),
@@ -499,35 +512,45 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
         modem = _enum_value(own("modem_text"), PRIOR_MODEM_ALIASES)
         checks.append((~modem.isin(modems), "prior_modem",
                        got(f"expected one of: {', '.join(modems)}", _repr(own("modem_text")))))
-    if "return_reason" in present:  # as the Parquet path: without the column, returns are not rejected
-        reason = F.coalesce(own("reason"), F.lit("")) == F.lit("")
-        checks.append((returned & reason, "return_reason", F.lit(RETURN_REASON)))
-    for name, day in (("completed_on", completed), ("cancel_requested_on", requested),
-                      ("cancel_effective_on", effective)):
-        checks.append((returned & day.isNotNull(), name, got(NEVER_INSTALLED, _date_repr(day))))
-    checks += [
-        (completed < accepted, "completed_on",
-         before("completion is before acceptance", "completed_on", "accepted_on")),
-        (requested < accepted, "cancel_requested_on",
-         before("a cancellation cannot be requested before acceptance", "cancel_requested_on",
-                "accepted_on")),
-        (effective < requested, "cancel_effective_on",
-         before("a cancellation cannot take effect before it was requested", "cancel_effective_on",
-                "cancel_requested_on")),
-        (requested.isNull() & (effective < accepted), "cancel_effective_on",
-         before("a cancellation cannot take effect before acceptance", "cancel_effective_on",
-                "accepted_on")),
-        (own("switched_text").isNotNull() & own("switched_to").isNull(), "switched_to",
-         got(f"unknown iTV package; the policy knows: {', '.join(policy.packages)}",
-             _repr(own("switched_text")))),
-    ]
+    # ... then the contract's checks, compiled: the fields and facts they read, by name.
+    contract = load_contract()
+    rules = (*contract.scoped("record"), *contract.scoped("run", "bill"))
+    first_day, last_day = _campaign_days(policy.windows, accepted)
+    named: dict[str, Column] = {
+        "accepted_on": accepted,
+        "completed_on": F.col("completed_on"),
+        "cancel_requested_on": F.col("cancel_requested_on"),
+        "cancel_effective_on": F.col("cancel_effective_on"),
+        "returned": F.coalesce(F.col("returned"), F.lit(False)),
+        # as the frame API: without the column a return is not refused for want of a reason
+        "return_reason": own("reason") if "return_reason" in present else F.lit("(not given)"),
+        "switched_to": own("switched_text"),
+        "switched_known": own("switched_to").isNotNull(),
+        "account_repeated": own("repeated"),
+        "campaign_first_day": first_day,
+        "campaign_last_day": last_day,
+    }
+    constants = {"known_packages": ", ".join(policy.packages)}
+    value_of = {"account_id": own("account_id"), "switched_to": own("switched_text")}
+    repeated_at = len(checks) + [c.id for c in rules].index("account.repeated")
+    for check in rules:
+        value = value_of[check.field] if check.field in value_of else named[check.field]
+        date_kind = contract.kind(check.field) == "date"
+        shown = value.cast("string") if date_kind else _repr(value)
+        nothing = value.isNull() if date_kind else (value.isNull() | (value == F.lit("")))
+        words = contract_message(check, constants, named.__getitem__)
+        checks.append((spark_condition(check.when, contract.kind, named.__getitem__), check.field,
+                       F.when(nothing, words).otherwise(F.concat(words, F.lit("; got "), shown))))
     first: Any = F
-    for at, (fails, _name, _words) in enumerate(checks[1:], start=1):
-        first = first.when(fails, F.lit(at))
-    local = df.withColumn(_PREFIX + "local", first)
+    for at, (fails, _name, _words) in enumerate(checks):
+        if at != repeated_at:  # needs every row of the account: a shuffle, below
+            first = first.when(fails, F.lit(at))
+    local = df.withColumn(_PREFIX + "repeated", F.lit(False)).withColumn(_PREFIX + "local", first)
     order = [F.col("source_row").asc_nulls_last()] if "source_row" in present else []
     earlier = Window.partitionBy(own("account_id")).orderBy(*order, own("order"))
     repeated = own("account_id").isNotNull() & (F.row_number().over(earlier) > 1)
     checked = (local.withColumn(_PREFIX + "repeated", repeated)
-               .withColumn(_PREFIX + "problem", F.when(own("repeated"), F.lit(0)).otherwise(own("local"))))
+               .withColumn(_PREFIX + "problem",
+                           F.when(own("local") < F.lit(repeated_at), own("local"))
+                           .when(own("repeated"), F.lit(repeated_at)).otherwise(own("local"))))
     return local, checked, checks

@@ -26,7 +26,6 @@ import polars as pl
 from itvrules_adapters.csv_io import CsvReader, CsvWriter
 
 from .. import _pipeline
-from .._enums import Product
 from .._errors import InputError
 from .._model import Enrollment
 from .._pipeline import STDIN_SOURCE, RunSummary, _account
@@ -91,8 +90,7 @@ class _Biller:
         self.cases: dict[tuple[Any, ...], _Case] = {}  # fee key -> its cells, decided once a run
         # Batches of a few thousand rows: hashlib here costs less than a query per batch.
         self.ids = RecordIds(run.policy.id, run.policy.version, background=False)
-        self.probe = Enrollment(account_id="probe", product=Product.BRAND, accepted_on=date(2000, 1, 1))
-        self.checker = Checker(self.known_package)
+        self.checker = Checker(run.policy)
 
     def bill(self) -> None:
         run = self.run
@@ -116,12 +114,6 @@ class _Biller:
         if isinstance(feed_reader, CsvReader):
             return csv_batches(stream, source, self.run.encoding, self.reader, note)
         return raw_row_batches(feed_reader, stream, source, self.run.encoding, self.reader, note)
-
-    def known_package(self, value: str) -> str:
-        """``switched_to`` as the row path settles it: a package code, or an InputError."""
-        switched = self.run._known_package(attrs.evolve(self.probe, switched_to=value)).switched_to
-        assert switched is not None
-        return switched
 
     # -- one batch ---------------------------------------------------------------------------
     def _batch(self, batch: Batch) -> None:

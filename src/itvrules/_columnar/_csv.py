@@ -27,10 +27,11 @@ from itvrules_adapters._encoding import detect_encoding, seekable
 from itvrules_adapters.csv_io import _header, _record
 
 from .._errors import InputError
+from .._parse import WHITESPACE
 from .._rows import ColumnMap, RowReader
 from ..hookspecs import RawRow
 from ._batch import BATCH_ROWS, ENGINE, ROW, SEQ, Batch, Group, field_frame
-from ._text import WHITESPACE, char_class
+from ._text import char_class
 
 #: Bytes read per piece, about 6,000 rows of a typical feed: larger pieces were no faster here,
 #: and the memory polars keeps between pieces grows with them (peak RSS, docs/performance.md).

@@ -9,10 +9,6 @@ per run); a test holds it to ``str.isspace`` on the running Python.
 
 from __future__ import annotations
 
-#: Every character Python's ``str.strip()`` removes.
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-              "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-
 
 def char_class(chars: str) -> str:
     """The characters of ``chars`` as the body of a regex character class (Rust syntax)."""

@@ -13,18 +13,24 @@ a row the row path rejects, and the differential tests look for exactly that.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from .._convert import converter
 from .._enums import PriorModem, Product
 from .._model import _to_prior_modem, _to_product
+from .._parse import WHITESPACE
 from .._rows import cell_value
+from ..contract import load_contract
+from ..contract._polars import campaign_days, first_failed
 from ._batch import ENGINE, ROW, SEQ, Group
-from ._text import WHITESPACE
+
+if TYPE_CHECKING:
+    from .._policy import Policy
+    from .._policy_versions import CampaignWindow
 
 #: Days are held as days since 1970-01-01 (polars' Date); these mark a blank and a bad cell.
 EPOCH = date(1970, 1, 1).toordinal()
@@ -84,21 +90,18 @@ def _account(cell: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _switched(known_package: Callable[[str], str]) -> Callable[[str], str | None]:
+def _switched(package_code: Callable[[str], str | None]) -> Callable[[str], str | None]:
     """A cell of ``switched_to`` as the package code the row path settles on; None when unknown."""
     def read(cell: str) -> str | None:
         value = cell_value("switched_to", cell)
         if _blank(value):
             return ""
-        try:
-            return known_package(value)
-        except Exception:
-            return None
+        return package_code(value)
     return read
 
 
 #: How each field's distinct cells are read, and the dtype of the result.
-def _readers(known_package: Callable[[str], str]) -> dict[str, tuple[Callable[[str], Any], Any]]:
+def _readers(package_code: Callable[[str], str | None]) -> dict[str, tuple[Callable[[str], Any], Any]]:
     return {
         "product": (_product, pl.String),
         "returned": (_returned, pl.Int8),
@@ -106,7 +109,7 @@ def _readers(known_package: Callable[[str], str]) -> dict[str, tuple[Callable[[s
         "completed_on": (_day("completed_on", False), pl.Int32),
         "cancel_requested_on": (_day("cancel_requested_on", False), pl.Int32),
         "cancel_effective_on": (_day("cancel_effective_on", False), pl.Int32),
-        "switched_to": (_switched(known_package), pl.String),
+        "switched_to": (_switched(package_code), pl.String),
         "prior_modem": (_prior_modem_ok, pl.Boolean),
     }
 
@@ -114,8 +117,9 @@ def _readers(known_package: Callable[[str], str]) -> dict[str, tuple[Callable[[s
 class Checker:
     """Checks groups of rows; remembers what each distinct cell read as, for the whole run."""
 
-    def __init__(self, known_package: Callable[[str], str]) -> None:
-        self._readers = _readers(known_package)
+    def __init__(self, policy: Policy) -> None:
+        self._readers = _readers(policy.package_code)
+        self._windows = policy.windows
         self._read: dict[str, dict[str, Any]] = {field: {} for field in (*self._readers, "account_id")}
 
     def check(self, group: Group, index: int) -> pl.DataFrame:
@@ -155,7 +159,9 @@ class Checker:
             mapped["cancel_effective_on"].alias("eff"),
             mapped["switched_to"].alias("switched"),
             mapped["prior_modem"].alias("modem_ok"),
-        ).with_columns(_days()).select(*_verdict(group.source, index)).collect(engine=ENGINE)
+        ).with_columns(_days()).with_columns(_contract_columns(self._windows)) \
+            .with_columns(_CHECKS.alias("_failed")) \
+            .select(*_verdict(group.source, index)).collect(engine=ENGINE)
 
     def _mapped(self, field: str, cells: pl.Expr, distinct: list[str], read: Callable[[str], Any],
                 dtype: Any) -> pl.Expr:
@@ -186,13 +192,8 @@ def _verdict(source: str, index: int) -> list[pl.Expr | str]:
         & (acc > BLANK)
         & ~pl.col("bad_day")
         & (pl.col("ret") != 2)
-        & pl.col("switched").is_not_null()
         & pl.col("modem_ok")
-        # Enrollment._check_consistency, in bulk
-        & (~returned | (pl.col("reason") & comp.is_null() & req.is_null() & eff.is_null()))
-        & (comp.is_null() | (comp >= acc))
-        & (req.is_null() | (req >= acc))
-        & (eff.is_null() | (req.is_not_null() & (eff >= req)) | (req.is_null() & (eff >= acc)))
+        & (pl.col("_failed") < 0)  # the contract's checks (a repeated account: ``_bill._duplicates``)
     ).fill_null(False)
     return [
         SEQ, ROW,
@@ -212,6 +213,33 @@ def _verdict(source: str, index: int) -> list[pl.Expr | str]:
         month_of(eff).alias("k_eff"),
         pl.col("switched").alias("k_switched"),  # "" for none
     ]
+
+
+#: The contract's checks of a bill run, as one first-hit expression over its named columns.
+_CONTRACT = load_contract()
+_CHECKS = first_failed((*_CONTRACT.scoped("record"), *_CONTRACT.scoped("run", "bill")), _CONTRACT.kind)
+
+
+def _contract_columns(windows: Sequence[CampaignWindow]) -> list[pl.Expr]:
+    """The checked cells under the contract's names, and ``_failed``: its first failing check."""
+    accepted = pl.when(pl.col("acc") > BLANK).then(pl.col("acc"))
+    first, last = campaign_days(windows, accepted, day_number)
+    named = {
+        "accepted_on": accepted,
+        "completed_on": pl.col("comp"),
+        "cancel_requested_on": pl.col("req"),
+        "cancel_effective_on": pl.col("eff"),
+        "returned": pl.col("ret") == 1,
+        "return_reason": pl.when(pl.col("reason")).then(pl.lit("given")),
+        # an unknown package reads as None: kept as a mark, so "not empty and not known" holds
+        "switched_to": pl.when(pl.col("switched") == "").then(None)
+        .otherwise(pl.coalesce("switched", pl.lit("?"))),
+        "switched_known": pl.col("switched").is_not_null(),
+        "account_repeated": pl.lit(False),
+        "campaign_first_day": first,
+        "campaign_last_day": last,
+    }
+    return [expr.alias(name) for name, expr in named.items()]
 
 
 def month_of(days: pl.Expr) -> pl.Expr:

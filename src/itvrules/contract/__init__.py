@@ -1,0 +1,16 @@
+"""The input contract of a CRM feed as data: columns, skipped rows, facts and row checks.
+
+``load_contract()`` reads ``feed.contract.yaml`` (shipped beside the policy);
+each path compiles its checks once: the row path to Python (``PythonChecks``),
+the Polars paths and Spark to their expressions. See docs/policy-format.md,
+"The input contract".
+"""
+
+from __future__ import annotations
+
+from ._document import CONTRACT_FILE, Check, Column, Contract, Fact, Skip, load_contract
+from ._python import PythonChecks, render, shown
+from ._row import RunChecks
+
+__all__ = ["CONTRACT_FILE", "Check", "Column", "Contract", "Fact", "PythonChecks", "RunChecks", "Skip",
+           "load_contract", "render", "shown"]

@@ -1,0 +1,331 @@
+"""The input contract as data: its columns, skip rules, facts and row checks, loaded and checked.
+
+The contract file is read like a policy file (YAML with lines), and every
+problem is reported at once with file, line and field, so an author editing
+it never meets a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .._conditions import AllOf, AnyOf, Compare, Condition, FieldRef, fields_of
+from .._errors import PolicyError, PolicyProblem
+from .._resources import rulesets_dir
+from .._yaml_lines import LinedYaml, read_lined
+
+#: The file of the shipped contract, beside the shipped policy.
+CONTRACT_FILE = "feed.contract.yaml"
+#: How a cell is read, by column type; "id" is text that is NFKC-normalised (ids, phones).
+TYPES = ("id", "text", "enum", "bool", "date", "package")
+#: The runs a column may be required by and a check may apply to: a feed billed, a feed of
+#: subscribers decided, ``Policy.fees(..., on_error=)`` over enrolments.
+RUNS = ("bill", "eligibility", "fees")
+SCOPES = ("record", "run")
+#: Derived facts a check may read, by kind: each path computes a kind its own, single way.
+FACT_KINDS = {
+    "repeated": "bool", "known_package": "bool", "package_list": "text",
+    "campaign_first_day": "date", "campaign_last_day": "date",
+}
+_COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in")
+_VALUE_KIND = {"id": "text", "text": "text", "enum": "text", "package": "text",
+               "bool": "bool", "date": "date"}
+
+
+@attrs.frozen
+class Column:
+    """One feed column: its field, headers, how its cells are read, which runs need it."""
+
+    field: str
+    header: str
+    also: tuple[str, ...]
+    type: str
+    values: Mapping[str, str]  # enum value -> Chinese name
+    required: tuple[str, ...]
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """Every header that names this column: the field, the Chinese header, other spellings."""
+        return (self.field, self.header, *self.also)
+
+
+@attrs.frozen
+class Fact:
+    """A value a check reads that is not a cell: computed by each path from the run."""
+
+    name: str
+    kind: str
+    of: str | None
+
+
+@attrs.frozen
+class Check:
+    """One row check: when ``when`` holds, the row is rejected on ``field`` with ``message``."""
+
+    id: str
+    scope: str
+    clause: str
+    text: str
+    field: str
+    when: Condition
+    message: str
+    runs: tuple[str, ...] = RUNS
+    line: int | None = None
+
+    def reads(self) -> set[str]:
+        """The fields and facts the check reads, its message's included."""
+        return fields_of(self.when) | set(placeholders(self.message))
+
+
+@attrs.frozen
+class Skip:
+    """Rows that are not records: blank rows and a form's total rows."""
+
+    blank: bool
+    total_markers: tuple[str, ...]
+
+
+@attrs.frozen
+class Contract:
+    """The input contract: what a feed may hold and what a row must satisfy."""
+
+    id: str
+    source: str
+    columns: tuple[Column, ...]
+    skip: Skip
+    facts: Mapping[str, Fact]
+    checks: tuple[Check, ...]
+
+    def column(self, field: str) -> Column:
+        for column in self.columns:
+            if column.field == field:
+                return column
+        raise KeyError(field)
+
+    def required(self, run: str) -> tuple[str, ...]:
+        """The fields a ``run`` ("bill" or "eligibility") cannot do without, in column order."""
+        return tuple(c.field for c in self.columns if run in c.required)
+
+    def kind(self, name: str) -> str:
+        """``"text"``, ``"bool"`` or ``"date"``: what a field's or fact's value is."""
+        if name in self.facts:
+            return FACT_KINDS[self.facts[name].kind]
+        return _VALUE_KIND[self.column(name).type]
+
+    def scoped(self, scope: str, run: str | None = None) -> tuple[Check, ...]:
+        """The checks of ``scope`` ("record" or "run"), of those only the ones ``run`` applies."""
+        return tuple(c for c in self.checks if c.scope == scope and (run is None or run in c.runs))
+
+
+def placeholders(message: str) -> list[str]:
+    """The ``{name}`` slots of a message, in order."""
+    import re
+
+    return re.findall(r"\{(\w+)\}", message)
+
+
+@cache
+def load_contract(path: str | Path | None = None) -> Contract:
+    """The input contract at ``path``; without one, the shipped contract. Loaded once per path.
+
+    Raises :class:`PolicyError` listing every problem with its line.
+    """
+    where = Path(path) if path is not None else rulesets_dir() / CONTRACT_FILE
+    return _Reader(str(where), read_lined(where, "contract file")).contract()
+
+
+class _Reader:
+    def __init__(self, source: str, lined: LinedYaml) -> None:
+        self.source = source
+        self.lined = lined
+        self.problems: list[PolicyProblem] = []
+
+    def problem(self, path: tuple[str | int, ...], message: str) -> None:
+        field = ".".join(str(p) for p in path) or "(file)"
+        self.problems.append(PolicyProblem(self.source, self.lined.line(path), field, message))
+
+    def contract(self) -> Contract:
+        data = self.lined.data
+        if not isinstance(data, dict):
+            raise PolicyError(f"{self.source}: a contract file is a mapping",
+                              (PolicyProblem(self.source, 1, "(file)", "expected a mapping"),))
+        if data.get("format") != 1:
+            self.problem(("format",), "expected format: 1")
+        columns = self._columns(data.get("columns"))
+        names = {c.field for c in columns}
+        facts = self._facts(data.get("facts") or {}, names)
+        skip = self._skip(data.get("skip") or {})
+        contract = Contract(str(data.get("id", "")), self.source, columns, skip, facts, ())
+        checks = self._checks(data.get("checks"), contract)
+        if self.problems:
+            raise PolicyError(f"{self.source}: the contract has {len(self.problems)} problem(s)",
+                              tuple(self.problems))
+        return attrs.evolve(contract, checks=checks)
+
+    def _columns(self, raw: Any) -> tuple[Column, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.problem(("columns",), "expected a list of columns")
+            return ()
+        out: list[Column] = []
+        seen: set[str] = set()
+        for at, item in enumerate(raw):
+            path = ("columns", at)
+            if not isinstance(item, dict) or not isinstance(item.get("field"), str):
+                self.problem(path, "a column needs a field name")
+                continue
+            field = item["field"]
+            if field in seen:
+                self.problem((*path, "field"), f"column {field!r} is listed twice")
+            seen.add(field)
+            kind = item.get("type")
+            if kind not in TYPES:
+                self.problem((*path, "type"), f"unknown type {kind!r}; use one of: {', '.join(TYPES)}")
+                continue
+            required = tuple(item.get("required") or ())
+            for run in required:
+                if run not in RUNS:
+                    self.problem((*path, "required"), f"unknown run {run!r}; use: {', '.join(RUNS)}")
+            values = item.get("values") or {}
+            if (kind == "enum") != bool(values):
+                self.problem((*path, "values"), "an enum column lists its values, and only an enum")
+            out.append(Column(field, str(item.get("header", field)), tuple(item.get("also") or ()),
+                              kind, {str(k): str(v) for k, v in values.items()}, required))
+        return tuple(out)
+
+    def _facts(self, raw: Any, names: set[str]) -> dict[str, Fact]:
+        facts: dict[str, Fact] = {}
+        for name, spec in raw.items():
+            path = ("facts", name)
+            kind = spec.get("kind") if isinstance(spec, dict) else None
+            if kind not in FACT_KINDS:
+                self.problem((*path, "kind"), f"unknown fact kind {kind!r}; "
+                                              f"use one of: {', '.join(FACT_KINDS)}")
+                continue
+            of = spec.get("of")
+            if of is not None and of not in names:
+                self.problem((*path, "of"), f"{of!r} is not a column of the contract")
+            facts[str(name)] = Fact(str(name), kind, of)
+        return facts
+
+    def _skip(self, raw: Any) -> Skip:
+        return Skip(bool(raw.get("blank", True)), tuple(str(m) for m in raw.get("total_markers") or ()))
+
+    def _checks(self, raw: Any, contract: Contract) -> tuple[Check, ...]:
+        if not isinstance(raw, list):
+            self.problem(("checks",), "expected a list of checks")
+            return ()
+        known = {c.field for c in contract.columns} | set(contract.facts)
+        out: list[Check] = []
+        ids: set[str] = set()
+        record_done = False
+        for at, item in enumerate(raw):
+            path: tuple[str | int, ...] = ("checks", at)
+            if not isinstance(item, dict):
+                self.problem(path, "a check is a mapping")
+                continue
+            missing = [k for k in ("id", "scope", "clause", "field", "when", "message") if k not in item]
+            if missing:
+                self.problem(path, f"a check needs: {', '.join(missing)}")
+                continue
+            if item["id"] in ids:
+                self.problem((*path, "id"), f"check {item['id']!r} is listed twice")
+            ids.add(item["id"])
+            scope = item["scope"]
+            if scope not in SCOPES:
+                self.problem((*path, "scope"), f"use one of: {', '.join(SCOPES)}")
+            elif scope == "run":
+                record_done = True
+            elif record_done:
+                self.problem((*path, "scope"), "record checks come before run checks: the model "
+                                               "runs them when it builds a record, before the run can")
+            if item["field"] not in known:
+                self.problem((*path, "field"), f"unknown field {item['field']!r}")
+            when = self._condition(item["when"], (*path, "when"), contract, known)
+            message = str(item["message"])
+            for name in placeholders(message):
+                if name not in known:
+                    self.problem((*path, "message"), f"{{{name}}} is not a field or fact")
+            if scope == "record":
+                outside = [n for n in fields_of(when) | set(placeholders(message))
+                           if n in contract.facts]
+                if outside:
+                    self.problem((*path, "scope"), f"a record check cannot read run facts: "
+                                                   f"{', '.join(sorted(outside))}")
+            runs = tuple(item.get("runs") or RUNS)
+            for run in runs:
+                if run not in RUNS:
+                    self.problem((*path, "runs"), f"unknown run {run!r}; use: {', '.join(RUNS)}")
+            if scope == "record" and runs != RUNS:
+                self.problem((*path, "runs"), "a record check holds for every run")
+            out.append(Check(str(item["id"]), scope, str(item["clause"]), str(item.get("text", "")),
+                             str(item["field"]), when, message, runs, self.lined.line(path)))
+        return tuple(out)
+
+    def _condition(self, node: Any, path: tuple[str | int, ...], contract: Contract,
+                   known: set[str]) -> Condition:
+        if not isinstance(node, dict) or not node:
+            self.problem(path, "a condition is a non-empty mapping")
+            return AllOf(())
+        parts: list[Condition] = []
+        for key, value in node.items():
+            here = (*path, key)
+            if key in ("any", "all"):
+                subs = tuple(self._condition(v, (*here, i), contract, known)
+                             for i, v in enumerate(value if isinstance(value, list) else []))
+                if not subs:
+                    self.problem(here, f"{key} takes a non-empty list of conditions")
+                parts.append(AnyOf(subs) if key == "any" else AllOf(subs))
+                continue
+            if key not in known:
+                self.problem(here, f"unknown field {key!r}")
+                continue
+            tests = value if isinstance(value, dict) else {"eq": value}
+            for op, operand in tests.items():
+                compare = self._compare(str(key), str(op), operand, (*here, op), contract, known)
+                if compare is not None:
+                    parts.append(compare)
+        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+    def _compare(self, field: str, op: str, operand: Any, path: tuple[str | int, ...],
+                 contract: Contract, known: set[str]) -> Compare | None:
+        if op == "empty":
+            if not isinstance(operand, bool):
+                self.problem(path, "empty takes true or false")
+                return None
+            return Compare(field, "empty", operand)
+        if op not in _COMPARE_OPS:
+            self.problem(path, f"unknown operator {op!r}; use empty or one of: {', '.join(_COMPARE_OPS)}")
+            return None
+        if isinstance(operand, dict):
+            other = operand.get("field")
+            if set(operand) != {"field"} or other not in known:
+                self.problem(path, "compare with another field as {field: NAME} of a known field")
+                return None
+            if contract.kind(other) != contract.kind(field):
+                self.problem(path, f"{field} and {other} hold different kinds of value")
+                return None
+            return Compare(field, op, FieldRef(other))
+        kind = contract.kind(field)
+        values = operand if op in ("in", "not_in") else [operand]
+        if not isinstance(values, list) or any(_kind_of(v) != kind for v in values):
+            self.problem(path, f"{operand!r} is not a {kind} value for {field}")
+            return None
+        return Compare(field, op, tuple(values) if op in ("in", "not_in") else values[0])
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if hasattr(value, "isoformat"):
+        return "date"
+    return "text"
+
+
+def header_names(contract: Contract) -> Sequence[tuple[str, str]]:
+    """(header, field) for every header that names a column."""
+    return [(header, c.field) for c in contract.columns for header in c.headers]

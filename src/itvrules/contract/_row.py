@@ -1,0 +1,43 @@
+"""The contract's run checks on the row path: the facts a run knows, then the compiled checks.
+
+The record checks run inside the model (``Enrollment``); these need the run:
+the campaign window of the policy version in force on the acceptance day,
+the accounts seen before, the policy's packages.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from .._errors import InputError
+from ._document import load_contract
+from ._python import PythonChecks
+
+if TYPE_CHECKING:
+    from .._policy import Policy
+
+
+class RunChecks:
+    """The run checks that apply to one kind of ``run`` ("bill", "eligibility", "fees")."""
+
+    def __init__(self, policy: Policy, run: str) -> None:
+        self.policy = policy
+        self.checks = PythonChecks(load_contract().scoped("run", run), f"run_{run}")
+        self.known_packages = ", ".join(policy.packages)
+
+    def error(self, *, account_id: str | None = None, accepted_on: date | None = None,
+              switched_to: str | None = None, repeated: bool = False) -> InputError | None:
+        """The error of the first run check the row fails, or None."""
+        window = self.policy.campaign_window_on(accepted_on) if accepted_on is not None else None
+        facts: dict[str, Any] = {
+            "account_id": account_id,
+            "accepted_on": accepted_on,
+            "account_repeated": repeated,
+            "campaign_first_day": window[0] if window else None,
+            "campaign_last_day": window[1] if window else None,
+            "switched_to": switched_to,
+            "switched_known": switched_to is None or self.policy.package_code(switched_to) is not None,
+            "known_packages": self.known_packages,
+        }
+        return self.checks.error(facts)
