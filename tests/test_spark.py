@@ -30,7 +30,7 @@ from itvrules._frames import ENROLLMENT_COLUMNS as POLARS_COLUMNS
 from itvrules._model import PRODUCT_ALIASES
 from itvrules._parquet import bill_parquet
 from itvrules._parse import normalise_text, parse_enum
-from itvrules._pipeline import known_package
+
 from itvrules._spark_frames import DECISION_TYPES, ENROLLMENT_DDL, SparkBill, bill_spark, decide_fees_spark
 from samples import gap_policy
 from strategies import enrollments
@@ -246,7 +246,7 @@ def _good_rows(rejected: set[int]) -> pl.DataFrame:
     return pl.DataFrame([
         (normalise_text(account), parse_enum(Product, product, PRODUCT_ALIASES).value, accepted,
          completed, bool(returned), requested, effective,
-         known_package(POLICY, switched.strip()) if switched else None)
+         POLICY.package_code(switched.strip()) if switched else None)
         for account, product, accepted, completed, returned, requested, effective, switched in good
     ], schema=POLARS_COLUMNS, orient="row")
 

@@ -1,0 +1,268 @@
+"""One conformance table: every path reads, checks and decides the same rows alike.
+
+A single table of good and bad rows (every check of the input contract, cells
+that are not dates, a feed without its optional columns, orders outside the
+campaign window) is run through the row path, the columnar CSV path, the
+Parquet path, the Spark backend and the frame API (``Policy.fees`` over a
+Polars frame with ``on_error``). Each path must give the same decisions, the
+same rejects (field and message) and the same counts, and each test proves
+its path ran by counting calls to the path's entry point.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pytest
+
+import itvrules
+from itvrules.contract import load_contract
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+POLICY = itvrules.load_policy()
+MONTH = "2025-07"
+CONTRACT = load_contract()
+COLUMNS = ("account_id", "product", "accepted_on", "completed_on", "returned", "return_reason",
+           "cancel_requested_on", "cancel_effective_on", "switched_to")
+
+#: (cells, the check that rejects the row or None, the fee code when decided). Every contract
+#: check has at least one row; rows of valid cells only, so every path can hold them typed.
+TABLE: list[tuple[dict[str, str], str | None, str | None]] = [
+    ({"account_id": "C01", "product": "brand", "accepted_on": "2025-03-25",
+      "completed_on": "2025-03-31"}, None, "default_paid"),
+    ({"account_id": "C02", "product": "annual", "accepted_on": "2025-05-20",
+      "completed_on": "2025-05-25"}, None, "trial"),
+    ({"account_id": "C03", "product": "brand", "accepted_on": "2025-04-01", "returned": "true",
+      "return_reason": "线路不具备"}, None, "not_installed"),
+    ({"account_id": "C04", "product": "brand", "accepted_on": "2025-03-20",
+      "completed_on": "2025-03-21", "switched_to": "hd"}, None, "switched"),
+    ({"account_id": "C05", "product": "brand", "accepted_on": "2025-03-20",
+      "completed_on": "2025-04-21", "cancel_requested_on": "2025-06-20"}, None, "late_cancel_waiver"),
+    ({"account_id": "C06", "product": "brand", "accepted_on": "2025-05-31",
+      "completed_on": "2025-06-02"}, None, "trial"),
+    ({"account_id": "R01", "product": "brand", "accepted_on": "2025-04-01", "returned": "true"},
+     "return.reason", None),
+    ({"account_id": "R02", "product": "brand", "accepted_on": "2025-04-01", "returned": "true",
+      "return_reason": "拒装", "completed_on": "2025-04-02"}, "return.completed", None),
+    ({"account_id": "R03", "product": "brand", "accepted_on": "2025-04-01", "returned": "true",
+      "return_reason": "拒装", "cancel_requested_on": "2025-04-02"}, "return.cancel_requested", None),
+    ({"account_id": "R04", "product": "brand", "accepted_on": "2025-04-01", "returned": "true",
+      "return_reason": "拒装", "cancel_effective_on": "2025-04-02"}, "return.cancel_effective", None),
+    ({"account_id": "R05", "product": "brand", "accepted_on": "2025-04-10",
+      "completed_on": "2025-04-09"}, "order.completed_before_accepted", None),
+    ({"account_id": "R06", "product": "brand", "accepted_on": "2025-04-10",
+      "completed_on": "2025-04-11", "cancel_requested_on": "2025-04-09"},
+     "order.cancel_requested_before_accepted", None),
+    ({"account_id": "R07", "product": "brand", "accepted_on": "2025-04-10",
+      "completed_on": "2025-04-11", "cancel_requested_on": "2025-05-10",
+      "cancel_effective_on": "2025-05-09"}, "order.cancel_effective_before_requested", None),
+    ({"account_id": "R08", "product": "brand", "accepted_on": "2025-04-10",
+      "completed_on": "2025-04-11", "cancel_effective_on": "2025-04-09"},
+     "order.cancel_effective_before_accepted", None),
+    ({"account_id": "R09", "product": "brand", "accepted_on": "2025-03-19",
+      "completed_on": "2025-03-20"}, "campaign.window", None),
+    ({"account_id": "R10", "product": "brand", "accepted_on": "2025-06-01",
+      "completed_on": "2025-06-02"}, "campaign.window", None),
+    ({"account_id": "C01", "product": "brand", "accepted_on": "2025-04-01",
+      "completed_on": "2025-04-02"}, "account.repeated", None),
+    ({"account_id": "R12", "product": "brand", "accepted_on": "2025-04-01",
+      "completed_on": "2025-04-02", "switched_to": "platinum"}, "package.unknown", None),
+]
+
+
+def cells(row: dict[str, str]) -> dict[str, str]:
+    return {name: row.get(name, "") for name in COLUMNS}
+
+
+def typed(row: dict[str, str]) -> dict[str, Any]:
+    """The row as a typed frame holds it: dates as dates, a boolean, blanks as null."""
+    out: dict[str, Any] = {}
+    for name in COLUMNS:
+        value = row.get(name, "")
+        if name.endswith("_on"):
+            out[name] = date.fromisoformat(value) if value else None
+        elif name == "returned":
+            out[name] = value == "true"
+        else:
+            out[name] = value or None
+    return out
+
+
+def expected_checks() -> list[str | None]:
+    return [check for _row, check, _code in TABLE]
+
+
+def test_every_contract_check_has_a_row() -> None:
+    assert {c.id for c in CONTRACT.scoped("record")} | {c.id for c in CONTRACT.scoped("run", "bill")} \
+        == {check for check in expected_checks() if check is not None}
+
+
+def spy(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Count calls to ``module.name``: proof that a path ran, not only that its output matched."""
+    calls: list[int] = []
+    real: Callable[..., Any] = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        writer.writerows(cells(r) for r in rows)
+    return path
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    if path.suffix == ".parquet":
+        return [{k: "" if v is None else str(v) for k, v in r.items()}
+                for r in pl.read_parquet(path).iter_rows(named=True)]
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def message_of(check_id: str) -> str:
+    """The first words of a check's message, before any value it fills in."""
+    check = next(c for c in CONTRACT.checks if c.id == check_id)
+    return check.message.split("{")[0]
+
+
+def outcome(bill: list[dict[str, str]], rejects: list[dict[str, str]],
+            first_row: int) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
+    """(account, code) decided and (row, field, error) rejected, row numbers from 1."""
+    decided = [(r["account_id"], r["code"]) for r in bill]
+    rejected = [(int(r["source_row"]) - first_row + 1, r["field"], r["error"]) for r in rejects]
+    return decided, rejected
+
+
+def check_table(decided: list[tuple[str, str]], rejected: list[tuple[int, str, str]]) -> None:
+    """Decisions and rejects as the table says: each rejected row by its check's field and words."""
+    assert decided == [(row["account_id"], code) for row, check, code in TABLE if check is None]
+    expected = [(at, check) for at, (_row, check, _code) in enumerate(TABLE, start=1) if check]
+    assert [at for at, _f, _e in rejected] == [at for at, _c in expected]
+    for (_at, field, error), (_, check) in zip(rejected, expected, strict=True):
+        rule = next(c for c in CONTRACT.checks if c.id == check)
+        assert field == rule.field, check
+        assert error.startswith(message_of(check)), (check, error)
+    assert len(decided) + len(rejected) == len(TABLE)  # rows in = decided + rejected
+
+
+@pytest.fixture(scope="module")
+def csv_feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_csv(tmp_path_factory.mktemp("feed") / "crm.csv", [r for r, _c, _k in TABLE])
+
+
+def run_csv(feed: Path, out: Path, backend: str) -> tuple[list[Any], list[Any], itvrules.RunSummary]:
+    summary = itvrules.run_bill(POLICY, MONTH, [str(feed)], str(out / "bill.csv"),
+                                rejects=str(out / "rejects.csv"), backend=backend,
+                                pm=itvrules.plugin_manager(autoload=False))
+    decided, rejected = outcome(read_rows(out / "bill.csv"), read_rows(out / "rejects.csv"), 2)
+    return decided, rejected, summary
+
+
+def test_row_path(csv_feed: Path, tmp_path: Path) -> None:
+    decided, rejected, summary = run_csv(csv_feed, tmp_path, "rows")
+    check_table(decided, rejected)
+    assert (summary.rows_in, summary.decided, summary.rejected) == \
+        (len(TABLE), len(decided), len(rejected))
+
+
+def test_columnar_csv_path_agrees_with_the_row_path(csv_feed: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from itvrules import _columnar
+
+    ran = spy(monkeypatch, _columnar._bill, "bill_columnar")
+    monkeypatch.setattr(_columnar, "bill_columnar", _columnar._bill.bill_columnar)
+    (tmp_path / "rows").mkdir()
+    (tmp_path / "columnar").mkdir()
+    reference = run_csv(csv_feed, tmp_path / "rows", "rows")
+    found = run_csv(csv_feed, tmp_path / "columnar", "columnar")
+    assert ran, "the columnar CSV path did not run"
+    assert found[:2] == reference[:2]
+    assert (tmp_path / "columnar" / "bill.csv").read_bytes() == \
+        (tmp_path / "rows" / "bill.csv").read_bytes()
+    assert (tmp_path / "columnar" / "rejects.csv").read_bytes() == \
+        (tmp_path / "rows" / "rejects.csv").read_bytes()
+
+
+def test_parquet_path_agrees_with_the_row_path(csv_feed: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from itvrules import _parquet
+
+    ran = spy(monkeypatch, _parquet, "bill_parquet")
+    feed = tmp_path / "crm.parquet"
+    pl.DataFrame([cells(r) for r, _c, _k in TABLE], schema=dict.fromkeys(COLUMNS, pl.String)) \
+        .write_parquet(feed)
+    summary = itvrules.run_bill(POLICY, MONTH, [str(feed)], str(tmp_path / "bill.parquet"),
+                                backend="columnar", pm=itvrules.plugin_manager(autoload=False))
+    assert ran, "the Parquet path did not run"
+    decided, rejected = outcome(read_rows(tmp_path / "bill.parquet"),
+                                read_rows(tmp_path / "bill.rejects.parquet"), 1)
+    check_table(decided, rejected)
+    (tmp_path / "rows").mkdir()
+    reference = run_csv(csv_feed, tmp_path / "rows", "rows")
+    assert (decided, rejected) == reference[:2]
+    assert (summary.rows_in, summary.decided, summary.rejected) == \
+        (reference[2].rows_in, reference[2].decided, reference[2].rejected)
+
+
+def frame_errors(frame: pl.DataFrame) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
+    errors: list[tuple[int, str, str]] = []
+
+    def keep(_row: Any, error: itvrules.InputError) -> None:
+        assert error.row is not None
+        errors.append((error.row + 1, error.field, error.problem))
+
+    decisions = [(d.account_id, d.code) for d in POLICY.fees(frame, MONTH, on_error=keep)]
+    return decisions, errors
+
+
+def test_frame_api_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    from itvrules import _fees_columnar
+
+    ran = spy(monkeypatch, _fees_columnar, "frame_fees")
+    rows = [typed(r) for r, check, _k in TABLE if check != "account.repeated"]  # fees() reads no run
+    frame = pl.DataFrame(rows, schema={
+        "account_id": pl.String, "product": pl.String, "accepted_on": pl.Date,
+        "completed_on": pl.Date, "returned": pl.Boolean, "return_reason": pl.String,
+        "cancel_requested_on": pl.Date, "cancel_effective_on": pl.Date, "switched_to": pl.String})
+    decided, rejected = frame_errors(frame)
+    assert ran, "the frame API did not take the columnar backend"
+    table = [(r, c, k) for r, c, k in TABLE if c != "account.repeated"]
+    assert decided == [(row["account_id"], code) for row, check, code in table if check is None]
+    expected = [(at, check) for at, (_r, check, _k) in enumerate(table, start=1) if check]
+    assert [(at, field) for at, field, _e in rejected] == \
+        [(at, next(c.field for c in CONTRACT.checks if c.id == check)) for at, check in expected]
+    for (_at, _field, error), (_, check) in zip(rejected, expected, strict=True):
+        assert error.startswith(message_of(check)), (check, error)
+
+
+def test_spark_agrees_with_the_row_path(spark: SparkSession, csv_feed: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from itvrules import _spark_frames
+
+    ran = spy(monkeypatch, _spark_frames, "bill_spark")
+    rows = [(i, *typed(r).values()) for i, (r, _c, _k) in enumerate(TABLE, start=1)]
+    frame = spark.createDataFrame(rows, schema=(
+        "source_row int, account_id string, product string, accepted_on date, completed_on date, "
+        "returned boolean, return_reason string, cancel_requested_on date, "
+        "cancel_effective_on date, switched_to string"))
+    bill = POLICY.fees_spark(frame, MONTH, rejects=True)
+    assert ran, "the Spark backend did not run"
+    decided = sorted((r["account_id"], r["code"]) for r in bill.decided.collect())
+    rejected = sorted((r["source_row"], r["field"], r["error"]) for r in bill.rejected.collect())
+    reference = run_csv(csv_feed, tmp_path, "rows")
+    assert decided == sorted(reference[0])
+    assert rejected == sorted(reference[1])
