@@ -30,7 +30,6 @@ from itvrules._frames import ENROLLMENT_COLUMNS as POLARS_COLUMNS
 from itvrules._model import PRODUCT_ALIASES
 from itvrules._parquet import bill_parquet
 from itvrules._parse import normalise_text, parse_enum
-
 from itvrules._spark_frames import DECISION_TYPES, ENROLLMENT_DDL, SparkBill, bill_spark, decide_fees_spark
 from samples import gap_policy
 from strategies import enrollments
