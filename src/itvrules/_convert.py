@@ -22,7 +22,7 @@ from ._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, S
 from ._errors import InputError
 from ._model import Enrollment, Subscriber
 from ._money import parse_yuan
-from ._parse import parse_bool, parse_date
+from ._parse import CELLS, parse_bool, parse_date
 from ._results import Eligibility, FeeDecision, TrialWindow
 
 T = TypeVar("T")
@@ -118,7 +118,7 @@ def structure(data: Mapping[str, Any], cls: type[T]) -> T:
     missing = [a.name for a in attrs.fields(cls)  # type: ignore[arg-type]
                if a.default is attrs.NOTHING and a.name not in cleaned]
     if missing:
-        raise InputError(missing[0], None, f"missing required field(s): {', '.join(missing)}")
+        raise InputError(missing[0], None, CELLS.cell_problem("missing", fields=", ".join(missing)))
     try:
         return converter.structure(cleaned, cls)
     except ClassValidationError as group:

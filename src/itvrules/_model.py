@@ -66,7 +66,7 @@ def _check_enum(kind: Any) -> Any:
         if isinstance(value, _Bad) or not isinstance(value, kind):
             bad = value.value if isinstance(value, _Bad) else value
             allowed = ", ".join(str(m.value) for m in kind)
-            raise InputError(attribute.name, bad, f"expected one of: {allowed}")
+            raise InputError(attribute.name, bad, _CONTRACT.cell_problem("enum", values=allowed))
 
     return check
 
@@ -83,7 +83,7 @@ def _check_optional_enum(kind: Any) -> Any:
 
 def _check_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise InputError(attribute.name, value, "expected non-empty text")
+        raise InputError(attribute.name, value, _CONTRACT.cell_problem("text"))
 
 
 def _check_plan(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:

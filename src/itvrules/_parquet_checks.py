@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from ._enums import PriorModem, Product
 from ._errors import InputError
 from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES, Enrollment
-from ._parse import WHITESPACE, normalise_text, parse_bool, parse_date, parse_enum
+from ._parse import CELLS, WHITESPACE, normalise_text, parse_bool, parse_date, parse_enum
 from ._pipeline import worded
 from ._rows import BILL, ColumnMap, RowReader, header_of
 from .contract import RunChecks, load_contract
@@ -46,8 +46,6 @@ BAD_DAY = -(2**31) + 1
 _EPOCH = 719163  # date(1970, 1, 1).toordinal()
 #: What a text reader returns for a value it does not know (an enum, a package).
 _UNKNOWN = "\x00"
-_DATE_PROBLEM = "expected a date: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD"
-_BOOL_PROBLEM = "expected a boolean: true/false, 1/0, 是/否 or Y/N"
 
 
 def repeated_rows(feed: pq.ParquetFile, account: str, batch_rows: int) -> pl.Series:
@@ -244,17 +242,19 @@ class Checker:
             return pl.concat_str(pl.lit(f"{text}; got '"), value, pl.lit("'"))
 
         acc, comp, req, eff = (pl.col(c) for c in DATES)
+        bad_date, bad_bool = CELLS.cell_problem("date"), CELLS.cell_problem("bool")
         return [
-            (pl.col("account_id").is_null(), "account_id", say("expected non-empty text")),
+            (pl.col("account_id").is_null(), "account_id", say(CELLS.cell_problem("text"))),
             (pl.col("product").is_null() | (pl.col("product") == _UNKNOWN), "product",
-             say(f"expected one of: {', '.join(p.value for p in Product)}", "product")),
-            (acc.is_null() | (acc == BAD_DAY), "accepted_on", say(_DATE_PROBLEM, "accepted_on")),
-            (comp == BAD_DAY, "completed_on", say(_DATE_PROBLEM, "completed_on")),
-            (pl.col("returned") == 2, "returned", say(_BOOL_PROBLEM, "returned")),
-            (req == BAD_DAY, "cancel_requested_on", say(_DATE_PROBLEM, "cancel_requested_on")),
-            (eff == BAD_DAY, "cancel_effective_on", say(_DATE_PROBLEM, "cancel_effective_on")),
+             say(CELLS.cell_problem("enum", values=", ".join(p.value for p in Product)), "product")),
+            (acc.is_null() | (acc == BAD_DAY), "accepted_on", say(bad_date, "accepted_on")),
+            (comp == BAD_DAY, "completed_on", say(bad_date, "completed_on")),
+            (pl.col("returned") == 2, "returned", say(bad_bool, "returned")),
+            (req == BAD_DAY, "cancel_requested_on", say(bad_date, "cancel_requested_on")),
+            (eff == BAD_DAY, "cancel_effective_on", say(bad_date, "cancel_effective_on")),
             (pl.col("_modem") == _UNKNOWN, "prior_modem",
-             say(f"expected one of: {', '.join(p.value for p in PriorModem)}", "prior_modem")),
+             say(CELLS.cell_problem("enum", values=", ".join(p.value for p in PriorModem)),
+                 "prior_modem")),
         ]
 
 

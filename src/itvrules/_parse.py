@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TypeVar
 
+from .contract import load_contract
+
 _TRUE = frozenset({"true", "1", "是", "y", "yes", "t"})
 _FALSE = frozenset({"false", "0", "否", "n", "no", "f"})
 
@@ -19,6 +21,8 @@ _DATE_FORMS = (
     re.compile(r"\A(\d{4})年(\d{1,2})月(\d{1,2})日\Z", re.ASCII),
 )
 _EXCEL_EPOCH = date(1899, 12, 30)
+#: The contract, for the words of a cell that cannot be read.
+CELLS = load_contract()
 #: Every character Python's ``str.strip()`` removes, for the bulk paths (Rust's idea differs:
 #: ``\x1c``-``\x1f`` are whitespace only to Python); a test holds it to ``str.isspace``.
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
@@ -44,7 +48,7 @@ def parse_bool(value: object) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise ValueError("expected a boolean: true/false, 1/0, 是/否 or Y/N")
+    raise ValueError(CELLS.cell_problem("bool"))
 
 
 def parse_date(value: object) -> date:
@@ -63,7 +67,7 @@ def parse_date(value: object) -> date:
                     return date(year, month, day)
                 except ValueError as exc:
                     raise ValueError(f"not a calendar date: {exc}") from None
-    raise ValueError("expected a date: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD")
+    raise ValueError(CELLS.cell_problem("date"))
 
 
 def excel_serial_date(serial: float) -> date:
@@ -86,5 +90,4 @@ def parse_enum(kind: type[E], value: object, aliases: dict[str, str] | None = No
             return kind(key)
         except ValueError:
             pass
-    allowed = ", ".join(str(m.value) for m in kind)
-    raise ValueError(f"expected one of: {allowed}")
+    raise ValueError(CELLS.cell_problem("enum", values=", ".join(str(m.value) for m in kind)))

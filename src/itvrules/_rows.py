@@ -20,7 +20,7 @@ import attrs
 from ._convert import structure
 from ._errors import InputError
 from ._model import Enrollment, Subscriber
-from ._parse import excel_serial_date, normalise_text, parse_date
+from ._parse import CELLS, excel_serial_date, normalise_text, parse_date
 from .hookspecs import RawRow
 
 BILL = "bill"
@@ -152,7 +152,7 @@ def cell_value(field: str, value: Any) -> Any:
             return value
         if isinstance(value, (int, float)) and value in (0, 1):
             return bool(value)
-        raise InputError(field, value, "expected a boolean: true/false, 1/0, 是/否 or Y/N")
+        raise InputError(field, value, CELLS.cell_problem("bool"))
     return _text_cell(field, value)
 
 

@@ -496,22 +496,26 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
 
     accepted = F.col("accepted_on")
     no_product = F.coalesce(own("product_text"), F.lit("")) == F.lit("")
-    missing = F.concat(F.lit("missing required field(s): "), F.concat_ws(
+    missing_words = load_contract().cell_problem("missing", fields="\x00")
+    before, after = missing_words.split("\x00")
+    missing = F.concat(F.lit(before), F.concat_ws(
         ", ", F.when(own("account_id").isNull(), F.lit("account_id")),
-        F.when(no_product, F.lit("product")), F.when(accepted.isNull(), F.lit("accepted_on"))))
+        F.when(no_product, F.lit("product")), F.when(accepted.isNull(), F.lit("accepted_on"))),
+        F.lit(after))
     # Reading the cells, in the row path's order (Enrollment's fields) ...
     checks: list[tuple[Column, str, Column]] = [
         (own("account_id").isNull(), "account_id", missing),
         (no_product, "product", missing),
         (accepted.isNull(), "accepted_on", missing),
         (~own("product").isin(products), "product",
-         got(f"expected one of: {', '.join(products)}", _repr(own("product_text")))),
+         got(load_contract().cell_problem("enum", values=", ".join(products)), _repr(own("product_text")))),
     ]
     if "prior_modem" in present:
         modems = [m.value for m in PriorModem]
         modem = _enum_value(own("modem_text"), PRIOR_MODEM_ALIASES)
         checks.append((~modem.isin(modems), "prior_modem",
-                       got(f"expected one of: {', '.join(modems)}", _repr(own("modem_text")))))
+                       got(load_contract().cell_problem("enum", values=", ".join(modems)),
+                           _repr(own("modem_text")))))
     # ... then the contract's checks, compiled: the fields and facts they read, by name.
     contract = load_contract()
     rules = (*contract.scoped("record"), *contract.scoped("run", "bill"))

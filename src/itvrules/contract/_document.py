@@ -7,6 +7,7 @@ it never meets a traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -90,6 +91,10 @@ class Skip:
     total_markers: tuple[str, ...]
 
 
+#: The words of a cell that cannot be read, by what went wrong (the contract's ``cells``).
+CELL_PROBLEMS = ("missing", "text", "date", "bool", "enum")
+
+
 @attrs.frozen
 class Contract:
     """The input contract: what a feed may hold and what a row must satisfy."""
@@ -100,6 +105,11 @@ class Contract:
     skip: Skip
     facts: Mapping[str, Fact]
     checks: tuple[Check, ...]
+    cells: Mapping[str, str] = attrs.field(factory=dict)
+
+    def cell_problem(self, problem: str, **values: str) -> str:
+        """The words for a cell that cannot be read (``"date"``, ``"enum"``, ...), filled in."""
+        return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), self.cells[problem])
 
     def column(self, field: str) -> Column:
         for column in self.columns:
@@ -124,8 +134,6 @@ class Contract:
 
 def placeholders(message: str) -> list[str]:
     """The ``{name}`` slots of a message, in order."""
-    import re
-
     return re.findall(r"\{(\w+)\}", message)
 
 
@@ -160,7 +168,12 @@ class _Reader:
         names = {c.field for c in columns}
         facts = self._facts(data.get("facts") or {}, names)
         skip = self._skip(data.get("skip") or {})
-        contract = Contract(str(data.get("id", "")), self.source, columns, skip, facts, ())
+        cells = data.get("cells") or {}
+        missing = [name for name in CELL_PROBLEMS if not isinstance(cells.get(name), str)]
+        if missing:
+            self.problem(("cells",), f"the words for every cell problem are needed: {', '.join(missing)}")
+        contract = Contract(str(data.get("id", "")), self.source, columns, skip, facts, (),
+                            {str(k): str(v) for k, v in cells.items()})
         checks = self._checks(data.get("checks"), contract)
         if self.problems:
             raise PolicyError(f"{self.source}: the contract has {len(self.problems)} problem(s)",
