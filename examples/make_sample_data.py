@@ -67,6 +67,8 @@ class Maker:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self._accounts: set[str] = set()
+        #: Rows of orders taken outside the campaign window: a bill run rejects them (SPEC §2).
+        self.outside: list[dict[str, str]] = []
 
     # -- small draws ------------------------------------------------------------
     def account(self) -> str:
@@ -184,6 +186,7 @@ class Maker:
         if rng.random() < 0.06:  # taken just outside the campaign window
             accepted = rng.choice((self.day(date(2025, 3, 5), date(2025, 3, 19)),
                                    self.day(date(2025, 6, 1), date(2025, 6, 15))))
+            self.outside.append(row)
         else:
             accepted = self.day(CAMPAIGN_FIRST, CAMPAIGN_LAST)
         row["accepted_on"] = self.date_text(accepted)
@@ -303,15 +306,26 @@ def make_feed(maker: Maker, rows: int) -> tuple[list[dict[str, str]], list[dict[
     bad: list[tuple[dict[str, str], dict[str, Any]]] = []
     for field, problem, runs, spoil in BAD_ROWS:
         row = maker.order()
+        while any(row is o for o in maker.outside):  # one reason to reject a row, not two
+            row = maker.order()
         spoil(row, maker)
         bad.append((row, {"field": field, "problem": problem, "rejected_by": list(runs)}))
     # One trial per account (SPEC §8): a second order of an account already in the feed.
-    first = records[maker.rng.randrange(len(records) // 3)]
+    inside = [r for r in records[:len(records) // 3] if not any(r is o for o in maker.outside)]
+    first = inside[maker.rng.randrange(len(inside))]
     dup = maker.order()
+    while any(dup is o for o in maker.outside):
+        dup = maker.order()
     dup["account_id"] = first["account_id"]
     bad.append((dup, {"field": "account_id", "problem": "a second trial order of the same account",
                       "rejected_by": list(BOTH)}))
+    for row in records:
+        if any(row is o for o in maker.outside):  # taken outside the window: not billed as a trial
+            bad.append((row, {"field": "accepted_on", "problem": "accepted outside the campaign window",
+                              "rejected_by": ["bill"]}))
     for row, _note in bad:
+        if any(row is r for r in records):
+            continue  # already in the feed
         # After the original, wherever it is: the second order of an account is the bad one.
         low = records.index(first) + 1 if row is dup else 0
         records.insert(maker.rng.randint(low, len(records)), row)

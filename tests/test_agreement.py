@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 import itvrules
 from itvrules._frames import ENROLLMENT_COLUMNS
 from itvrules._parquet import bill_parquet
+from itvrules._resources import default_policy_path
 from itvrules._spark_frames import decide_fees_spark
 from samples import random_enrolments
 from strategies import accepted_dates, enrollments, subscribers
@@ -103,11 +104,26 @@ def columnar(pairs: Pairs, _tmp: Path) -> list[View]:
     return in_order(len(pairs), pl.concat(decided))
 
 
+def open_window(tmp: Path) -> itvrules.Policy:
+    """The shipped policy with a campaign window of every day: a bill run rejects an order taken
+    outside the window (tests/test_contract.py), and the generated enrolments span years to reach
+    every month edge of the fee table, which does not read the acceptance day."""
+    text = default_policy_path().read_text(encoding="utf-8")
+    for old, new in (("first_day: 2025-03-20", "first_day: 1900-01-01"),
+                     ("last_day: 2025-05-31", "last_day: 2999-12-31"),
+                     ("  from: 2025-03-01", "  from: 1900-01-01")):
+        assert old in text
+        text = text.replace(old, new)
+    (tmp / "open-window.yaml").write_text(text, encoding="utf-8")
+    return itvrules.load_policy(tmp / "open-window.yaml")
+
+
 def parquet(pairs: Pairs, tmp: Path) -> list[View]:
     decided = []
+    policy = open_window(tmp)
     for month, frame in by_month(pairs).items():
         frame.write_parquet(tmp / f"feed-{month}.parquet")
-        summary = bill_parquet(POLICY, month, str(tmp / f"feed-{month}.parquet"),
+        summary = bill_parquet(policy, month, str(tmp / f"feed-{month}.parquet"),
                                str(tmp / f"bill-{month}.parquet"))
         assert (summary.decided, summary.rejected) == (frame.height, 0)
         decided.append(pl.read_parquet(tmp / f"bill-{month}.parquet")
