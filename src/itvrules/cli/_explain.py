@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from ._common import (
     OK,
     UsageError,
+    add_column_option,
+    columns_of,
     command_parser,
     date_arg,
     debug_option,
@@ -65,6 +67,7 @@ def add_parser(sub: Any) -> None:
                         help="read FEED as this format (csv, xlsx, jsonl) whatever its name")
     parser.add_argument("--encoding", type=encoding_arg, metavar="E",
                         help="encoding of a CSV feed (default: detected)")
+    add_column_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -103,7 +106,8 @@ def from_feed(policy: Policy, args: argparse.Namespace) -> tuple[Subscriber | En
 
     kind = BILL if args.month is not None else ELIGIBILITY
     with FeedRecords(policy, [args.feed], kind=kind, in_format=args.in_format,
-                     encoding=args.encoding, engine=args.engine, watch=watch) as records:
+                     encoding=args.encoding, engine=args.engine, watch=watch,
+                     columns=columns_of(args)) as records:
         for _raw, record in records.records():
             if kind == BILL and record.account_id == account:
                 return record, None
