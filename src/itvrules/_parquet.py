@@ -41,7 +41,14 @@ from ._pipeline import RunSummary
 from ._plugins import plugin_manager, writer_for
 from ._record_ids import Pending, RecordIds
 from ._rejects import REJECT_COLUMNS, RejectSpool
-from ._rows import BILL, TOTAL_CELL_PATTERN, HeaderMap, explicit_columns, map_columns
+from ._rows import (
+    BILL,
+    TOTAL_CELL_PATTERN,
+    TOTAL_COUNT_PATTERN,
+    HeaderMap,
+    explicit_columns,
+    map_columns,
+)
 from ._run_files import STDIN, check_feed, check_usage, open_target
 from .hookspecs import RawRow
 
@@ -187,7 +194,8 @@ def _skipped(raw: pl.DataFrame, account: str) -> pl.Series:
     """Blank rows and total rows of a batch, by the row path's rule (``_rows.RowReader.skip``).
 
     A cell is empty when null or only whitespace (text); a total row has a cell
-    whose text, whitespace removed, is labelled with a total mark, and no account.
+    whose text, whitespace removed, is labelled with a total mark, and no account (an empty
+    cell or a household count, ``_rows.no_account``).
     """
     empties: list[pl.Expr] = []
     marks: list[pl.Expr] = []
@@ -202,7 +210,9 @@ def _skipped(raw: pl.DataFrame, account: str) -> pl.Series:
             empties.append(cell.is_null())
     id_cell = pl.col(account)
     if raw.schema[account] in (pl.String, pl.Categorical) or isinstance(raw.schema[account], pl.Enum):
-        no_account = id_cell.is_null() | id_cell.cast(pl.String).str.contains(r"^\s*$")
+        text = id_cell.cast(pl.String)
+        no_account = id_cell.is_null() | text.str.contains(r"^\s*$") \
+            | text.str.contains(TOTAL_COUNT_PATTERN)
     else:
         no_account = id_cell.is_null()
     total = (pl.any_horizontal(marks) & no_account) if marks else pl.lit(False)

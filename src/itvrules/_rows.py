@@ -93,6 +93,10 @@ _MARK_CHOICE = "|".join(map(re.escape, TOTAL_MARKS))
 TOTAL_CELL_PATTERN = rf"^(?:{_MARK_CHOICE})|(?:{_MARK_CHOICE})[:：]?$"
 _TOTAL_CELL = re.compile(TOTAL_CELL_PATTERN)
 _MARK_ENDS = frozenset(mark[-1] for mark in TOTAL_MARKS)  # a cheap first test
+#: What a form's total row may hold in the account column instead of an id: a count of
+#: households ("12 户", "共12户"). No account id ends in 户, so the row still has no account id.
+TOTAL_COUNT_PATTERN = r"^\s*[共计]?\s*\d+\s*户\s*$"
+_TOTAL_COUNT = re.compile(TOTAL_COUNT_PATTERN)
 #: Why a row is not a record (``RowReader.skip``).
 BLANK_ROW = "blank row"
 TOTAL_ROW = "total row"
@@ -288,6 +292,13 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def no_account(value: Any) -> bool:
+    """Whether an account cell holds no account id: empty, or a total row's household count."""
+    if isinstance(value, str):
+        return not value.strip() or _TOTAL_COUNT.match(unicodedata.normalize("NFKC", value)) is not None
+    return value is None
+
+
 def total_cell(value: Any) -> bool:
     """Whether ``value`` is a total row's label (合计, 小计: :data:`TOTAL_MARKS`)."""
     if not isinstance(value, str) or not any(end in value for end in _MARK_ENDS):
@@ -415,7 +426,7 @@ class RowReader:
             account = next((v for h, v in values.items()
                             if self.explicit.get(normalise_header(h), field_of(h)) == "account_id"),
                            None)
-        return TOTAL_ROW if _empty(account) else None
+        return TOTAL_ROW if no_account(account) else None
 
     def read(self, raw: RawRow, columns: ColumnMap) -> Enrollment | tuple[Subscriber, date]:
         """The record of ``raw``: an Enrollment (bill) or a Subscriber and its acceptance day.
