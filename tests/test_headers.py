@@ -224,11 +224,11 @@ def test_a_map_to_an_unknown_field_or_an_absent_header_is_a_usage_error(tmp_path
     with pytest.raises(UsageError, match="'completed_at'"):
         run_bill(POLICY, MONTH, [str(feed)], str(tmp_path / "a.csv"), pm=_pm(),
                  columns={"竣工日期": "completed_at"})
-    with pytest.raises(UsageError, match="new_install.*does not read"):  # a subscriber field
+    with pytest.raises(UsageError, match=r"new_install.*does not read"):  # a subscriber field
         run_bill(POLICY, MONTH, [str(feed)], str(tmp_path / "a.csv"), pm=_pm(),
                  columns={"竣工日期": "new_install"})
     for backend in ("rows", "columnar"):
-        with pytest.raises(UsageError, match="feed.csv: no column '完工日期' to map"):
+        with pytest.raises(UsageError, match=r"feed\.csv: no column '完工日期' to map"):
             run_bill(POLICY, MONTH, [str(feed)], str(tmp_path / "a.csv"), pm=_pm(), backend=backend,
                      columns={"完工日期": "completed_on"})
     parquet = write_parquet(tmp_path / "feed.parquet", FEE_HEADERS, ROW)
@@ -276,7 +276,8 @@ def test_cli_bad_column_options_are_status_2(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_cli_eligibility_takes_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    headers = ["宽带号", "套餐", "产品类型", "小区类型", "是否新装", "是否已有iTV", "线路是否具备", "受理日期"]
+    headers = ["宽带号", "套餐", "产品类型", "小区类型", "是否新装", "是否已有iTV", "线路是否具备",
+               "受理日期"]
     feed = write_csv(tmp_path / "subs.csv", headers,
                      ["S1", "e8-68", "品牌", "未提速", "否", "否", "是", "2025-04-01"])
     assert main(["eligibility", str(feed), "-o", str(tmp_path / "e.csv"),
