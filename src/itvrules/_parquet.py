@@ -212,7 +212,8 @@ def _skipped(raw: pl.DataFrame, account: str) -> pl.Series:
     if raw.schema[account] in (pl.String, pl.Categorical) or isinstance(raw.schema[account], pl.Enum):
         text = id_cell.cast(pl.String)
         no_account = id_cell.is_null() | text.str.contains(r"^\s*$") \
-            | text.str.contains(TOTAL_COUNT_PATTERN)
+            | text.str.contains(TOTAL_COUNT_PATTERN) \
+            | text.str.replace_all(r"\s", "").str.contains(TOTAL_CELL_PATTERN)
     else:
         no_account = id_cell.is_null()
     total = (pl.any_horizontal(marks) & no_account) if marks else pl.lit(False)

@@ -293,9 +293,11 @@ def _empty(value: Any) -> bool:
 
 
 def no_account(value: Any) -> bool:
-    """Whether an account cell holds no account id: empty, or a total row's household count."""
+    """Whether an account cell holds no account id: empty, a total row's household count, or
+    the total label itself (a CSV export whose first column is the account)."""
     if isinstance(value, str):
-        return not value.strip() or _TOTAL_COUNT.match(unicodedata.normalize("NFKC", value)) is not None
+        return (not value.strip() or _TOTAL_COUNT.match(unicodedata.normalize("NFKC", value)) is not None
+                or total_cell(value))
     return value is None
 
 
