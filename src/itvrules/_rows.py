@@ -93,6 +93,7 @@ _MARK_CHOICE = "|".join(map(re.escape, TOTAL_MARKS))
 TOTAL_CELL_PATTERN = rf"^(?:{_MARK_CHOICE})|(?:{_MARK_CHOICE})[:：]?$"
 _TOTAL_CELL = re.compile(TOTAL_CELL_PATTERN)
 _MARK_ENDS = frozenset(mark[-1] for mark in TOTAL_MARKS)  # a cheap first test
+_MARK_END_SEARCH = re.compile("|".join(map(re.escape, sorted(_MARK_ENDS)))).search
 #: What a form's total row may hold in the account column instead of an id: a count of
 #: households ("12 户", "共12户"). No account id ends in 户, so the row still has no account id.
 TOTAL_COUNT_PATTERN = r"^\s*[共计]?\s*\d+\s*户\s*$"
@@ -417,6 +418,11 @@ class RowReader:
         as for a JSON object that lacks a column, the known names do).
         """
         values = raw.values
+        texts = [v for v in values.values() if type(v) is str]
+        if len(texts) == len(values):  # the usual case, all text: one pass in C over the cells
+            joined = "".join(texts)
+            if joined and not joined.isspace() and not _MARK_END_SEARCH(joined):
+                return None  # not blank, no total mark
         if all(_empty(v) for v in values.values()):
             return BLANK_ROW
         if not any(total_cell(v) for v in values.values()):
