@@ -300,3 +300,13 @@ def test_cli_ingest_and_explain_take_column(tmp_path: Path, capsys: pytest.Captu
     assert main(["explain", "--account", "A001", str(feed), "--month", MONTH,
                  "--column", "完工日期=completed_on"]) == 0
     assert "default_paid" in capsys.readouterr().out
+
+
+def test_cli_explain_finds_a_refused_row_under_a_mapped_account_header(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    feed = write_csv(tmp_path / "feed.csv", ["客户号", *FEE_HEADERS[1:]],
+                     ["A009", "品牌", "2025-02-30", "", "", ""])
+    assert main(["explain", "--account", "A009", str(feed), "--month", MONTH,
+                 "--column", "客户号=account_id"]) == 1
+    err = capsys.readouterr().err
+    assert "the row of account A009 cannot be decided" in err and "accepted_on" in err
