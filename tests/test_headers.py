@@ -17,8 +17,8 @@ import polars as pl
 import pytest
 
 import itvrules
-from itvrules import InputError, UsageError, run_bill, run_eligibility
-from itvrules._rows import NEAR_MISS_RATIO, REQUIRED, HeaderMap, near_miss
+from itvrules import HeaderMap, InputError, UsageError, run_bill, run_eligibility
+from itvrules._rows import NEAR_MISS_RATIO, REQUIRED, near_miss
 from itvrules.cli import main
 
 MONTH = "2025-07"
