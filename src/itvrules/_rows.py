@@ -363,6 +363,10 @@ def _text_cell(field: str, value: Any) -> str:
     raise InputError(field, value, f"expected text, got {type(value).__name__}")
 
 
+#: Key sets of JSON objects whose maps are kept (a feed has a handful; the cap bounds a pathological one).
+_LOOSE_MAPS = 1024
+
+
 class RowReader:
     """Turns the raw rows of one kind of run into model records, one at a time."""
 
@@ -390,6 +394,8 @@ class RowReader:
             if found is None:
                 found = map_columns(self.kind, keys[1], source=raw.source, explicit=self.explicit,
                                     fixed=False)
+                if len(self._loose) >= _LOOSE_MAPS:
+                    self._loose.clear()  # objects whose keys all differ: keep memory flat
                 self._loose[keys] = found
                 self._note(raw.source, found)
             return found
