@@ -43,6 +43,7 @@ from ._record_ids import Pending, RecordIds
 from ._rejects import REJECT_COLUMNS, RejectSpool
 from ._rows import (
     BILL,
+    SKIP_BLANK,
     TOTAL_CELL_PATTERN,
     TOTAL_COUNT_PATTERN,
     HeaderMap,
@@ -217,7 +218,8 @@ def _skipped(raw: pl.DataFrame, account: str) -> pl.Series:
     else:
         no_account = id_cell.is_null()
     total = (pl.any_horizontal(marks) & no_account) if marks else pl.lit(False)
-    return raw.select((pl.all_horizontal(empties) | total).alias("_skip")).to_series()
+    blank = pl.all_horizontal(empties) if SKIP_BLANK else pl.lit(False)
+    return raw.select((blank | total).alias("_skip")).to_series()
 
 
 class _Export:

@@ -65,14 +65,12 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
     BILL: ENROLLMENT_FIELDS,
     ELIGIBILITY: (*SUBSCRIBER_FIELDS, "accepted_on"),
 }
-#: A bill run needs every column that changes a fee, even when its cells are empty (SPEC §11):
-#: a renamed or dropped completion or cancellation column must stop the run, not bill in full.
-#: ``returned``, ``return_reason`` and ``switched_to`` may be absent (read as empty).
-REQUIRED: Mapping[str, tuple[str, ...]] = {
-    BILL: ("account_id", "product", "accepted_on", "completed_on", "cancel_requested_on",
-           "cancel_effective_on"),
-    ELIGIBILITY: (*SUBSCRIBER_FIELDS, "accepted_on"),
-}
+#: The columns each kind of run cannot do without, as the input contract lists them
+#: (``rulesets/feed.contract.yaml``, ``required:``): a bill needs every column that changes a
+#: fee, even when its cells are empty (SPEC §11), so a renamed or dropped completion or
+#: cancellation column stops the run instead of billing in full; ``returned``,
+#: ``return_reason`` and ``switched_to`` may be absent (read as empty).
+REQUIRED: Mapping[str, tuple[str, ...]] = {kind: CELLS.required(kind) for kind in KINDS}
 
 #: Of the required columns, those whose cells may be empty. A JSON object has no header row
 #: and JSON writers leave out null keys, so an object may omit these (read as empty); a file
@@ -82,18 +80,21 @@ MAY_BE_EMPTY: Mapping[str, frozenset[str]] = {
     ELIGIBILITY: frozenset(),
 }
 
-#: What marks a total row on a registration form (SPEC §11): a cell that starts or ends with
-#: one of these (spaces ignored: forms write "合  计") in a row without an account id.
-TOTAL_MARKS: tuple[str, ...] = ("合计", "小计", "总计")
+#: Whether blank rows are skipped, and what marks a total row on a registration form: the
+#: input contract's ``skip:`` (SPEC §11). A total row has a cell that starts or ends with a
+#: marker (spaces ignored: forms write "合  计") and no account id.
+SKIP_BLANK: bool = CELLS.skip.blank
+TOTAL_MARKS: tuple[str, ...] = CELLS.skip.total_markers
+_NEVER = "(?!)"  # a pattern that matches nothing: a contract without markers skips no total row
 #: A regular expression that finds every cell a total mark could be in (and a few more):
 #: bulk readers send the rows it matches to :meth:`RowReader.skip`, which decides.
-TOTAL_MARK_PATTERN = "|".join(r"\s*".join(re.escape(c) for c in mark) for mark in TOTAL_MARKS)
-_MARK_CHOICE = "|".join(map(re.escape, TOTAL_MARKS))
+TOTAL_MARK_PATTERN = "|".join(r"\s*".join(map(re.escape, mark)) for mark in TOTAL_MARKS) or _NEVER
+_MARK_CHOICE = "|".join(map(re.escape, TOTAL_MARKS)) or _NEVER
 #: A total row's label, whitespace removed: a mark at its start or its end ("本周合计").
 TOTAL_CELL_PATTERN = rf"^(?:{_MARK_CHOICE})|(?:{_MARK_CHOICE})[:：]?$"
 _TOTAL_CELL = re.compile(TOTAL_CELL_PATTERN)
 _MARK_ENDS = frozenset(mark[-1] for mark in TOTAL_MARKS)  # a cheap first test
-_MARK_END_SEARCH = re.compile("|".join(map(re.escape, sorted(_MARK_ENDS)))).search
+_MARK_END_SEARCH = re.compile("|".join(map(re.escape, sorted(_MARK_ENDS))) or _NEVER).search
 #: What a form's total row may hold in the account column instead of an id: a count of
 #: households ("12 户", "共12户"). No account id ends in 户, so the row still has no account id.
 TOTAL_COUNT_PATTERN = r"^\s*[共计]?\s*\d+\s*户\s*$"
@@ -430,7 +431,7 @@ class RowReader:
             if joined and not joined.isspace() and not _MARK_END_SEARCH(joined):
                 return None  # not blank, no total mark
         if all(_empty(v) for v in values.values()):
-            return BLANK_ROW
+            return BLANK_ROW if SKIP_BLANK else None
         if not any(total_cell(v) for v in values.values()):
             return None
         if columns is not None:
