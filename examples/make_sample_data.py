@@ -381,7 +381,8 @@ def write_form(path: Path, maker: Maker) -> dict[str, Any]:
         for serial in range(1, count + 1):
             if week == 2 and serial == 6:
                 excel_row += 1  # a blank row someone left between entries
-                notes.append({"row": excel_row, "problem": "blank row", "rejected": False})
+                notes.append({"row": excel_row, "problem": "blank row", "rejected": False,
+                              "skipped": True})
             order = maker.order()
             accepted = monday + timedelta(days=rng.randint(0, 6))
             completed = accepted + timedelta(days=rng.randint(0, 5)) if rng.random() < 0.85 else None
@@ -398,7 +399,8 @@ def write_form(path: Path, maker: Maker) -> dict[str, Any]:
             excel_row += 1
         sheet.write_string(excel_row, 0, "合计", cell)
         sheet.write_string(excel_row, 1, f"{count} 户", cell)
-        notes.append({"row": excel_row + 1, "problem": "total row (合计)", "rejected": True})
+        notes.append({"row": excel_row + 1, "problem": "total row (合计)", "rejected": False,
+                      "skipped": True})
         sheets[name] = {"header_row": 3, "orders": count, "notes": notes}
     workbook.close()
     return {"title": "ITV 体验用户登记表", "sheets": sheets}

@@ -282,8 +282,8 @@ def test_on_reaches_bill_through_the_common_options(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     folder = versions(tmp_path / "policy")
     feed = tmp_path / "bill.csv"
-    feed.write_text("account_id,product,accepted_on,completed_on\nA1,brand,2025-03-25,2025-03-31\n",
-                    encoding="utf-8")
+    feed.write_text("account_id,product,accepted_on,completed_on,cancel_requested_on,"
+                    "cancel_effective_on\nA1,brand,2025-03-25,2025-03-31,,\n", encoding="utf-8")
     amounts = {}
     for day in ("2025-12-31", "2026-01-01"):
         out = tmp_path / f"bill-{day}.csv"

@@ -239,8 +239,9 @@ def test_progress_line_on_a_terminal(bad_feed: Path, tmp_path: Path,
     assert main(["bill", "2025-06", str(bad_feed), "-o", str(tmp_path / "b.csv")]) == 3
     shown = terminal.getvalue()
     assert "\r| 6 rows" in shown
-    line_end = shown.index("rows in: 6")
+    line_end = shown.index("bad.csv: account_id ← account_id")  # the summary's first line
     assert shown[:line_end].endswith("\r\x1b[K")  # erased before the summary
+    assert shown.index("rows in: 6") > line_end
     terminal.truncate(0)
     terminal.seek(0)
     assert main(["bill", "2025-06", str(bad_feed), "-o", str(tmp_path / "c.csv"), "--no-progress"]) == 3

@@ -41,8 +41,11 @@ def test_demo_writes_its_files_and_exits_0(tmp_path: Path, capsys: pytest.Captur
         assert sorted(int(r["source_row"]) for r in read_csv(out / rejects)) == expected
         decided = manifest["data_rows"] - len(expected)
         assert len(read_csv(out / output)) == decided
-        assert (f"rows in: {manifest['data_rows']}  decided: {decided}  rejected: {len(expected)}"
-                in text)
+        assert (f"rows in: {manifest['data_rows']}  decided: {decided}  rejected: {len(expected)}  "
+                "skipped: 0" in text)
+        # Every header of the sample is a known name or ignored, and the map says which.
+        assert "  crm-feed.csv: account_id ← 宽带账号, plan ← 套餐" in text
+        assert "线路是否具备, 客户名称, 备注\n" in text  # the extras, ignored
         assert f"the {len(expected)} rejected rows are the sample's deliberate bad rows" in text
     bill = read_csv(out / f"bill-{MONTH}.csv")
     billed = sum((Decimal(r["amount"]) for r in bill), Decimal(0))

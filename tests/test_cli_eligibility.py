@@ -72,11 +72,15 @@ def test_the_registration_form(tmp_path: Path, capsys: pytest.CaptureFixture[str
                       for note in sheet["notes"] if note["rejected"])
     out = tmp_path / "form.csv"
     assert main(["eligibility", str(form), "-o", str(out)]) == 3
-    totals = sum(1 for sheet in manifest["sheets"].values() for n in sheet["notes"] if "合计" in n["problem"])
+    skipped = sum(1 for sheet in manifest["sheets"].values() for n in sheet["notes"]
+                  if n.get("skipped"))
+    assert skipped == 3  # two 合计 rows and a blank row: not records, but counted
     rejected = len(expected)
-    decided = orders - (rejected - totals)
-    assert (f"rows in: {decided + rejected}  decided: {decided}  rejected: {rejected}"
-            in capsys.readouterr().err)
+    decided = orders - rejected
+    err = capsys.readouterr().err
+    assert (f"rows in: {decided + rejected + skipped}  decided: {decided}  rejected: {rejected}  "
+            f"skipped: {skipped}") in err
+    assert "registration-form.xlsx#第1周 3.24-3.30: account_id ← 宽带账号, plan ← 套餐" in err
     bad = read_csv(tmp_path / "form.rejects.csv")
     assert sorted((r["source"].split("#", 1)[1], int(r["source_row"])) for r in bad) == expected
     rows = read_csv(out)

@@ -32,7 +32,7 @@ FEED = pl.DataFrame({
 })
 #: account -> code for July 2025; A005 (unknown product) and the second A001 are rejected.
 CODES = {"A001": "default_paid", "0002": "trial", "A003": "not_installed", "A004": "cancelled"}
-CSV_HEADER = "account_id,product,accepted_on,completed_on\n"
+CSV_HEADER = "account_id,product,accepted_on,completed_on,cancel_requested_on,cancel_effective_on\n"
 
 
 @pytest.fixture
@@ -100,8 +100,8 @@ def test_parquet_feed_to_csv_export(feed: Path, tmp_path: Path) -> None:
 
 def test_csv_feed_to_parquet_export(tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
-    feed.write_text(CSV_HEADER + "A001,brand,2025-03-25,2025-03-31\n0002,annual,2025-05-02,2025-05-03\n"
-                    "A005,gold,2025-03-25,\n", encoding="utf-8")
+    feed.write_text(CSV_HEADER + "A001,brand,2025-03-25,2025-03-31,,\n0002,annual,2025-05-02,2025-05-03,,\n"
+                    "A005,gold,2025-03-25,,,\n", encoding="utf-8")
     out = tmp_path / "bill.parquet"
     assert main(["bill", "2025-07", str(feed), "-o", str(out)]) == 3
     assert pq.read_schema(out) == EXPORT_SCHEMA
@@ -124,7 +124,7 @@ def test_format_names_override_the_file_names(clean: Path, tmp_path: Path) -> No
 def test_parquet_to_stdout_is_a_usage_error(feed: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     csv_feed = tmp_path / "feed.csv"
-    csv_feed.write_text(CSV_HEADER + "A001,brand,2025-03-25,2025-03-31\n", encoding="utf-8")
+    csv_feed.write_text(CSV_HEADER + "A001,brand,2025-03-25,2025-03-31,,\n", encoding="utf-8")
     for args in ([str(feed), "-o", "-", "--out-format", "parquet"],
                  [str(csv_feed), "-o", "-", "--out-format", "parquet"],
                  [str(feed), "-o", "-", "--out-format", "parquet", "--backend", "rows"]):

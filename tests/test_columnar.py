@@ -58,11 +58,13 @@ def bill_both(month: str, feeds: Sequence[str | Path], folder: Path, *, ext: str
         rejects = folder / f"{backend}.rejects.csv"
         summary = run_bill(POLICY, month, [str(f) for f in feeds], str(out), rejects=str(rejects),
                            backend=backend, pm=_pm(), **options)
-        results[backend] = ((summary.rows_in, summary.decided, summary.rejected),
-                            out.read_bytes(), rejects.read_bytes())
+        results[backend] = ((summary.rows_in, summary.decided, summary.rejected, summary.skipped),
+                            out.read_bytes(), rejects.read_bytes(), summary.headers)
+        assert summary.rows_in == summary.decided + summary.rejected + summary.skipped
     assert results["columnar"][0] == results["rows"][0]
     assert results["columnar"][1] == results["rows"][1]
     assert results["columnar"][2] == results["rows"][2]
+    assert results["columnar"][3] == results["rows"][3]  # the same header maps
     return results
 
 
@@ -87,7 +89,7 @@ def test_the_sample_feed(tmp_path: Path, ext: str) -> None:
     feed.write_bytes(SAMPLE.read_bytes())
     results = bill_both("2025-08", [feed], tmp_path, ext=ext)
     counts = results["rows"][0]
-    assert counts[0] == counts[1] + counts[2] and counts[2] > 5
+    assert counts[0] == counts[1] + counts[2] + counts[3] and counts[2] > 5
 
 
 def test_the_sample_feed_in_gb18030(tmp_path: Path) -> None:
@@ -113,20 +115,21 @@ def test_a_large_feed_crosses_batches_and_pieces(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(_csv, "PIECE_BYTES", 300)
     monkeypatch.setattr(_csv, "BATCH_ROWS", 7)
     monkeypatch.setattr(_raw_rows, "BATCH_ROWS", 7)
-    lines = ["account_id,product,accepted_on,completed_on,returned,return_reason,switched_to"]
+    lines = ["account_id,product,accepted_on,completed_on,returned,return_reason,switched_to,"
+             "cancel_requested_on,cancel_effective_on"]
     for i in range(120):
         account = f"{i % 97:05d}"  # 23 duplicates, far from their first rows
         reason = '"线路不具备,撤单"' if i == 80 else "线路不具备"
         returned = "true" if i % 11 == 0 else ""
         lines.append(f"{account},brand,2025-04-{1 + i % 28:02d},{'' if returned else '2025-05-02'},"
-                     f"{returned},{reason if returned or i == 80 else ''},{'hd' if i % 13 == 0 else ''}")
+                     f"{returned},{reason if returned or i == 80 else ''},{'hd' if i % 13 == 0 else ''},,")
         if i % 17 == 0:
             lines.append("")
             lines.append(" , ,")
     feed = tmp_path / "feed.csv"
     feed.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
     results = bill_both("2025-07", [feed], tmp_path)
-    assert results["rows"][0] == (120, 97, 23)
+    assert results["rows"][0] == (136, 97, 23, 16)  # 16 blank lines: skipped and counted
     jsonl = tmp_path / "feed.jsonl"
     jsonl.write_text("\n".join(json.dumps(dict(zip(lines[0].split(","), line.split(","), strict=False)),
                                           ensure_ascii=False) for line in lines[1:] if line.strip(" ,"))
@@ -183,14 +186,15 @@ def test_a_file_in_neither_encoding_stops_both_alike(tmp_path: Path) -> None:
 def test_rows_with_blank_cells_past_the_header_are_billed(tmp_path: Path) -> None:
     """Trailing blank cells make a row irregular to the bulk reader; the row path still bills it."""
     feed = tmp_path / "feed.csv"
-    feed.write_text("account_id,product,accepted_on\nA1,brand,2025-03-25,, \n", encoding="utf-8")
-    assert bill_both("2025-07", [feed], tmp_path)["rows"][0] == (1, 1, 0)
+    feed.write_text("account_id,product,accepted_on,completed_on,cancel_requested_on,cancel_effective_on\n"
+                    "A1,brand,2025-03-25,,,,, \n", encoding="utf-8")
+    assert bill_both("2025-07", [feed], tmp_path)["rows"][0] == (1, 1, 0, 0)
 
 
 def test_a_header_only_file_is_no_error(tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
     feed.write_text("account_id,product\n", encoding="utf-8")  # required columns missing, but no rows
-    assert bill_both("2025-07", [feed], tmp_path)["rows"][0] == (0, 0, 0)
+    assert bill_both("2025-07", [feed], tmp_path)["rows"][0] == (0, 0, 0, 0)
 
 
 # -- generated feeds ------------------------------------------------------------------------------------

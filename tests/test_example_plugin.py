@@ -92,9 +92,9 @@ def test_a_bill_run_writes_the_fixed_width_layout(installed: Path, policy: Polic
 def test_the_extension_picks_it_and_an_unfit_row_is_rejected(installed: Path, policy: Policy,
                                                              tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
-    feed.write_text("account_id,product,accepted_on,completed_on\n"
-                    "A001,brand,2025-03-25,2025-03-31\n"
-                    "A0000000000000000000000002,brand,2025-03-25,2025-03-31\n", encoding="utf-8")
+    feed.write_text("account_id,product,accepted_on,completed_on,cancel_requested_on,cancel_effective_on\n"
+                    "A001,brand,2025-03-25,2025-03-31,,\n"
+                    "A0000000000000000000000002,brand,2025-03-25,2025-03-31,,\n", encoding="utf-8")
     out = tmp_path / "bill.fw"
     summary = run_bill(policy, MONTH, [str(feed)], str(out), pm=itvrules.plugin_manager())
     assert (summary.rows_in, summary.decided, summary.rejected) == (2, 1, 1)

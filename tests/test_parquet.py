@@ -332,7 +332,9 @@ def test_chinese_headers_numeric_ids_and_an_empty_feed(tmp_path: Path) -> None:
     completed = pl.Series([datetime(2025, 3, 31, 17, 0), None]).dt.replace_time_zone("UTC")
     pl.DataFrame({"宽带账号": [7001, 7002], "产品类型": ["品牌", "包年"],
                   "受理日期": [D(2025, 3, 25)] * 2, "竣工日期": completed,
-                  "转换套餐": ["iTV 高清包 (placeholder)", None]}).write_parquet(source)
+                  "转换套餐": ["iTV 高清包 (placeholder)", None],
+                  "拆机申请日期": pl.Series([None, None], dtype=pl.Date),
+                  "拆机生效日期": pl.Series([None, None], dtype=pl.Date)}).write_parquet(source)
     summary = bill_parquet(POLICY, "2025-06", str(source), str(tmp_path / "bill.parquet"))
     assert (summary.decided, summary.rejected) == (2, 0)
     decided = pl.read_parquet(tmp_path / "bill.parquet")
@@ -342,8 +344,9 @@ def test_chinese_headers_numeric_ids_and_an_empty_feed(tmp_path: Path) -> None:
     july = pl.read_parquet(tmp_path / "july.parquet")
     assert july.select("code", "package", "amount").row(0) == ("switched", "hd", Decimal("30.00"))
     empty = tmp_path / "empty.parquet"
-    pl.DataFrame(schema={"account_id": pl.String, "product": pl.String,
-                         "accepted_on": pl.Date}).write_parquet(empty)
+    pl.DataFrame(schema={"account_id": pl.String, "product": pl.String, "accepted_on": pl.Date,
+                         "completed_on": pl.Date, "cancel_requested_on": pl.Date,
+                         "cancel_effective_on": pl.Date}).write_parquet(empty)
     nothing = bill_parquet(POLICY, MONTH, str(empty), str(tmp_path / "none.parquet"))
     assert (nothing.rows_in, nothing.decided, nothing.rejected) == (0, 0, 0)
     assert pq.read_schema(tmp_path / "none.parquet") == EXPORT_SCHEMA

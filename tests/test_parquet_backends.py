@@ -189,6 +189,7 @@ def typed_feed(path: Path) -> Path:
         "是否退单": [False, None, None, None, None, None, True, None, True, None],
         "退单原因": [None, None, None, None, None, None, None, None, "地址错误", None],
         "拆机申请日期": [None, None, None, None, None, None, None, None, date(2025, 4, 1), None],
+        "拆机生效日期": pl.Series([None] * 10, dtype=pl.Date),  # required, may be empty
     }).write_parquet(path)
     assert pq.read_schema(path).field("竣工日期").type.tz == "UTC"
     assert pq.read_schema(path).field("产品类型").type.value_type == "string"  # a dictionary
@@ -253,7 +254,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 def small_feed(path: Path) -> Path:
     pl.DataFrame({"account_id": ["A1", "A2", "A1"], "product": ["brand", "annual", "brand"],
                   "accepted_on": [date(2025, 3, 25), date(2025, 4, 2), date(2025, 4, 2)],
-                  "completed_on": [datetime(2025, 3, 31, 9), None, None]}).write_parquet(path)
+                  "completed_on": [datetime(2025, 3, 31, 9), None, None],
+                  "cancel_requested_on": pl.Series([None] * 3, dtype=pl.Date),
+                  "cancel_effective_on": pl.Series([None] * 3, dtype=pl.Date)}).write_parquet(path)
     return path
 
 
@@ -310,8 +313,9 @@ def test_columnar_says_why_it_cannot_serve(tmp_path: Path, calls: list[dict[str,
     if how == "two feeds":
         feeds.append(str(small_feed(tmp_path / "other.parquet")))
     elif how == "csv feed":
-        (tmp_path / "feed.csv").write_text("account_id,product,accepted_on\nA1,brand,2025-03-25\n",
-                                           encoding="utf-8")
+        (tmp_path / "feed.csv").write_text(
+            "account_id,product,accepted_on,completed_on,cancel_requested_on,cancel_effective_on\n"
+            "A1,brand,2025-03-25,,,\n", encoding="utf-8")
         feeds = [str(tmp_path / "feed.csv")]
     else:
         engine = "durable"

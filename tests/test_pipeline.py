@@ -49,9 +49,11 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def check_counts(summary: RunSummary, rows_in: int, decided: int, rejected: int) -> None:
-    assert (summary.rows_in, summary.decided, summary.rejected) == (rows_in, decided, rejected)
-    assert summary.rows_in == summary.decided + summary.rejected
+def check_counts(summary: RunSummary, rows_in: int, decided: int, rejected: int,
+                 skipped: int = 0) -> None:
+    assert (summary.rows_in, summary.decided, summary.rejected, summary.skipped) == \
+        (rows_in, decided, rejected, skipped)
+    assert summary.rows_in == summary.decided + summary.rejected + summary.skipped
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -127,8 +129,11 @@ def test_missing_columns_stop_the_run_naming_every_one(policy: Policy, pm: plugg
         run_bill(policy, MONTH, [str(feed)], str(tmp_path / "bill.csv"), pm=pm)
     error = caught.value
     assert error.field == "(columns)" and error.source == "feed.csv"
-    assert error.value == ["product", "accepted_on"]
+    assert error.value == ["product", "accepted_on", "completed_on", "cancel_requested_on",
+                           "cancel_effective_on"]
     assert "product (产品类型)" in error.problem and "accepted_on (受理日期)" in error.problem
+    assert "cancel_effective_on (拆机生效日期)" in error.problem
+    assert "the header has: '宽带账号', '备注'" in error.problem  # as decoded
     assert not (tmp_path / "bill.csv").exists() and leftovers(tmp_path) == []
 
 
@@ -198,7 +203,7 @@ def test_the_excel_form_is_decided_and_its_bad_rows_rejected(policy: Policy, pm:
     form = write_registration_form(tmp_path / "登记表.xlsx")
     out = tmp_path / "bill.xlsx"
     summary = run_bill(policy, MONTH, [str(form)], str(out), pm=pm)
-    check_counts(summary, rows_in=8, decided=5, rejected=3)
+    check_counts(summary, rows_in=9, decided=5, rejected=2, skipped=2)  # row 7 blank, row 9 合计
     sheet = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("bill").to_python()
     header, rows = sheet[0], [dict(zip(sheet[0], r, strict=True)) for r in sheet[1:]]
     assert header == list(BILL_COLUMNS)
@@ -213,7 +218,6 @@ def test_the_excel_form_is_decided_and_its_bad_rows_rejected(policy: Policy, pm:
     rejects = read_csv(tmp_path / "bill.rejects.csv")
     assert {(r["source"], r["source_row"], r["field"]) for r in rejects} == {
         ("登记表.xlsx#第1周", "8", "account_id"),  # an 18-digit id typed as a number
-        ("登记表.xlsx#第1周", "9", "(row)"),       # 合计
         ("登记表.xlsx#填表说明", "1", "(columns)"),
     }
     long_id = next(r for r in rejects if r["field"] == "account_id")
@@ -240,7 +244,8 @@ def test_a_jsonl_feed_rejects_bad_lines_and_missing_keys(policy: Policy, pm: plu
                                                          tmp_path: Path) -> None:
     out = tmp_path / "bill.csv"
     summary = run_bill(policy, MONTH, [str(FEEDS / "bill.jsonl")], str(out), pm=pm)
-    check_counts(summary, rows_in=6, decided=3, rejected=3)
+    # Line 2 is blank: skipped. J001 has no cancellation keys: JSON leaves out empty ones.
+    check_counts(summary, rows_in=7, decided=3, rejected=3, skipped=1)
     assert [r["account_id"] for r in read_csv(out)] == ["J001", "J002", "12345"]
     rejects = read_csv(tmp_path / "bill.rejects.csv")
     assert [(r["source_row"], r["field"]) for r in rejects] == [
@@ -391,12 +396,13 @@ def test_a_switched_package_is_billed_after_the_trial(policy: Policy, pm: pluggy
 def test_headers_are_matched_loosely_but_never_twice(policy: Policy, pm: pluggy.PluginManager,
                                                      tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
-    feed.write_text("*宽带帐号, 产品 类型 ,ＡＣＣＥＰＴＥＤ_ＯＮ\n０５７１,品牌,２０２５-０４-０１\n",
-                    encoding="utf-8")
+    feed.write_text("*宽带帐号, 产品 类型 ,ＡＣＣＥＰＴＥＤ_ＯＮ,竣工日期,拆机申请日期,拆机生效日期\n"
+                    "０５７１,品牌,２０２５-０４-０１,,,\n", encoding="utf-8")
     summary = run_bill(policy, MONTH, [str(feed)], str(tmp_path / "b.csv"), pm=pm)
     check_counts(summary, rows_in=1, decided=1, rejected=0)
     assert read_csv(tmp_path / "b.csv")[0]["account_id"] == "0571"  # NFKC: full-width digits
-    feed.write_text("宽带账号,account_id,product,accepted_on\nA1,A1,brand,2025-04-01\n", encoding="utf-8")
+    feed.write_text("宽带账号,account_id,product,accepted_on,completed_on,cancel_requested_on,"
+                    "cancel_effective_on\nA1,A1,brand,2025-04-01,,,\n", encoding="utf-8")
     with pytest.raises(InputError, match="both give account_id") as caught:
         run_bill(policy, MONTH, [str(feed)], str(tmp_path / "c.csv"), pm=pm)
     assert caught.value.field == "(columns)"

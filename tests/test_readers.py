@@ -112,9 +112,12 @@ def test_every_csv_cell_stays_text() -> None:
 
 
 def test_rows_count_as_excel_shows_them() -> None:
-    data = b'a,b\r\n1,"two\nlines"\r\n\r\n3,4\r\n'
+    data = b'\r\na,b\r\n1,"two\nlines"\r\n\r\n3,4\r\n,\r\n'
     rows = read_csv(data)
-    assert [(r.row, r.values["a"]) for r in rows] == [(2, "1"), (4, "3")]
+    # A blank line above the header is no row; blank records below it are yielded, cells empty,
+    # for the pipeline to skip and count, and no error: a blank record is not a shifted one.
+    assert [(r.row, r.values["a"]) for r in rows] == [(3, "1"), (4, ""), (5, "3"), (6, "")]
+    assert [r.error for r in rows] == [None] * 4
 
 
 def test_a_row_with_more_or_fewer_cells_is_a_row_error() -> None:
@@ -141,21 +144,21 @@ def form_rows(tmp_path_factory: pytest.TempPathFactory) -> list[RawRow]:
 
 def test_the_form_is_read_sheet_by_sheet_keeping_file_sheet_and_row(form_rows: list[RawRow]) -> None:
     records = {(r.source.split("#")[1], r.row) for r in form_rows if r.error is None}
-    expected = {key for key, what in RECORDS.items() if "合计" not in what}
-    assert records == expected
+    assert records == {*RECORDS, ("第1周", 7)}  # and the blank row 7, for the pipeline to skip
     assert all(r.source.startswith("登记表.xlsx#") for r in form_rows)
 
 
-def test_title_rows_and_blank_rows_are_not_records(form_rows: list[RawRow]) -> None:
+def test_title_rows_are_not_rows_blank_rows_are_handed_on(form_rows: list[RawRow]) -> None:
     week1 = [r for r in form_rows if r.source.endswith("#第1周")]
-    assert [r.row for r in week1] == [5, 6, 8, 9]  # header on row 4, row 7 blank
+    assert [r.row for r in week1] == [5, 6, 7, 8, 9]  # header on row 4, row 7 blank
     assert week1[0].columns is not None and week1[0].columns[1] == "宽带账号"
+    assert all(v is None or v == "" for v in week1[2].values.values())
 
 
-def test_a_total_row_is_rejected_with_a_reason(form_rows: list[RawRow]) -> None:
-    (total,) = [r for r in form_rows if r.error is not None and r.error.field == "(row)"]
-    assert total.row == 9
-    assert "合计" in total.error.problem if total.error else False
+def test_a_total_row_is_handed_on_as_read_for_the_pipeline_to_skip(form_rows: list[RawRow]) -> None:
+    (total,) = [r for r in form_rows if "合计" in r.values.values()]
+    assert (total.row, total.error) == (9, None)
+    assert total.values["受理渠道"] == "2户"
 
 
 def test_excel_cells_keep_their_types(form_rows: list[RawRow]) -> None:
@@ -195,8 +198,9 @@ def test_a_file_that_is_not_a_workbook_is_an_input_error(data: bytes, problem: s
 def test_jsonl_rows_bad_lines_and_blank_lines() -> None:
     with (FEEDS / "bill.jsonl").open("rb") as stream:
         rows = list(JsonlReader().read(stream, "bill.jsonl"))
-    assert [r.row for r in rows] == [1, 3, 4, 5, 6, 7]  # line 2 is blank
-    good = [r for r in rows if r.error is None]
+    assert [r.row for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+    assert rows[1].values == {} and rows[1].error is None  # line 2 is blank: skipped downstream
+    good = [r for r in rows if r.error is None and r.values]
     assert [r.values["account_id"] for r in good] == ["J001", "J002", "J004", 12345]
     bad = {r.row: r for r in rows if r.error is not None}
     assert set(bad) == {4, 6}

@@ -40,7 +40,10 @@ class CsvReader:
 
 
 def read_rows(lines: Iterable[str], source: str) -> Iterator[RawRow]:
-    """The records of decoded CSV ``lines``; ``row`` counts records as Excel shows rows."""
+    """The records of decoded CSV ``lines``; ``row`` counts records as Excel shows rows.
+
+    Blank records below the header are yielded too: the pipeline skips and counts them (SPEC §11).
+    """
     lines = iter(lines)
     first = next(lines, "")
     delimiter = "\t" if "\t" in first and "," not in first else ","
@@ -50,12 +53,11 @@ def read_rows(lines: Iterable[str], source: str) -> Iterator[RawRow]:
     try:
         for cells in reader:
             row += 1
-            if not any(cell.strip() for cell in cells):
-                continue
             if header is None:
-                header = _header(cells, source, row)
+                if any(cell.strip() for cell in cells):  # blank lines above the header are no rows
+                    header = _header(cells, source, row)
                 continue
-            yield _record(header, cells, source, row)
+            yield _record(header, cells, source, row)  # blank rows too: the pipeline counts them
     except csv.Error as exc:
         raise InputError("(file)", None, f"not readable as CSV at row {row + 1}: {exc}",
                          source=source) from None
@@ -76,6 +78,9 @@ def _header(cells: Sequence[str], source: str, row: int) -> tuple[str, ...]:
 
 def _record(header: tuple[str, ...], cells: list[str], source: str, row: int) -> RawRow:
     width = len(header)
+    if not any(cell.strip() for cell in cells):
+        # A blank record, however many separators it has: every cell empty, skipped downstream.
+        return RawRow(source, row, dict.fromkeys(header, ""), header)
     if len(cells) == width:
         return RawRow(source, row, dict(zip(header, cells, strict=True)), header)
     if len(cells) > width and not any(cell.strip() for cell in cells[width:]):

@@ -1,7 +1,8 @@
 """JSON Lines in and out: one object per line, for systems that speak JSON.
 
-Blank lines are skipped; a line that is not a JSON object becomes a reject
-for that line, never a stopped run. JSONL has no header row, so every object
+Blank lines are yielded as empty records, which the pipeline skips and
+counts; a line that is not a JSON object becomes a reject for that line,
+never a stopped run. JSONL has no header row, so every object
 is checked for required fields on its own. Exports are UTF-8 (RFC 8259) with
 money as exact decimal strings (``"35.00"``) and dates in ISO form.
 """
@@ -43,6 +44,7 @@ def read_lines(lines: Iterable[str], source: str) -> Iterator[RawRow]:
     anything = False
     for number, line in enumerate(lines, 1):
         if not line.strip():
+            yield RawRow(source, number, {})  # a blank row: skipped and counted, not dropped
             continue
         anything = True
         try:

@@ -2,10 +2,12 @@
 
 The channels' form "ITV 体验用户登记表" has title rows above its header, blank
 rows, "合计"/"小计" total rows and one sheet per week or channel. The reader
-finds each sheet's header by its column names in the first rows, skips blank
-rows, rejects total rows with a reason, and keeps cells as Excel typed them
-(dates, numbers): ``itvrules._rows`` decides what a number in an id column
-means. Sheets are read one at a time and their rows iterated.
+finds each sheet's header by its column names in the first rows. Blank rows
+and total rows below the header are yielded like any row: the pipeline skips
+and counts them (``itvrules._rows.RowReader.skip``, one rule for every
+format). Cells are kept as Excel typed them (dates, numbers):
+``itvrules._rows`` decides what a number in an id column means. Sheets are
+read one at a time and their rows iterated.
 
 The writer uses xlsxwriter in ``constant_memory`` mode (rows go to disk as
 they come) with ``strings_to_formulas`` and ``strings_to_urls`` off: text from
@@ -23,7 +25,6 @@ import xlsxwriter  # type: ignore[import-untyped]  # no stubs published
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from itvrules import InputError, RawRow, hookimpl
-from itvrules._parse import normalise_text
 from itvrules._rows import field_of
 
 from ._encoding import seekable
@@ -32,7 +33,6 @@ from ._encoding import seekable
 HEADER_SEARCH_ROWS = 10
 #: At least this many cells of the header row must be known column names.
 MIN_KNOWN_HEADERS = 2
-TOTAL_MARKS = ("合计", "小计", "总计")
 #: Excel's last row; a longer export continues on a new sheet.
 MAX_ROWS = 1_048_576
 
@@ -84,13 +84,7 @@ def sheet_rows(sheet: CalamineSheet, source: str) -> Iterator[RawRow]:
         return
     at, header = found
     for number, cells in (*top[at + 1:], *rows):
-        if _blank(cells):
-            continue
-        values = dict(zip(header, cells, strict=False))
-        total = _total_mark(cells)
-        error = None if total is None else InputError(
-            "(row)", total, "a total row (合计/小计) is not a record")
-        yield RawRow(source, number, values, header, error)
+        yield RawRow(source, number, dict(zip(header, cells, strict=False)), header)
 
 
 def _find_header(top: list[tuple[int, list[Any]]], source: str) -> tuple[int, tuple[str, ...]] | None:
@@ -120,15 +114,6 @@ def _header_name(cell: Any, position: int) -> str:
 
 def _blank(cells: Sequence[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
-
-
-def _total_mark(cells: Sequence[Any]) -> str | None:
-    for cell in cells:
-        if isinstance(cell, str):
-            text = normalise_text(cell).replace(" ", "")
-            if text.startswith(TOTAL_MARKS):
-                return cell
-    return None
 
 
 def _unnamed(cells: Sequence[Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ._pipeline import RunSummary, run_bill, run_eligibility
 from ._plugins import plugin_manager
 from ._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
 from ._results import Eligibility, FeeDecision, TrialWindow
+from ._rows import HeaderMap
 from ._rule_tests import CaseReport, CaseResult, run_cases
 from .hookspecs import RawRow, hookimpl
 
@@ -39,6 +40,7 @@ __all__ = [
     "Explanation",
     "FeeCode",
     "FeeDecision",
+    "HeaderMap",
     "Impact",
     "IneligibleReason",
     "InputError",

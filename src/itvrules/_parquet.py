@@ -7,7 +7,8 @@ appends them to the export as one row group per batch: yuan as
 ``decimal128(12, 2)``, fen as ``int64``, and the same ``record_id`` as the CSV
 export (CONVENTIONS "Storage"; ``_record_ids``). Rows that cannot be decided go
 to a rejects file with their source, row, field, error and raw cells; rows in =
-decided + rejected is checked before the run reports. Memory holds about two
+decided + rejected + skipped is checked before the run reports (blank rows and
+total rows are skipped and counted, by ``_rows``' rule, in bulk: ``_skipped``). Memory holds about two
 batches, plus the feed's account ids during a first pass that finds repeated
 accounts (one trial per account, SPEC §8).
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
@@ -40,7 +41,15 @@ from ._pipeline import RunSummary
 from ._plugins import plugin_manager, writer_for
 from ._record_ids import Pending, RecordIds
 from ._rejects import REJECT_COLUMNS, RejectSpool
-from ._rows import BILL, map_columns
+from ._rows import (
+    BILL,
+    SKIP_BLANK,
+    TOTAL_CELL_PATTERN,
+    TOTAL_COUNT_PATTERN,
+    HeaderMap,
+    explicit_columns,
+    map_columns,
+)
 from ._run_files import STDIN, check_feed, check_usage, open_target
 from .hookspecs import RawRow
 
@@ -78,7 +87,8 @@ _LOOKUP_DAYS = 100_000
 def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
                  rejects: str | None = None, batch_rows: int = 1_000_000,
                  pm: pluggy.PluginManager | None = None, background: bool = True,
-                 progress: Callable[[int], None] | None = None) -> RunSummary:
+                 progress: Callable[[int], None] | None = None,
+                 columns: Mapping[str, str] | None = None) -> RunSummary:
     """Decide billing ``month`` for every enrolment of the Parquet feed ``source``; write ``target``.
 
     ``rejects`` (default ``<target stem>.rejects.parquet``, written only when a
@@ -88,8 +98,10 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     the calling thread (``_record_ids``). ``progress`` is called with the number of
     rows read after every batch. A feed that cannot be read or lacks a
     required column raises :class:`InputError` before any output is written.
+    ``columns`` maps headers to fields, as for ``run_bill``.
     """
     parse_month(month)
+    explicit = explicit_columns(BILL, columns)
     if batch_rows < 1:
         raise UsageError(f"batch_rows must be at least 1, got {batch_rows}")
     if STDIN in (source, target, rejects):
@@ -102,7 +114,10 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     except (pa.ArrowException, OSError) as exc:
         raise InputError("(file)", source, f"not a readable Parquet file: {exc}", source=name) from None
     headers = tuple(feed.schema_arrow.names)
-    fields = {field: header for header, field in map_columns(BILL, headers, source=name).pairs}
+    mapped = map_columns(BILL, headers, source=name, explicit=explicit)
+    fields = {field: header for header, field in mapped.pairs}
+    header_map = HeaderMap(name, tuple((field, header) for header, field in mapped.pairs),
+                           mapped.extras)
     pm = pm if pm is not None else plugin_manager()
     cycle = pm.hook.itvrules_billing_cycle(month=month) or month.replace("-", "")
     with ExitStack() as stack:
@@ -115,25 +130,27 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
             stream, _WRITTEN, compression=_COMPRESSION, use_dictionary=_DICTIONARY,
             column_encoding={"source_row": "DELTA_BINARY_PACKED"},  # 1, 2, 3...: a quarter the cost
             write_statistics=["account_id", "amount_fen", "source_row"], store_schema=False))
-        rows_in, decided = _bill(feed, batch_rows, checker, out, _Export(policy, month, cycle, name),
-                                 ids, writer, progress)
+        rows_in, decided, skipped = _bill(feed, batch_rows, checker, out,
+                                          _Export(policy, month, cycle, name), ids, writer, progress,
+                                          fields["account_id"])
         writer.close()
         written = out.finish(named=rejects is not None)
-    if rows_in != decided + out.count:
-        raise RuntimeError(f"lost rows: {rows_in} read, {decided} decided, {out.count} rejected")
-    return RunSummary(rows_in, decided, out.count, target, written)
+    if rows_in != decided + out.count + skipped:
+        raise RuntimeError(f"lost rows: {rows_in} read, {decided} decided, {out.count} rejected, "
+                           f"{skipped} skipped")
+    return RunSummary(rows_in, decided, out.count, target, written, skipped, (header_map,))
 
 
 def _bill(feed: pq.ParquetFile, batch_rows: int, checker: Checker, out: _Rejects, export: _Export,
-          ids: RecordIds, writer: pq.ParquetWriter,
-          progress: Callable[[int], None] | None) -> tuple[int, int]:
-    """Every batch checked and decided; (rows read, rows decided).
+          ids: RecordIds, writer: pq.ParquetWriter, progress: Callable[[int], None] | None,
+          account: str) -> tuple[int, int, int]:
+    """Every batch checked and decided; (rows read, rows decided, rows skipped).
 
     Three things overlap: while this thread checks and decides a batch, DuckDB
     hashes the previous one's record ids on one thread and pyarrow encodes the
     one before that on another (both let go of the GIL).
     """
-    rows_in = decided = 0
+    rows_in = decided = skipped = 0
     with ThreadPoolExecutor(1, thread_name_prefix="itvrules-parquet") as background:
         writing: Future[None] | None = None
 
@@ -148,8 +165,13 @@ def _bill(feed: pq.ParquetFile, batch_rows: int, checker: Checker, out: _Rejects
         waiting: _Decided | None = None
         for batch in feed.iter_batches(batch_size=batch_rows):
             raw = pl.DataFrame(pl.from_arrow(batch))
-            typed = checker.typed(raw, rows_in)
+            typed = checker.typed(raw, rows_in)  # row numbers count every row, skipped ones too
             rows_in += raw.height
+            skip = _skipped(raw, account)
+            if skip.any():
+                skipped += int(skip.sum())
+                keep = ~skip
+                raw, typed, batch = raw.filter(keep), typed.filter(keep), batch.filter(keep.to_arrow())
             ok = checker.passes(typed)
             good = checker.enrolments(typed.filter(ok) if not ok.all() else typed)
             if good.height < raw.height:
@@ -166,7 +188,38 @@ def _bill(feed: pq.ParquetFile, batch_rows: int, checker: Checker, out: _Rejects
             decided += write(waiting)
         if writing is not None:
             writing.result()
-    return rows_in, decided
+    return rows_in, decided, skipped
+
+
+def _skipped(raw: pl.DataFrame, account: str) -> pl.Series:
+    """Blank rows and total rows of a batch, by the row path's rule (``_rows.RowReader.skip``).
+
+    A cell is empty when null or only whitespace (text); a total row has a cell
+    whose text, whitespace removed, is labelled with a total mark, and no account (an empty
+    cell or a household count, ``_rows.no_account``).
+    """
+    empties: list[pl.Expr] = []
+    marks: list[pl.Expr] = []
+    for name, dtype in raw.schema.items():
+        cell = pl.col(name)
+        if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+            text = cell.cast(pl.String)
+            empties.append(text.is_null() | text.str.contains(r"^\s*$"))
+            marks.append(text.str.replace_all(r"\s", "").str.contains(TOTAL_CELL_PATTERN)
+                         .fill_null(False))
+        else:
+            empties.append(cell.is_null())
+    id_cell = pl.col(account)
+    if raw.schema[account] in (pl.String, pl.Categorical) or isinstance(raw.schema[account], pl.Enum):
+        text = id_cell.cast(pl.String)
+        no_account = id_cell.is_null() | text.str.contains(r"^\s*$") \
+            | text.str.contains(TOTAL_COUNT_PATTERN) \
+            | text.str.replace_all(r"\s", "").str.contains(TOTAL_CELL_PATTERN)
+    else:
+        no_account = id_cell.is_null()
+    total = (pl.any_horizontal(marks) & no_account) if marks else pl.lit(False)
+    blank = pl.all_horizontal(empties) if SKIP_BLANK else pl.lit(False)
+    return raw.select((blank | total).alias("_skip")).to_series()
 
 
 class _Export:

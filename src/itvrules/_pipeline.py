@@ -6,7 +6,8 @@ cases), then written; rejects are spooled to a temporary file. What stays in
 memory is one row, the set of account ids seen (one trial per account, SPEC
 §8) and the names of the columns read, so a million-row feed runs in bounded
 memory. No row is lost: every row read is decided or rejected, and the run
-checks ``rows_in == decided + rejected`` before it reports.
+checks ``rows_in == decided + rejected + skipped`` before it reports: blank
+rows and total rows (``_rows.RowReader.skip``) are counted, not decided.
 
 A bad row never stops a run; a file that cannot be read at all (encoding, not
 a spreadsheet, empty, a required column missing) does, with an
@@ -20,7 +21,7 @@ import os
 import sys
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import IO, TYPE_CHECKING, Any
 
@@ -33,7 +34,17 @@ from ._money import CENT
 from ._months import parse_month
 from ._plugins import plugin_manager, reader_for, writer_for
 from ._rejects import REJECT_COLUMNS, RejectSpool
-from ._rows import BILL, ELIGIBILITY, ColumnMap, ColumnsError, RowReader, cell_value, header_of
+from ._rows import (
+    BILL,
+    ELIGIBILITY,
+    ColumnMap,
+    ColumnsError,
+    HeaderMap,
+    NearMissError,
+    RowReader,
+    cell_value,
+    header_of,
+)
 from ._run_files import (
     STDIN,
     check_feed,
@@ -72,13 +83,20 @@ STREAM_FORMAT = "csv"
 
 @attrs.frozen
 class RunSummary:
-    """What a run did: rows read, decided and rejected, and where the outputs went."""
+    """What a run did: rows read, decided, rejected and skipped, where the outputs went, and
+    how each source's headers were mapped (printed by the command line, SPEC §11).
+
+    ``rows_in == decided + rejected + skipped``: skipped rows are blank rows and
+    total rows (合计/小计), which are not records.
+    """
 
     rows_in: int
     decided: int
     rejected: int
     output: str  # where decisions went ("-" for stdout)
     rejects: str | None  # where rejects went; None when none were written
+    skipped: int = 0
+    headers: tuple[HeaderMap, ...] = ()
 
 
 def record_id(policy_id: str, policy_version: str, account_id: str, month: str,
@@ -94,7 +112,7 @@ def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
              out_encoding: str | None = None, pm: pluggy.PluginManager | None = None,
              progress: Callable[[int], None] | None = None,
              stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
-             backend: str = "auto") -> RunSummary:
+             backend: str = "auto", columns: Mapping[str, str] | None = None) -> RunSummary:
     """Decide billing ``month`` ("YYYY-MM") for every enrolment in ``feeds``; write the bill export.
 
     ``backend`` is ``"rows"`` (one row at a time), ``"columnar"`` (whole columns
@@ -102,12 +120,16 @@ def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
     when it can serve the run, rows otherwise. A columnar run of one Parquet
     feed to a Parquet export is served by ``_parquet.bill_parquet``, in batches
     of Parquet columns; other columnar runs by ``_columnar``.
+
+    ``columns`` maps a feed's headers to fields (``{"完工日期": "completed_on"}``)
+    where the known names do not; an empty field ignores the header. A header
+    that resembles a known name stops the run unless it is mapped.
     """
     parse_month(month)
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     run = _Run(BILL, policy, feeds, output, rejects, engine, in_format, out_format, encoding,
-               out_encoding, pm, progress, stdin, stdout)
+               out_encoding, pm, progress, stdin, stdout, columns=columns)
     if backend != "rows":
         from itvrules_adapters.parquet_io import ParquetWriter
 
@@ -118,7 +140,7 @@ def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
             from ._parquet import bill_parquet
 
             return bill_parquet(policy, month, run.feeds[0][0], output, rejects=rejects, pm=run.pm,
-                                progress=progress)
+                                progress=progress, columns=columns)
         # A Parquet export is written in bulk by the Parquet path only: say why it cannot serve.
         why = not_parquet if _built_in(run.writer, ParquetWriter) else obstacle(run, auto=backend == "auto")
         if why is None:
@@ -167,10 +189,14 @@ def run_eligibility(policy: Policy, feeds: Sequence[str], output: str, *,
                     encoding: str | None = None, out_encoding: str | None = None,
                     pm: pluggy.PluginManager | None = None,
                     progress: Callable[[int], None] | None = None,
-                    stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> RunSummary:
-    """Decide eligibility (SPEC §3) for every subscriber row in ``feeds``; write the results."""
+                    stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
+                    columns: Mapping[str, str] | None = None) -> RunSummary:
+    """Decide eligibility (SPEC §3) for every subscriber row in ``feeds``; write the results.
+
+    ``columns`` maps headers to fields, as for :func:`run_bill`.
+    """
     run = _Run(ELIGIBILITY, policy, feeds, output, rejects, engine, in_format, out_format,
-               encoding, out_encoding, pm, progress, stdin, stdout)
+               encoding, out_encoding, pm, progress, stdin, stdout, columns=columns)
     return run.execute(run.eligibility)
 
 
@@ -201,9 +227,11 @@ class _Run:
                  rejects: str | None, engine: str | None, in_format: str | None,
                  out_format: str | None, encoding: str | None, out_encoding: str | None,
                  pm: pluggy.PluginManager | None, progress: Callable[[int], None] | None,
-                 stdin: IO[bytes] | None, stdout: IO[bytes] | None) -> None:
+                 stdin: IO[bytes] | None, stdout: IO[bytes] | None, *,
+                 columns: Mapping[str, str] | None = None) -> None:
         self.kind = kind
         self.policy = policy
+        self.reader = RowReader(kind, columns)  # a bad --column fails before any file is touched
         self.engine = engine
         policy.engine(engine)  # an unknown engine fails before any file is touched
         self.pm = pm if pm is not None else plugin_manager()
@@ -232,6 +260,7 @@ class _Run:
         self.run_checks = RunChecks(policy, kind)
         self.rows_in = 0
         self.decided = 0
+        self.skipped = 0
         self.policy_hash = policy.content_hash[:12]
         hook = self.pm.hook
         self.check_row = hook.itvrules_check_row if hook.itvrules_check_row.get_hookimpls() else None
@@ -255,11 +284,16 @@ class _Run:
                 written_rejects = self.rejects_path
         if self.progress is not None:
             self.progress(self.rows_in)
+        return self.summary(written_rejects)
+
+    def summary(self, written_rejects: str | None) -> RunSummary:
+        """The run's counts, checked: no row may be lost between reading and writing."""
         rejected = self.spool.count
-        if self.rows_in != self.decided + rejected:
+        if self.rows_in != self.decided + rejected + self.skipped:
             raise RuntimeError(f"lost rows: {self.rows_in} read, {self.decided} decided, "
-                               f"{rejected} rejected")
-        return RunSummary(self.rows_in, self.decided, rejected, self.output, written_rejects)
+                               f"{rejected} rejected, {self.skipped} skipped")
+        return RunSummary(self.rows_in, self.decided, rejected, self.output, written_rejects,
+                          self.skipped, self.reader.header_maps())
 
     @property
     def _stdout(self) -> IO[bytes]:
@@ -268,7 +302,7 @@ class _Run:
     # -- reading ------------------------------------------------------------------------
     def accepted(self) -> Iterator[tuple[RawRow, Any]]:
         """(raw row, record) for every row that parses and passes the checks; the rest are rejected."""
-        reader = RowReader(self.kind)
+        reader = self.reader
         seen: set[str] = set()
         try:
             for feed, feed_reader in self.feeds:
@@ -286,16 +320,24 @@ class _Run:
         if self.progress is not None and self.rows_in % PROGRESS_EVERY == 0:
             self.progress(self.rows_in)
         self.spool.note_columns(raw)
+        # A header without a required column, or with a near miss: no row of this file can be read.
+        mapped = reader.column_map(raw) if raw.columns is not None else None
+        if (raw.error is None or raw.columns is not None) and reader.skip(raw, mapped) is not None:
+            self.skipped += 1  # a blank or total row: counted, not a record
+            return None
         if raw.error is not None:
             self.reject(raw, raw.error)
             return None
-        try:
-            columns = reader.column_map(raw)
-        except ColumnsError as exc:
-            if raw.columns is not None:
-                raise  # a header without a required column: no row of this file can be read
-            self.reject(raw, exc)
-            return None
+        if mapped is not None:
+            columns = mapped
+        else:
+            try:
+                columns = reader.column_map(raw)
+            except NearMissError:
+                raise
+            except ColumnsError as exc:
+                self.reject(raw, exc)
+                return None
         try:
             account = _account(raw, columns)
             repeated = bool(account) and account in seen

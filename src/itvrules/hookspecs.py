@@ -43,8 +43,9 @@ class RawRow:
     (JSONL) leave it ``None`` and each row is checked on its own.
 
     ``error`` is set when the reader already knows the row cannot be decided (a
-    line that is not JSON, a "合计" total row): the row goes to the rejects with
-    that error and is counted, never dropped.
+    line that is not JSON, a row cut short): the row goes to the rejects with
+    that error and is counted, never dropped. Blank rows and total rows (合计)
+    are yielded as read, without an error: the pipeline skips and counts them.
     """
 
     source: str

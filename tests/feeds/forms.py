@@ -14,13 +14,13 @@ from pathlib import Path
 import xlsxwriter  # type: ignore[import-untyped]
 
 HEADER = ["序号", "宽带账号", "产品类型", "受理日期", "竣工日期", "是否退单", "退单原因",
-          "联系电话", "受理渠道"]
+          "联系电话", "受理渠道", "拆机申请日期", "拆机生效日期"]  # the cancellation columns left empty
 #: (sheet, Excel row number) of every record the form holds, and what it is.
 RECORDS = {
     ("第1周", 5): "0571000201: date cells, phone typed as a number",
     ("第1周", 6): "0571000202: Excel serial dates (45747 = 2025-03-31)",
     ("第1周", 8): "an 18-digit account typed as a number: rounded, must be rejected",
-    ("第1周", 9): "合计 total row: rejected",
+    ("第1周", 9): "合计 total row: skipped and counted",
     ("第2周", 4): "0571000203: text dates, returned with a reason",
     ("第2周", 5): "0571000204: date-and-time cell",
     ("第3周", 4): "0571000205: a sheet whose first rows and column are empty",

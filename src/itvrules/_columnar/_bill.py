@@ -31,7 +31,7 @@ from .._model import Enrollment
 from .._pipeline import STDIN_SOURCE, RunSummary, _account
 from .._record_ids import RecordIds
 from .._rejects import RejectSpool
-from .._rows import BILL, ColumnsError, RowReader
+from .._rows import ColumnsError, NearMissError
 from .._run_files import STDIN, open_source, open_target
 from ..hookspecs import FeedReader, RawRow
 from ._batch import ENGINE, ROW, SEQ, Batch
@@ -71,10 +71,7 @@ def bill_columnar(run: _Run, month: str) -> RunSummary:
             written_rejects = run.rejects_path
     if run.progress is not None:
         run.progress(run.rows_in)
-    rejected = run.spool.count
-    if run.rows_in != run.decided + rejected:
-        raise RuntimeError(f"lost rows: {run.rows_in} read, {run.decided} decided, {rejected} rejected")
-    return RunSummary(run.rows_in, run.decided, rejected, run.output, written_rejects)
+    return run.summary(written_rejects)
 
 
 class _Biller:
@@ -85,7 +82,7 @@ class _Biller:
         self.month = month
         self.export = export
         self.cycle = run.pm.hook.itvrules_billing_cycle(month=month) or month.replace("-", "")
-        self.reader = RowReader(BILL)
+        self.reader = run.reader  # the run's explicit column map, and its log of header maps
         self.seen: set[str] = set()
         self.cases: dict[tuple[Any, ...], _Case] = {}  # fee key -> its cells, decided once a run
         # Batches of a few thousand rows: hashlib here costs less than a query per batch.
@@ -158,8 +155,8 @@ class _Biller:
             return None
         try:
             columns = self.reader.column_map(raw)
-        except ColumnsError:
-            if raw.columns is not None:
+        except ColumnsError as exc:
+            if raw.columns is not None or isinstance(exc, NearMissError):
                 raise
             return None
         try:

@@ -7,7 +7,9 @@ hundred thousand lines at once. Before a piece is cut in bulk it is checked
 for exactly those conditions; the first piece that fails them, and everything
 after it, is read by ``csv.reader`` record by record, as ``csv_io`` reads it.
 Rows, the header, blank records, shifted rows and file errors therefore come
-out as the CSV reader gives them, row numbers included.
+out as the CSV reader gives them, row numbers included. Blank lines and lines
+that may be total rows (``_rows.TOTAL_MARK_PATTERN``) go to the row path,
+which skips and counts them.
 
 Pieces end at a line end. In GB18030 and UTF-8 the bytes of ``\\n``, ``\\r``
 and ``"`` never occur inside a character, so the checks run on raw bytes.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import IO
@@ -28,7 +31,7 @@ from itvrules_adapters.csv_io import _header, _record
 
 from .._errors import InputError
 from .._parse import WHITESPACE
-from .._rows import ColumnMap, RowReader
+from .._rows import TOTAL_MARK_PATTERN, ColumnMap, RowReader
 from ..hookspecs import RawRow
 from ._batch import BATCH_ROWS, ENGINE, ROW, SEQ, Batch, Group, field_frame
 from ._text import char_class
@@ -41,6 +44,7 @@ FIELD_LIMIT = csv.field_size_limit()
 #: Encodings whose bytes can be checked and cut before decoding (see the module docstring).
 _BYTE_SAFE = frozenset({"utf-8", "utf-8-sig", "gb18030"})
 _LINE = "line"
+_TOTAL = re.compile(TOTAL_MARK_PATTERN)
 _PARTS = "_parts"
 _REGULAR = "_regular"
 
@@ -150,10 +154,11 @@ class CsvFile:
         frame = (pl.DataFrame({_LINE: body}).lazy()
                  .with_row_index(SEQ)
                  .with_columns(pl.col(SEQ).cast(pl.Int64))
-                 .filter(~pl.col(_LINE).str.contains(blank))
                  .with_columns((pl.col(SEQ) + base + 1).alias(ROW), parts.alias(_PARTS))
                  .with_columns((pl.col(_PARTS).struct.field(f"field_{width - 1}").is_not_null()
-                                & pl.col(_PARTS).struct.field(f"field_{width}").is_null()).alias(_REGULAR))
+                                & pl.col(_PARTS).struct.field(f"field_{width}").is_null()
+                                & ~pl.col(_LINE).str.contains(blank)
+                                & ~pl.col(_LINE).str.contains(TOTAL_MARK_PATTERN)).alias(_REGULAR))
                  .collect(engine=ENGINE))
         if frame.height == 0:
             return None
@@ -199,14 +204,14 @@ class CsvFile:
             try:
                 for cells in records:
                     self.row += 1
-                    if not any(cell.strip() for cell in cells):
-                        continue
                     if self.header is None:
-                        self.header = _header(cells, self.source, self.row)
+                        if any(cell.strip() for cell in cells):
+                            self.header = _header(cells, self.source, self.row)
                         continue
                     header = self.header
                     self._note(header)
-                    if len(cells) == len(header):
+                    if len(cells) == len(header) and any(cell.strip() for cell in cells) \
+                            and not _TOTAL.search("".join(cells)):
                         if not self.mapped:
                             self._map(RawRow(self.source, self.row, {}, header))
                         kept.append(cells)

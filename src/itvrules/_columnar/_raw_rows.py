@@ -13,7 +13,7 @@ from typing import IO
 
 import polars as pl
 
-from .._rows import BILL, ColumnMap, ColumnsError, RowReader, map_columns
+from .._rows import ColumnMap, ColumnsError, NearMissError, RowReader, maybe_skipped
 from ..hookspecs import FeedReader, RawRow
 from ._batch import BATCH_ROWS, Batch, Group, field_frame
 
@@ -30,10 +30,11 @@ def raw_row_batches(feed_reader: FeedReader, stream: IO[bytes], source: str, enc
         if raw.error is None and raw.columns is not None:
             # A header without a required column stops the run at this row, as in the row path.
             reader.column_map(raw)
-        if raw.error is None and all(type(v) is str or v is None for v in raw.values.values()):
+        if raw.error is None and all(type(v) is str or v is None for v in raw.values.values()) \
+                and not maybe_skipped(raw.values):  # blank and total rows: the row path counts them
             keys = raw.columns if raw.columns is not None else tuple(raw.values)
             if keys not in maps:
-                maps[keys] = _map(keys, source)
+                maps[keys] = _map(reader, keys, raw.source)
             if maps[keys] is not None:
                 grouped.setdefault((raw.source, keys), []).append((seq, raw))
             else:
@@ -48,9 +49,12 @@ def raw_row_batches(feed_reader: FeedReader, stream: IO[bytes], source: str, enc
         yield _batch(source, seq, grouped, maps, irregular)
 
 
-def _map(keys: tuple[str, ...], source: str) -> ColumnMap | None:
+def _map(reader: RowReader, keys: tuple[str, ...], source: str) -> ColumnMap | None:
+    """The map of a group's keys, read as the row path reads them (the run's explicit map too)."""
     try:
-        return map_columns(BILL, keys, source=source)
+        return reader.column_map(RawRow(source, 0, dict.fromkeys(keys)))
+    except NearMissError:
+        raise  # it stops the run, as in the row path
     except ColumnsError:
         return None
 

@@ -11,6 +11,8 @@ from ._common import (
     FAILED,
     OK,
     UsageError,
+    add_column_option,
+    columns_of,
     command_parser,
     debug_option,
     encoding_arg,
@@ -81,6 +83,7 @@ def add_parsers(actions: Any) -> None:
     diff.add_argument("--month", metavar="YYYY-MM", type=month_arg, help="the month to bill")
     diff.add_argument("--encoding", type=encoding_arg, metavar="E",
                       help="encoding of a CSV feed (default: detected)")
+    add_column_option(diff)
     diff.set_defaults(handler=run_diff)
 
     test = command_parser(
@@ -147,7 +150,8 @@ def run_diff(args: argparse.Namespace) -> int:
     if args.feed is not None:
         from ._records import FeedRecords
 
-        with FeedRecords(old, [args.feed], encoding=args.encoding) as records:
+        with FeedRecords(old, [args.feed], encoding=args.encoding,
+                         columns=columns_of(args)) as records:
             enrollments = [record for _raw, record in records.records()]
             if records.rejected:
                 note(f"{args.feed}: {records.rejected} row(s) cannot be read and are left out "

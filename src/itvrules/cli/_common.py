@@ -117,9 +117,39 @@ def on_option() -> argparse.ArgumentParser:
     return parent
 
 
+def column_arg(text: str) -> tuple[str, str]:
+    """argparse type for ``--column HEADER=FIELD``; ``HEADER=`` ignores the column."""
+    header, sep, field = text.partition("=")
+    if not sep or not header.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected HEADER=FIELD (e.g. 完工日期=completed_on; HEADER= ignores it), got {text!r}")
+    return header.strip(), field.strip()
+
+
+def add_column_option(parser: argparse.ArgumentParser) -> None:
+    """``--column HEADER=FIELD``, repeatable: read a column whatever its header (SPEC §11)."""
+    parser.add_argument("--column", dest="columns", metavar="HEADER=FIELD", action="append",
+                        type=column_arg, default=[],
+                        help="read the column HEADER as FIELD (e.g. 完工日期=completed_on), for a "
+                             "header that is not a known name; HEADER= ignores a column that only "
+                             "resembles one; repeatable")
+
+
+def columns_of(args: argparse.Namespace) -> dict[str, str] | None:
+    """The ``--column`` options as a header → field map (None when there are none)."""
+    mapping: dict[str, str] = {}
+    for header, field in getattr(args, "columns", None) or ():
+        if mapping.get(header, field) != field:
+            raise UsageError(f"--column {header}= is given twice, as {mapping[header]!r} and "
+                             f"{field!r}")
+        mapping[header] = field
+    return mapping or None
+
+
 def feed_options() -> argparse.ArgumentParser:
     """Input and output options of ``bill`` and ``eligibility`` (SPEC §11)."""
     parent = argparse.ArgumentParser(add_help=False)
+    add_column_option(parent)
     parent.add_argument("-o", "--output", metavar="EXPORT", required=True,
                         help="output file; its extension picks the format (.csv, .xlsx, .jsonl, "
                              ".parquet); - writes stdout (not Parquet)")

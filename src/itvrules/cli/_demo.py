@@ -165,7 +165,9 @@ def _operations(policy: Policy, out: Path, feed: str, bad: list[dict[str, Any]],
 def _summarise(title: str, kind: str, summary: RunSummary, bad: list[dict[str, Any]]) -> int:
     """Counts by reason or fee code, money totals, rejects; returns how many rejects surprised."""
     print(f"\n{title}: rows in: {summary.rows_in}  decided: {summary.decided}  "
-          f"rejected: {summary.rejected}")
+          f"rejected: {summary.rejected}  skipped: {summary.skipped}")
+    for header_map in summary.headers:
+        print(f"  {header_map}")
     rows = list(_read_csv(Path(summary.output)))
     if kind == "eligibility":
         _print_counts(Counter(_verdict(row) for row in rows))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from ._common import (
     OK,
     UsageError,
+    add_column_option,
+    columns_of,
     command_parser,
     date_arg,
     debug_option,
@@ -65,6 +67,7 @@ def add_parser(sub: Any) -> None:
                         help="read FEED as this format (csv, xlsx, jsonl) whatever its name")
     parser.add_argument("--encoding", type=encoding_arg, metavar="E",
                         help="encoding of a CSV feed (default: detected)")
+    add_column_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -96,14 +99,16 @@ def from_feed(policy: Policy, args: argparse.Namespace) -> tuple[Subscriber | En
 
     account = str(args.account).strip()
     refused: list[tuple[RawRow, InputError]] = []
+    columns = columns_of(args)
 
     def watch(raw: RawRow, error: InputError) -> None:
-        if _account_of(raw) == account:
+        if _account_of(raw, columns) == account:
             refused.append((raw, error))
 
     kind = BILL if args.month is not None else ELIGIBILITY
     with FeedRecords(policy, [args.feed], kind=kind, in_format=args.in_format,
-                     encoding=args.encoding, engine=args.engine, watch=watch) as records:
+                     encoding=args.encoding, engine=args.engine, watch=watch,
+                     columns=columns) as records:
         for _raw, record in records.records():
             if kind == BILL and record.account_id == account:
                 return record, None
@@ -117,12 +122,16 @@ def from_feed(policy: Policy, args: argparse.Namespace) -> tuple[Subscriber | En
                      source=args.feed)
 
 
-def _account_of(raw: RawRow) -> str | None:
+def _account_of(raw: RawRow, columns: dict[str, str] | None = None) -> str | None:
+    """The account of a raw row, by the known names or the ``--column`` map."""
     from .._parse import normalise_text
-    from .._rows import field_of
+    from .._rows import field_of, normalise_header
 
+    explicit = {normalise_header(h): f for h, f in (columns or {}).items()}
     for header, value in raw.values.items():
-        if field_of(header) == "account_id" and value is not None:
+        key = normalise_header(header)
+        field = explicit[key] or None if key in explicit else field_of(header)
+        if field == "account_id" and value is not None:
             return normalise_text(str(value))
     return None
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InputError
-from ._common import OK, REJECTED, UsageError, load_policy_arg, note, where
+from ._common import OK, REJECTED, UsageError, columns_of, load_policy_arg, note, where
 from ._progress import progress_for
 
 if TYPE_CHECKING:
@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *leading: Any) -> int:
     """Call ``runner(policy, *leading, feeds, output, ...)`` with the command's options.
 
-    Prints ``rows in: N  decided: D  rejected: R`` and where the outputs went on
-    stderr; the status is 0 when every row was decided, 3 when some were rejected.
+    Prints how each feed's headers were mapped, ``rows in: N  decided: D
+    rejected: R  skipped: S`` and where the outputs went on stderr; the status is
+    0 when every row was decided or skipped, 3 when some were rejected.
     """
+    columns = columns_of(args)
     policy = load_policy_arg(args)
     progress = progress_for(sys.stderr, enabled=not args.no_progress)
     sys.stdout.flush()  # anything printed before the pipeline writes raw bytes to stdout
@@ -30,7 +32,7 @@ def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *lead
             rejects=args.rejects, engine=args.engine, in_format=args.in_format,
             out_format=args.out_format, encoding=args.encoding, out_encoding=args.out_encoding,
             progress=progress, stdin=getattr(sys.stdin, "buffer", None),
-            stdout=getattr(sys.stdout, "buffer", None),
+            stdout=getattr(sys.stdout, "buffer", None), columns=columns,
         )
     except InputError as exc:
         if exc.field == "format":  # an unknown --format, or a file name no format claims
@@ -44,8 +46,11 @@ def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *lead
 
 
 def report(summary: RunSummary) -> None:
-    """The three counts SPEC §11 asks for, and the files written."""
-    note(f"rows in: {summary.rows_in}  decided: {summary.decided}  rejected: {summary.rejected}")
+    """The header maps and counts SPEC §11 asks for, and the files written."""
+    for header_map in summary.headers:
+        note(str(header_map))
+    note(f"rows in: {summary.rows_in}  decided: {summary.decided}  rejected: {summary.rejected}  "
+         f"skipped: {summary.skipped}")
     note(f"output: {where(summary.output)}")
     if summary.rejects is not None or summary.rejected:
         note(f"rejects: {where(summary.rejects)}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,9 @@ from ._common import (
     OK,
     REJECTED,
     UsageError,
+    add_column_option,
     as_of_option,
+    columns_of,
     command_parser,
     debug_option,
     encoding_arg,
@@ -39,6 +41,7 @@ from ._records import FeedRecords
 
 if TYPE_CHECKING:
     from .._policy import Policy
+    from .._rows import HeaderMap
     from ..hookspecs import RawRow
     from ..lifecycle import Event
     from ..store import Ledger
@@ -73,6 +76,8 @@ class IngestSummary:
     rows_in: int
     ingested: int
     rejected: int
+    skipped: int  # blank rows and total rows: counted, not records
+    headers: tuple[HeaderMap, ...]  # how each feed's headers were mapped
     usage_in: int
     usage_ingested: int
     usage_rejected: int
@@ -110,6 +115,7 @@ def add_parser(sub: Any) -> None:
                         help="encoding of a CSV rejects file (default utf-8-sig)")
     parser.add_argument("--no-progress", action="store_true",
                         help="never show the progress line (it shows only on a terminal anyway)")
+    add_column_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -142,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
                              rejects_named=args.rejects is not None, usage=args.usage,
                              in_format=args.in_format, encoding=args.encoding,
                              out_format=args.out_format, out_encoding=args.out_encoding,
-                             engine=args.engine, progress=progress)
+                             engine=args.engine, progress=progress, columns=columns_of(args))
             events, accounts = ledger.count(), sum(1 for _ in ledger.accounts())
     finally:
         if progress is not None:
@@ -152,8 +158,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(summary: IngestSummary, ledger: str, day: date, events: int, accounts: int) -> None:
-    """The counts: rows in = ingested + rejected, and events added or already there."""
-    note(f"rows in: {summary.rows_in}  ingested: {summary.ingested}  rejected: {summary.rejected}")
+    """The header maps, the counts (rows in = ingested + rejected + skipped), and events added
+    or already there."""
+    for header_map in summary.headers:
+        note(str(header_map))
+    note(f"rows in: {summary.rows_in}  ingested: {summary.ingested}  rejected: {summary.rejected}  "
+         f"skipped: {summary.skipped}")
     if summary.usage_in:
         note(f"usage rows in: {summary.usage_in}  ingested: {summary.usage_ingested}  "
              f"rejected: {summary.usage_rejected}")
@@ -167,14 +177,14 @@ def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
            rejects: str | None, rejects_named: bool = False, usage: str | None = None,
            in_format: str | None = None, encoding: str | None = None,
            out_format: str | None = None, out_encoding: str | None = None,
-           engine: str | None = None,
-           progress: Callable[[int], None] | None = None) -> IngestSummary:
+           engine: str | None = None, progress: Callable[[int], None] | None = None,
+           columns: Mapping[str, str] | None = None) -> IngestSummary:
     """Read ``feeds`` (and a ``usage`` file) into ``ledger``, replaying each account to ``as_of``."""
     from ..lifecycle import events_from_enrollment
 
     with FeedRecords(policy, feeds, target=rejects, in_format=in_format, encoding=encoding,
                      out_format=out_format, out_encoding=out_encoding, engine=engine,
-                     progress=progress) as records:
+                     progress=progress, columns=columns) as records:
         batch = _Batch(policy, ledger, as_of, engine, records)
         ingested = 0
         for raw, enrollment in records.records():
@@ -190,7 +200,8 @@ def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
                     usage_ingested += batch.offer(raw, [event])
         batch.flush()
         written = records.write_rejects(always=rejects_named)
-        return IngestSummary(rows_in, ingested, rejected, usage_in, usage_ingested,
+        return IngestSummary(rows_in, ingested, rejected, records.skipped, records.headers,
+                             usage_in, usage_ingested,
                              records.rejected - rejected, batch.added, batch.present, written)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._rows import BILL
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .._errors import InputError
     from .._pipeline import _Run
     from .._policy import Policy
+    from .._rows import HeaderMap
     from ..hookspecs import RawRow
 
 
@@ -37,7 +38,8 @@ class FeedRecords:
                  encoding: str | None = None, out_format: str | None = None,
                  out_encoding: str | None = None,
                  engine: str | None = None, progress: Callable[[int], None] | None = None,
-                 watch: Callable[[RawRow, InputError], None] | None = None) -> None:
+                 watch: Callable[[RawRow, InputError], None] | None = None,
+                 columns: Mapping[str, str] | None = None) -> None:
         from .._errors import InputError
         from .._pipeline import _Run
 
@@ -49,7 +51,7 @@ class FeedRecords:
             self._run: _Run = _Run(kind, policy, feeds, output, None, engine, in_format,
                                    "csv" if target is None else out_format, encoding, out_encoding,
                                    None, progress, getattr(sys.stdin, "buffer", None),
-                                   getattr(sys.stdout, "buffer", None))
+                                   getattr(sys.stdout, "buffer", None), columns=columns)
         except InputError as exc:
             if exc.field == "format":  # a file name no format claims, an unknown --format
                 raise UsageError(str(exc)) from exc
@@ -84,6 +86,16 @@ class FeedRecords:
     @property
     def rejected(self) -> int:
         return self._run.spool.count
+
+    @property
+    def skipped(self) -> int:
+        """Blank rows and total rows: read and counted, not records."""
+        return self._run.skipped
+
+    @property
+    def headers(self) -> tuple[HeaderMap, ...]:
+        """How each source's headers were mapped (field ← header), for the person running it."""
+        return self._run.reader.header_maps()
 
     def write_rejects(self, *, always: bool = False) -> str | None:
         """Write the rejects file (when there are rejects, or ``always``); where it went."""
