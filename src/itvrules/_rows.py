@@ -29,32 +29,14 @@ BILL = "bill"
 ELIGIBILITY = "eligibility"
 KINDS = (BILL, ELIGIBILITY)
 
-#: The Chinese header of every field (SPEC §11).
-CHINESE: Mapping[str, str] = {
-    "account_id": "宽带账号",
-    "plan": "套餐",
-    "product": "产品类型",
-    "community": "小区类型",
-    "new_install": "是否新装",
-    "has_itv": "是否已有iTV",
-    "line_ready": "线路是否具备",
-    "accepted_on": "受理日期",
-    "completed_on": "竣工日期",
-    "returned": "是否退单",
-    "return_reason": "退单原因",
-    "cancel_requested_on": "拆机申请日期",
-    "cancel_effective_on": "拆机生效日期",
-    "switched_to": "转换套餐",
-    "channel": "受理渠道",
-    "contact_phone": "联系电话",
-    "prior_modem": "原有猫类型",
-}
-#: Spellings seen on real forms besides the SPEC's ("帐号" is the older character).
-_VARIANTS: Mapping[str, str] = {"宽带帐号": "account_id"}
+#: The Chinese header of every field (SPEC §11), and other spellings seen on real forms
+#: ("帐号" is the older character): both from the input contract's ``columns``.
+CHINESE: Mapping[str, str] = {c.field: c.header for c in CELLS.columns}
+_VARIANTS: Mapping[str, str] = {other: c.field for c in CELLS.columns for other in c.also}
 
-_DATES = frozenset({"accepted_on", "completed_on", "cancel_requested_on", "cancel_effective_on"})
-_BOOLS = frozenset({"new_install", "has_itv", "line_ready", "returned"})
-_IDS = frozenset({"account_id", "contact_phone"})
+_DATES = frozenset(c.field for c in CELLS.columns if c.type == "date")
+_BOOLS = frozenset(c.field for c in CELLS.columns if c.type == "bool")
+_IDS = frozenset(c.field for c in CELLS.columns if c.type == "id")
 #: Excel keeps 15 significant digits: a longer number typed into a cell is already wrong.
 _EXCEL_DIGITS = 15
 
