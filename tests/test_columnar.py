@@ -24,13 +24,15 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from itvrules_adapters import _csv_bulk as _csv
+from itvrules_adapters._lines import CsvLines as CsvExport
+from itvrules_adapters._lines import JsonlLines as JsonlExport
 from itvrules_adapters.csv_io import CsvWriter
 from itvrules_adapters.jsonl_io import JsonlWriter
 
 import itvrules
 from itvrules import InputError, UsageError, hookimpl
-from itvrules._columnar import _csv, _raw_rows
-from itvrules._columnar._render import CsvExport, JsonlExport
+from itvrules._columnar import _raw_rows
 from itvrules._parse import WHITESPACE
 from itvrules._pipeline import record_id, run_bill
 from itvrules._plugins import plugin_manager
@@ -313,7 +315,8 @@ def test_generated_feeds(feed: tuple[list[str], list[list[str]], bool],
 
 def test_the_whitespace_is_pythons() -> None:
     """The characters the bulk checks strip are exactly those ``str.strip`` strips."""
-    assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) == WHITESPACE
+    python = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert python == WHITESPACE == _csv.WHITESPACE  # the core's checks and the CSV reader's blank rows
 
 
 def test_the_fast_csv_reader_is_exercised() -> None:
@@ -395,9 +398,9 @@ def columnar_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     calls: list[str] = []
     real = columnar.bill_columnar
 
-    def spy(run: Any, month: str) -> Any:
+    def spy(run: Any, month: str, progress_every: int) -> Any:
         calls.append(month)
-        return real(run, month)
+        return real(run, month, progress_every)
 
     monkeypatch.setattr(columnar, "bill_columnar", spy)
     yield calls

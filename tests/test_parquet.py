@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import itvrules
-import itvrules._parquet as parquet
+import itvrules._fee_cases as fee_cases
 import itvrules._record_ids as record_ids
 from itvrules._frames import ENROLLMENT_COLUMNS
 from itvrules._parquet import EXPORT_SCHEMA, bill_parquet
@@ -135,8 +135,8 @@ def test_cases_without_packed_keys_or_month_table_decide_the_same(
     """The general paths, taken for dates spread over centuries, give the fast paths' export."""
     source = feed(random_rows(2000, seed=11), tmp_path / "feed.parquet")
     bill_parquet(POLICY, MONTH, source, str(tmp_path / "fast.parquet"))
-    monkeypatch.setattr(parquet, "_PACKED_LIMIT", 1)
-    monkeypatch.setattr(parquet, "_LOOKUP_DAYS", 0)
+    monkeypatch.setattr(fee_cases, "_PACKED_LIMIT", 1)
+    monkeypatch.setattr(fee_cases, "_LOOKUP_DAYS", 0)
     bill_parquet(POLICY, MONTH, source, str(tmp_path / "general.parquet"), batch_rows=300)
     assert pl.read_parquet(tmp_path / "fast.parquet").equals(pl.read_parquet(tmp_path / "general.parquet"))
 

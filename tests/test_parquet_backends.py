@@ -303,7 +303,7 @@ def test_a_plug_in_on_rows_keeps_the_run_on_the_rows(tmp_path: Path,
 
 @pytest.mark.parametrize(("how", "reason"), [
     ("two feeds", "one feed a run"),
-    ("csv feed", "read as csv, not Parquet"),
+    ("csv feed", "read as csv, which gives no Arrow batches"),
     ("durable", "durable engine"),
 ])
 def test_columnar_says_why_it_cannot_serve(tmp_path: Path, calls: list[dict[str, Any]], how: str,

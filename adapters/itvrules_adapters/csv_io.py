@@ -16,15 +16,21 @@ from itertools import chain
 from typing import IO, Any
 
 from itvrules import InputError, RawRow, hookimpl
+from itvrules.hookspecs import TextBatch, TextColumnsSink
 
 from . import _cells
+from ._csv_records import header_of, record
 from ._encoding import detect_encoding, output_encoding, seekable
 
 _FORMULA = frozenset(_cells.FORMULA_START)
 
 
 class CsvReader:
-    """Reads comma- or tab-separated text in UTF-8, UTF-16 or GB18030."""
+    """Reads comma- or tab-separated text in UTF-8, UTF-16 or GB18030.
+
+    Declares ``TextBatchReader``: ``read_text_batches`` cuts the same records
+    into columns in bulk (``_csv_bulk``), so a bill run takes the columnar path.
+    """
 
     name = "csv"
     extensions = (".csv", ".tsv", ".txt")
@@ -37,6 +43,13 @@ class CsvReader:
                 yield from read_rows(text, source)
             finally:
                 text.detach()
+
+    def read_text_batches(self, stream: IO[bytes], source: str, *,
+                          encoding: str | None = None) -> Iterator[TextBatch]:
+        """The records ``read`` yields, as batches of whole text columns."""
+        from ._csv_bulk import text_batches
+
+        return text_batches(stream, source, encoding)
 
 
 def read_rows(lines: Iterable[str], source: str) -> Iterator[RawRow]:
@@ -55,9 +68,9 @@ def read_rows(lines: Iterable[str], source: str) -> Iterator[RawRow]:
             row += 1
             if header is None:
                 if any(cell.strip() for cell in cells):  # blank lines above the header are no rows
-                    header = _header(cells, source, row)
+                    header = header_of(cells, source, row)
                 continue
-            yield _record(header, cells, source, row)  # blank rows too: the pipeline counts them
+            yield record(header, cells, source, row)  # blank rows too: the pipeline counts them
     except csv.Error as exc:
         raise InputError("(file)", None, f"not readable as CSV at row {row + 1}: {exc}",
                          source=source) from None
@@ -65,37 +78,12 @@ def read_rows(lines: Iterable[str], source: str) -> Iterator[RawRow]:
         raise InputError("(file)", None, "the file has no header row (it is empty)", source=source)
 
 
-def _header(cells: Sequence[str], source: str, row: int) -> tuple[str, ...]:
-    names = tuple(cell.strip() or f"(column {i})" for i, cell in enumerate(cells, 1))
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise InputError("(columns)", name, f"column {name!r} appears twice in the header "
-                             f"(row {row})", source=source)
-        seen.add(name)
-    return names
-
-
-def _record(header: tuple[str, ...], cells: list[str], source: str, row: int) -> RawRow:
-    width = len(header)
-    if not any(cell.strip() for cell in cells):
-        # A blank record, however many separators it has: every cell empty, skipped downstream.
-        return RawRow(source, row, dict.fromkeys(header, ""), header)
-    if len(cells) == width:
-        return RawRow(source, row, dict(zip(header, cells, strict=True)), header)
-    if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
-        # Trailing empty cells (a formatted but empty column) carry nothing.
-        return RawRow(source, row, dict(zip(header, cells[:width], strict=True)), header)
-    values = dict(zip(header, cells, strict=False))
-    for i, extra in enumerate(cells[width:], width + 1):
-        values[f"(column {i})"] = extra
-    error = InputError("(row)", len(cells), f"the row has {len(cells)} cells but the header has "
-                       f"{width}: a shifted or cut row cannot be read safely")
-    return RawRow(source, row, values, header, error)
-
-
 class CsvWriter:
-    """Writes CSV for Excel: UTF-8 with BOM by default, GB18030 on request."""
+    """Writes CSV for Excel: UTF-8 with BOM by default, GB18030 on request.
+
+    Declares ``TextColumnsWriter``: ``open_text_columns`` writes the same bytes
+    a batch of rows at a time (``_lines``).
+    """
 
     name = "csv"
     extensions = (".csv",)
@@ -103,6 +91,13 @@ class CsvWriter:
     def open(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
              encoding: str | None = None) -> CsvSink:
         return CsvSink(stream, columns, output_encoding(encoding))
+
+    def open_text_columns(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
+                          encoding: str | None = None) -> TextColumnsSink:
+        """The export ``open`` starts, taking many rendered rows at a time."""
+        from ._lines import CsvLines
+
+        return CsvLines(stream, columns, encoding)
 
 
 class CsvSink:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from itvrules import InputError, RawRow, hookimpl
+from itvrules.hookspecs import TextColumnsSink
 
 from . import _cells
 from ._encoding import codec_name, detect_encoding, seekable
@@ -24,10 +25,16 @@ LINE_KEY = "(line)"
 
 
 class JsonlReader:
-    """Reads one JSON object per line."""
+    """Reads one JSON object per line.
+
+    Declares ``TextRowsReader`` (``text_rows``): feeds hold text cells nearly
+    always, so the ``auto`` backend groups its rows into columns.
+    """
 
     name = "jsonl"
     extensions = (".jsonl", ".ndjson")
+    #: Capability (``itvrules.hookspecs.TextRowsReader``): its rows' cells are nearly always text.
+    text_rows = True
 
     def read(self, stream: IO[bytes], source: str, *, encoding: str | None = None) -> Iterator[RawRow]:
         with seekable(stream) as data:
@@ -63,7 +70,11 @@ def read_lines(lines: Iterable[str], source: str) -> Iterator[RawRow]:
 
 
 class JsonlWriter:
-    """Writes one JSON object per line, keys in column order."""
+    """Writes one JSON object per line, keys in column order.
+
+    Declares ``TextColumnsWriter``: ``open_text_columns`` writes the same bytes
+    a batch of rows at a time (``_lines``).
+    """
 
     name = "jsonl"
     extensions = (".jsonl", ".ndjson")
@@ -73,6 +84,15 @@ class JsonlWriter:
         if encoding is not None and codec_name(encoding) != "utf-8":
             raise InputError("encoding", encoding, "JSON is always written in UTF-8")
         return JsonlSink(stream, columns)
+
+    def open_text_columns(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
+                          encoding: str | None = None) -> TextColumnsSink:
+        """The export ``open`` starts, taking many rendered rows at a time."""
+        from ._lines import JsonlLines
+
+        if encoding is not None and codec_name(encoding) != "utf-8":
+            raise InputError("encoding", encoding, "JSON is always written in UTF-8")
+        return JsonlLines(stream, columns)
 
 
 class JsonlSink:

@@ -3,7 +3,7 @@
 Reading: the file's record batches are read one at a time (16,384 rows),
 so memory holds one batch whatever the size of the feed. Cells are handed on
 as the row path reads them and as the columnar Parquet path
-(``itvrules._parquet``) checks them, so both backends decide a feed alike:
+(``itvrules.run_bill``) checks them, so both backends decide a feed alike:
 text stays text; ``date32``/``date64`` cells are dates and ``bool`` cells
 booleans; a timestamp is a ``datetime``, whose day the row path takes (one
 with a time zone is first put in Asia/Shanghai time, where the campaign's
@@ -16,7 +16,7 @@ header line.
 Writing: the export's own columns get Parquet types (yuan as
 ``decimal128(12, 2)``, ``amount_fen`` and ``source_row`` as ``int64``, flags
 as ``bool``, days as ``date32``; the bill export's types are those of
-``itvrules._parquet.EXPORT_SCHEMA``), other columns (plug-in columns, a
+``itvrules.formats.bill_arrow_schema()``), other columns (plug-in columns, a
 reject's raw cells) are text. Rows are buffered and written as one row group
 per 50,000 rows. Parquet is binary and ends with a footer, so it is written
 to files only: standard output is refused.
@@ -31,7 +31,8 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING, Any
 
 from itvrules import InputError, RawRow, hookimpl
-from itvrules._money import CENT
+from itvrules.formats import CENT, arrow_cells, bill_arrow_schema
+from itvrules.hookspecs import ArrowFeed, TableSink
 
 from . import _cells
 from ._encoding import codec_name, seekable
@@ -44,17 +45,33 @@ if TYPE_CHECKING:
 BATCH_ROWS = 16_384
 #: Rows written per row group (and held in memory before they are).
 ROW_GROUP_ROWS = 50_000
-#: The campaign's days are counted in this zone (CONVENTIONS "Dates and deadlines").
-TIME_ZONE = "Asia/Shanghai"
+#: Bill export columns that repeat a handful of values: dictionary-encoded in the file.
+_DICTIONARY = ("billing_month", "billing_cycle", "code", "package", "rule", "clause", "policy_id",
+               "policy_version", "policy_hash", "source")
 #: The largest yuan amount ``decimal128(12, 2)`` holds, plus a cent.
 _MONEY_LIMIT = Decimal(10) ** 10
 
 
 class ParquetReader:
-    """Reads a Parquet file, a record batch at a time."""
+    """Reads a Parquet file, a record batch at a time.
+
+    Declares ``ArrowBatchReader``: ``open_arrow`` hands the file's record
+    batches to the bulk Parquet path.
+    """
 
     name = "parquet"
     extensions: Sequence[str] = (".parquet",)
+
+    def open_arrow(self, path: str, source: str) -> ArrowFeed:
+        """The Parquet file at ``path``, opened for its record batches."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.ParquetFile(path)  # type: ignore[no-any-return]
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError("(file)", path, f"not a readable Parquet file: {exc}",
+                             source=source) from None
 
     def read(self, stream: IO[bytes], source: str, *, encoding: str | None = None) -> Iterator[RawRow]:
         import pyarrow as pa
@@ -103,33 +120,40 @@ def _header(names: Sequence[str], source: str) -> tuple[str, ...]:
 
 def cells(column: pa.Array) -> list[Any]:
     """The Python cells of one column of a batch, as the row path reads them (see the module)."""
-    import pyarrow as pa
-
-    kind = column.type
-    if pa.types.is_dictionary(kind):
-        column = column.dictionary_decode()
-        kind = column.type
-    if pa.types.is_integer(kind):
-        return column.cast(pa.string()).to_pylist()  # type: ignore[no-any-return]
-    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        return [None if value is None else str(value) for value in column.to_pylist()]
-    if pa.types.is_timestamp(kind):
-        import polars as pl
-
-        moments = pl.Series(column)
-        if kind.tz is not None:
-            moments = moments.dt.convert_time_zone(TIME_ZONE)
-        return moments.to_list()
-    if pa.types.is_null(kind):
-        return [None] * len(column)
-    return column.to_pylist()  # type: ignore[no-any-return]  # text, dates, booleans, the rest as is
+    return arrow_cells(column)
 
 
 class ParquetWriter:
-    """Writes a Parquet file: typed export columns, one row group per 50,000 rows."""
+    """Writes a Parquet file: typed export columns, one row group per 50,000 rows.
+
+    Declares ``ArrowTableWriter``: ``open_table`` writes the bulk Parquet
+    path's tables, one row group each.
+    """
 
     name = "parquet"
     extensions: Sequence[str] = (".parquet",)
+
+    def open_table(self, stream: IO[bytes], schema: pa.Schema, *, kind: str) -> TableSink:
+        """A Parquet file of ``schema`` on ``stream``; the bill export's layout is tuned (see below)."""
+        import pyarrow.parquet as pq
+
+        if _standard_output(stream):
+            raise InputError("format", None, "Parquet is binary and is written to a file, not to "
+                             "standard output (-): name the file, e.g. -o FILE.parquet")
+        options: dict[str, Any] = {"compression": "zstd"}
+        if kind == "bill":
+            names = set(schema.names)
+            options = {
+                # zstd, but for the record ids: hex text halves under zstd at four times the cost.
+                "compression": {n: "none" if n == "record_id" else "zstd" for n in schema.names},
+                # columns that repeat a handful of values
+                "use_dictionary": [n for n in _DICTIONARY if n in names],
+                "column_encoding": ({"source_row": "DELTA_BINARY_PACKED"}  # 1, 2, 3...: a quarter
+                                    if "source_row" in names else None),
+                "write_statistics": [n for n in ("account_id", "amount_fen", "source_row") if n in names],
+                "store_schema": False,  # readers see the plain types, not the dictionaries given
+            }
+        return pq.ParquetWriter(stream, schema, **options)  # type: ignore[no-any-return]
 
     def open(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
              encoding: str | None = None) -> ParquetSink:
@@ -158,9 +182,7 @@ def _types(kind: str) -> dict[str, pa.DataType]:
     import pyarrow as pa
 
     if kind == "bill":
-        from itvrules._parquet import EXPORT_SCHEMA
-
-        return {field.name: field.type for field in EXPORT_SCHEMA}
+        return {field.name: field.type for field in bill_arrow_schema()}
     if kind == "eligibility":
         return {"accepted_on": pa.date32(), "eligible": pa.bool_(), "review": pa.bool_(),
                 "source_row": pa.int64()}

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from itvrules import InputError, hookimpl
-from itvrules._months import last_day, parse_month
+from itvrules.formats import month_end
 
 from . import _cells
 from ._encoding import codec_name
@@ -50,10 +50,9 @@ def customer_bill(row: Mapping[str, Any]) -> dict[str, Any]:
     account = str(row["account_id"])
     month = str(row["billing_month"])
     cycle = str(row.get("billing_cycle") or month.replace("-", ""))
-    index = parse_month(month, "billing_month")
     period = {
         "startDateTime": f"{month}-01T00:00:00{OFFSET}",
-        "endDateTime": f"{last_day(index).isoformat()}T23:59:59{OFFSET}",
+        "endDateTime": f"{month_end(month, 'billing_month').isoformat()}T23:59:59{OFFSET}",
     }
     account_ref = {"id": account, "@type": "BillingAccountRef"}
     gross = Decimal(str(row["gross"]))

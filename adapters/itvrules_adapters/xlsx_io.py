@@ -4,10 +4,9 @@ The channels' form "ITV 体验用户登记表" has title rows above its header, 
 rows, "合计"/"小计" total rows and one sheet per week or channel. The reader
 finds each sheet's header by its column names in the first rows. Blank rows
 and total rows below the header are yielded like any row: the pipeline skips
-and counts them (``itvrules._rows.RowReader.skip``, one rule for every
-format). Cells are kept as Excel typed them (dates, numbers):
-``itvrules._rows`` decides what a number in an id column means. Sheets are
-read one at a time and their rows iterated.
+and counts them (one rule for every format). Cells are kept as Excel typed
+them (dates, numbers): the core decides what a number in an id column means.
+Sheets are read one at a time and their rows iterated.
 
 The writer uses xlsxwriter in ``constant_memory`` mode (rows go to disk as
 they come) with ``strings_to_formulas`` and ``strings_to_urls`` off: text from
@@ -25,7 +24,7 @@ import xlsxwriter  # type: ignore[import-untyped]  # no stubs published
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from itvrules import InputError, RawRow, hookimpl
-from itvrules._rows import field_of
+from itvrules.formats import field_of
 
 from ._encoding import seekable
 

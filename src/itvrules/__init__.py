@@ -23,9 +23,8 @@ from ._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
 from ._results import Eligibility, FeeDecision, TrialWindow
 from ._rows import HeaderMap
 from ._rule_tests import CaseReport, CaseResult, run_cases
+from ._version import __version__
 from .hookspecs import RawRow, hookimpl
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_ENGINE",

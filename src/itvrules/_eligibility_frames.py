@@ -88,7 +88,7 @@ def decide_eligibility(policy: Policy, frame: pl.DataFrame | pl.LazyFrame,
         first = int(gaps.arg_true()[0])
         raise InputError("(row)", typed.get_column("account_id")[first],
                          "no eligibility rule matches this subscriber", source=SOURCE, row=first)
-    from ._policy import _eligibility_template
+    from ._rule_outputs import eligibility_template as _eligibility_template
 
     rules = policy.rules("eligibility")
     outputs = list(zip(*(_eligibility_template(r) for r in rules), strict=True))

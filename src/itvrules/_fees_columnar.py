@@ -1,7 +1,7 @@
 """``Policy.fees`` a batch at a time with the columnar backend: frames, Arrow data, Enrollment objects.
 
 A batch is checked in bulk, reduced to its distinct fee cases
-(``_parquet.fee_cases``: what a fee depends on at month resolution), the
+(``_fee_cases.fee_cases``: what a fee depends on at month resolution), the
 cases are decided by the columnar backend (``Policy.fees_frame``), and each
 row gets its case's decision as a :class:`FeeDecision`. (With ``engine=
 "durable"``, or a gap in the fee table, the cases are decided one by one by
@@ -34,9 +34,9 @@ import polars as pl
 from ._enums import Product
 from ._errors import InputError
 from ._facts import fee_key
+from ._fee_cases import fee_cases
 from ._frames import ENROLLMENT_COLUMNS, wrong_types
 from ._model import Enrollment, _Bad, _to_prior_modem, _to_product
-from ._parquet import fee_cases
 from ._parse import WHITESPACE
 from ._results import FeeDecision, trusted_fee
 from .contract import load_contract

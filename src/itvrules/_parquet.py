@@ -25,20 +25,20 @@ import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pluggy
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from ._errors import InputError, UsageError
+from ._arrow import EXPORT_SCHEMA
+from ._errors import UsageError
+from ._fee_cases import fee_cases
 from ._months import parse_month
 from ._parquet_checks import ROW, Checker, repeated_rows
-from ._pipeline import RunSummary
-from ._plugins import plugin_manager, writer_for
+from ._plugins import plugin_manager, reader_for, writer_for
 from ._record_ids import Pending, RecordIds
 from ._rejects import REJECT_COLUMNS, RejectSpool
 from ._rows import (
@@ -50,46 +50,35 @@ from ._rows import (
     explicit_columns,
     map_columns,
 )
+from ._run_common import RunSummary
 from ._run_files import STDIN, check_feed, check_usage, open_target
-from .hookspecs import RawRow
+from .hookspecs import ArrowBatchReader, ArrowFeed, ArrowTableWriter, RawRow, TableSink
 
 if TYPE_CHECKING:
     from ._policy import Policy
 
-_MONEY = pa.decimal128(12, 2)
-#: The export's columns (``_pipeline.BILL_COLUMNS``) and their Parquet types.
-EXPORT_SCHEMA = pa.schema([
-    ("record_id", pa.string()), ("account_id", pa.string()), ("billing_month", pa.string()),
-    ("billing_cycle", pa.string()), ("code", pa.string()), ("gross", _MONEY),
-    ("waived", _MONEY), ("amount", _MONEY), ("amount_fen", pa.int64()), ("package", pa.string()),
-    ("follow_up", pa.bool_()), ("rule", pa.string()), ("clause", pa.string()),
-    ("policy_id", pa.string()), ("policy_version", pa.string()), ("policy_hash", pa.string()),
-    ("source", pa.string()), ("source_row", pa.int64()),
-])
-#: Columns that repeat a handful of values: dictionary-encoded in the file.
-_DICTIONARY = ["billing_month", "billing_cycle", "code", "package", "rule", "clause", "policy_id",
-               "policy_version", "policy_hash", "source"]
 #: Columns given to the writer as dictionaries (one value per run); readers still see strings.
 _CONSTANT = ("billing_month", "billing_cycle", "policy_id", "policy_version", "policy_hash", "source")
-#: zstd, but for the record ids: hex text halves under zstd at four times the cost of storing it.
-_COMPRESSION = {f.name: "none" if f.name == "record_id" else "zstd" for f in EXPORT_SCHEMA}
 #: Text decided once per case: given to the writer as dictionaries too.
 _PER_CASE_TEXT = ("code", "package", "rule", "clause")
-#: The schema written. No Arrow schema is stored in the file, so readers see ``EXPORT_SCHEMA``.
+#: The schema of the tables handed to the writer (the Parquet writer stores no Arrow schema in the
+#: file, so readers see ``EXPORT_SCHEMA``).
 _WRITTEN = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string()))
                       if f.name in _CONSTANT + _PER_CASE_TEXT else f for f in EXPORT_SCHEMA])
-#: Keys are packed into one integer while all their combinations number fewer than this.
-_PACKED_LIMIT = 2**62
-#: Day spans up to this many days turn into months by table lookup, longer ones by calendar.
-_LOOKUP_DAYS = 100_000
 
 
 def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
                  rejects: str | None = None, batch_rows: int = 1_000_000,
                  pm: pluggy.PluginManager | None = None, background: bool = True,
                  progress: Callable[[int], None] | None = None,
-                 columns: Mapping[str, str] | None = None) -> RunSummary:
+                 columns: Mapping[str, str] | None = None,
+                 reader: ArrowBatchReader | None = None,
+                 writer: ArrowTableWriter | None = None) -> RunSummary:
     """Decide billing ``month`` for every enrolment of the Parquet feed ``source``; write ``target``.
+
+    ``reader`` opens the feed as Arrow batches and ``writer`` takes the export's
+    Arrow tables (``itvrules.hookspecs``: the capabilities that choose this
+    path); by default the plug-ins' ``parquet`` reader and writer.
 
     ``rejects`` (default ``<target stem>.rejects.parquet``, written only when a
     row is rejected) is Parquet when its name ends in ``.parquet``, else any
@@ -109,31 +98,36 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     check_usage([source], target, rejects)
     check_feed(source)
     name = os.path.basename(source)
-    try:
-        feed = pq.ParquetFile(source)
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError("(file)", source, f"not a readable Parquet file: {exc}", source=name) from None
+    pm = pm if pm is not None else plugin_manager()
+    if reader is None:
+        found = reader_for(pm, source, "parquet")
+        if not isinstance(found, ArrowBatchReader):
+            raise UsageError(f"the {found.name} reader gives no Arrow batches (ArrowBatchReader)")
+        reader = found
+    if writer is None:
+        made = writer_for(pm, target, "parquet")
+        if not isinstance(made, ArrowTableWriter):
+            raise UsageError(f"the {made.name} writer takes no Arrow tables (ArrowTableWriter)")
+        writer = made
+    feed = reader.open_arrow(source, name)
     headers = tuple(feed.schema_arrow.names)
     mapped = map_columns(BILL, headers, source=name, explicit=explicit)
     fields = {field: header for header, field in mapped.pairs}
     header_map = HeaderMap(name, tuple((field, header) for header, field in mapped.pairs),
                            mapped.extras)
-    pm = pm if pm is not None else plugin_manager()
     cycle = pm.hook.itvrules_billing_cycle(month=month) or month.replace("-", "")
     with ExitStack() as stack:
+        stack.callback(feed.close)
         ids = stack.enter_context(RecordIds(policy.id, policy.version, background=background))
         checker = Checker(policy, fields, repeated_rows(feed, fields["account_id"], batch_rows))
         out = stack.enter_context(_Rejects(rejects if rejects is not None else _default_rejects(target),
                                            headers, name, pm))
         stream = stack.enter_context(open_target(target, sys.stdout.buffer))
-        writer = stack.enter_context(pq.ParquetWriter(
-            stream, _WRITTEN, compression=_COMPRESSION, use_dictionary=_DICTIONARY,
-            column_encoding={"source_row": "DELTA_BINARY_PACKED"},  # 1, 2, 3...: a quarter the cost
-            write_statistics=["account_id", "amount_fen", "source_row"], store_schema=False))
+        sink = writer.open_table(stream, _WRITTEN, kind="bill")
+        stack.callback(sink.close)  # on the way out, before the stream is closed
         rows_in, decided, skipped = _bill(feed, batch_rows, checker, out,
-                                          _Export(policy, month, cycle, name), ids, writer, progress,
+                                          _Export(policy, month, cycle, name), ids, sink, progress,
                                           fields["account_id"])
-        writer.close()
         written = out.finish(named=rejects is not None)
     if rows_in != decided + out.count + skipped:
         raise RuntimeError(f"lost rows: {rows_in} read, {decided} decided, {out.count} rejected, "
@@ -141,8 +135,8 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     return RunSummary(rows_in, decided, out.count, target, written, skipped, (header_map,))
 
 
-def _bill(feed: pq.ParquetFile, batch_rows: int, checker: Checker, out: _Rejects, export: _Export,
-          ids: RecordIds, writer: pq.ParquetWriter, progress: Callable[[int], None] | None,
+def _bill(feed: ArrowFeed, batch_rows: int, checker: Checker, out: _Rejects, export: _Export,
+          ids: RecordIds, writer: TableSink, progress: Callable[[int], None] | None,
           account: str) -> tuple[int, int, int]:
     """Every batch checked and decided; (rows read, rows decided, rows skipped).
 
@@ -281,89 +275,6 @@ class _Decided:
         return pa.Table.from_arrays([columns[f.name] for f in _WRITTEN], schema=_WRITTEN)
 
 
-#: What a fee depends on (``_facts.fee_key``): the month indexes of the dates, and the rest.
-_KEY = ("returned", "_completed", "_requested", "_effective", "switched_to", "product")
-_CASE_COLUMNS = ("account_id", "product", "accepted_on", "completed_on", "returned",
-                 "cancel_requested_on", "cancel_effective_on", "switched_to")
-
-
-def fee_cases(good: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """One enrolment per distinct fee case, and the case number of every row of ``good``.
-
-    Fees depend on months only (SPEC §5; ``_facts.fee_key``): the returned flag,
-    the months of completion, of the request (an effective date stands in for a
-    missing one, as ``Enrollment`` has it) and of the effective date, the package
-    switched to and the product. These are packed into one integer per row when
-    they fit (they do unless dates span centuries), so finding the cases is one
-    hash of an integer column; the first row of each case stands for it.
-    """
-    keys = pl.DataFrame([
-        good.get_column("returned"),
-        _months(good.get_column("completed_on")).alias("_completed"),
-        _months(good.get_column("cancel_requested_on").fill_null(
-            good.get_column("cancel_effective_on"))).alias("_requested"),
-        _months(good.get_column("cancel_effective_on")).alias("_effective"),
-        good.get_column("switched_to"), good.get_column("product"),
-    ])
-    packed = _packed(keys)
-    if packed is None:
-        distinct = keys.unique().with_row_index("_case")
-        index = keys.join(distinct, on=list(_KEY), how="left", nulls_equal=True,
-                          maintain_order="left").get_column("_case")
-        first = keys.with_row_index("_at").join(distinct, on=list(_KEY), nulls_equal=True) \
-            .group_by("_case").agg(pl.col("_at").min()).sort("_case").get_column("_at")
-    else:
-        first = packed.arg_unique()
-        index = packed.replace_strict(packed.gather(first),
-                                      pl.int_range(0, len(first), dtype=pl.UInt32, eager=True))
-    cases = good.select(_CASE_COLUMNS).gather(first)
-    return cases.cast({name: pl.String for name in ("product", "switched_to")}), index
-
-
-def _packed(keys: pl.DataFrame) -> pl.Series | None:
-    """The key columns as one Int64 per row, one to one; None when they would not fit."""
-    parts: list[tuple[pl.Series, int]] = [(keys.get_column("returned").cast(pl.Int64), 2)]
-    for name in ("product", "switched_to"):
-        column = keys.get_column(name)
-        kind = column.dtype
-        if not isinstance(kind, pl.Enum):
-            kind = pl.Enum(column.drop_nulls().unique())
-            column = column.cast(kind)
-        codes = column.to_physical().cast(pl.Int64) + 1
-        parts.append((codes.fill_null(0), len(kind.categories) + 1))
-    months = [keys.get_column(name) for name in ("_completed", "_requested", "_effective")]
-    dated = [m for m in months if m.null_count() < len(m)]
-    low = min(int(cast(int, m.min())) for m in dated) if dated else 0
-    span = (max(int(cast(int, m.max())) for m in dated) if dated else 0) - low + 2  # 0: no date
-    for month in months:
-        parts.append(((month.cast(pl.Int64) - low + 1).fill_null(0), span))
-    size = 1
-    for _codes, count in parts:
-        size *= count
-    if size >= _PACKED_LIMIT:
-        return None
-    packed, scale = parts[0][0], 1
-    for codes, count in parts:
-        if scale > 1:
-            packed = packed + codes * scale
-        scale *= count
-    return packed
-
-
-def _months(days: pl.Series) -> pl.Series:
-    """The month index (``year * 12 + month - 1``) of every date; a table lookup for short spans."""
-    numbers = days.cast(pl.Int32)
-    low, high = numbers.min(), numbers.max()
-    if low is None or high is None:
-        return pl.repeat(None, len(days), dtype=pl.Int32, eager=True)
-    assert isinstance(low, int) and isinstance(high, int)
-    if high - low > _LOOKUP_DAYS:
-        return pl.select(pl.lit(days).dt.year().cast(pl.Int32) * 12
-                         + pl.lit(days).dt.month().cast(pl.Int32) - 1).to_series()
-    months = np.arange(low, high + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
-    return pl.Series(months + 1970 * 12).gather(numbers - low)
-
-
 # -- rejects -----------------------------------------------------------------------------------
 
 
@@ -383,14 +294,16 @@ class _Rejects:
         self.count = 0
         self.headers = headers
         self.names = [f"{h} (input)" if h in REJECT_COLUMNS else h for h in headers]
-        self.parquet = path.lower().endswith(".parquet")
+        writer = writer_for(pm, path)
+        #: Rejects go out a batch at a time when the writer takes tables (Parquet does).
+        self.tables = writer if isinstance(writer, ArrowTableWriter) else None
         self.schema = pa.schema([("source", pa.string()), ("source_row", pa.int64()),
                                  ("field", pa.string()), ("error", pa.string()),
                                  *((name, pa.string()) for name in self.names)])
-        self.writer = None if self.parquet else writer_for(pm, path)
+        self.writer = writer
         self.stack = ExitStack()
         self.spool = self.stack.enter_context(RejectSpool())
-        self.file: pq.ParquetWriter | None = None
+        self.file: TableSink | None = None
 
     def __enter__(self) -> _Rejects:
         return self
@@ -401,16 +314,15 @@ class _Rejects:
     def add(self, rows: pa.RecordBatch, failed: pl.DataFrame) -> None:
         """Reject the feed's ``rows``, with ``failed``'s ``_row``, ``field`` and ``error``.
 
-        Cells are read and spelled as the row path spools them (``parquet_io.cells``,
+        Cells are read and spelled as the row path spools them (``_arrow.cells``,
         ``_rejects.raw_text``: a missing cell is ""), so both write the same rejects.
         """
-        from itvrules_adapters.parquet_io import cells
-
+        from ._arrow import cells
         from ._rejects import raw_text
 
         self.count += rows.num_rows
         columns = [cells(rows.column(i)) for i in range(rows.num_columns)]
-        if not self.parquet:
+        if self.tables is None:
             self.spool.note_columns(RawRow(self.source, 0, {}, self.headers))
             for values, (row, field, error) in zip(zip(*columns, strict=True), failed.iter_rows(),
                                                     strict=True):
@@ -424,23 +336,23 @@ class _Rejects:
             *(pl.Series(n, [raw_text(v) for v in column], dtype=pl.String)
               for column, n in zip(columns, self.names, strict=True)),
         ])
-        self._parquet().write_table(frame.to_arrow().cast(self.schema))
+        self._table_sink().write_table(frame.to_arrow().cast(self.schema))
 
-    def _parquet(self) -> pq.ParquetWriter:
+    def _table_sink(self) -> TableSink:
         if self.file is None:
+            assert self.tables is not None
             stream = self.stack.enter_context(open_target(self.path, sys.stdout.buffer))
-            self.file = self.stack.enter_context(pq.ParquetWriter(stream, self.schema,
-                                                                  compression="zstd"))
+            self.file = self.tables.open_table(stream, self.schema, kind="rejects")
+            self.stack.callback(self.file.close)  # before the stream is closed
         return self.file
 
     def finish(self, *, named: bool) -> str | None:
         """Write what is pending; the path written, or None when there was nothing to write."""
         if not (self.count or named):
             return None
-        if self.parquet:
-            self._parquet().close()
+        if self.tables is not None:
+            self._table_sink()  # finished on the way out
         else:
-            assert self.writer is not None
             with open_target(self.path, sys.stdout.buffer) as stream:
                 self.spool.write_to(self.writer, stream, None)
         return self.path

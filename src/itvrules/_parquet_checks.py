@@ -29,8 +29,8 @@ from ._enums import PriorModem, Product
 from ._errors import InputError
 from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES, Enrollment
 from ._parse import CELLS, WHITESPACE, normalise_text, parse_bool, parse_date, parse_enum
-from ._pipeline import worded
 from ._rows import BILL, ColumnMap, RowReader, header_of
+from ._run_common import worded
 from .contract import RunChecks, load_contract
 from .contract._polars import campaign_days, first_failed, message
 from .hookspecs import RawRow
@@ -179,7 +179,7 @@ class Checker:
         and words (``first_failed``) stand only for a row the row path would
         take, which the tests of the two paths rule out.
         """
-        from itvrules_adapters.parquet_io import cells
+        from ._arrow import cells
 
         headers = [header for header, _field in self.columns.pairs]
         columns = [cells(batch.column(header)) for header in headers]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
@@ -39,12 +38,20 @@ from ._rows import (
     ELIGIBILITY,
     ColumnMap,
     ColumnsError,
-    HeaderMap,
     NearMissError,
     RowReader,
-    cell_value,
     header_of,
 )
+from ._run_common import (
+    BACKENDS,
+    BILL_COLUMNS,
+    ELIGIBILITY_COLUMNS,
+    STDIN_SOURCE,
+    RunSummary,
+    record_id,
+    worded,
+)
+from ._run_common import account_of as _account
 from ._run_files import (
     STDIN,
     check_feed,
@@ -54,56 +61,17 @@ from ._run_files import (
     open_target,
     probe,
 )
-from .contract import RunChecks, shown
-from .hookspecs import FeedReader, RawRow
+from .contract import RunChecks
+from .hookspecs import ArrowBatchReader, ArrowTableWriter, FeedReader, RawRow, TextColumnsWriter
 
 if TYPE_CHECKING:
     from ._policy import Policy
     from ._results import Eligibility, FeeDecision
 
-BILL_COLUMNS = (
-    "record_id", "account_id", "billing_month", "billing_cycle", "code", "gross", "waived",
-    "amount", "amount_fen", "package", "follow_up", "rule", "clause", "policy_id",
-    "policy_version", "policy_hash", "source", "source_row",
-)
-ELIGIBILITY_COLUMNS = (
-    "account_id", "accepted_on", "eligible", "segment", "reason", "review", "rule", "clause",
-    "policy_id", "policy_version", "policy_hash", "source", "source_row",
-)
-#: Namespace of record ids: uuid5(NAMESPACE_URL, "https://itvrules.example/billing-record").
-RECORD_NAMESPACE = uuid.UUID("0ba11883-17b5-59e9-beef-77cc6447037c")
-STDIN_SOURCE = "<stdin>"
-#: How a bill run goes through its rows: see ``run_bill``.
-BACKENDS = ("auto", "rows", "columnar")
 #: ``progress`` is called with the rows read so far this often, and once at the end.
 PROGRESS_EVERY = 10_000
 #: The format of standard input and output when none is named.
 STREAM_FORMAT = "csv"
-
-
-@attrs.frozen
-class RunSummary:
-    """What a run did: rows read, decided, rejected and skipped, where the outputs went, and
-    how each source's headers were mapped (printed by the command line, SPEC §11).
-
-    ``rows_in == decided + rejected + skipped``: skipped rows are blank rows and
-    total rows (合计/小计), which are not records.
-    """
-
-    rows_in: int
-    decided: int
-    rejected: int
-    output: str  # where decisions went ("-" for stdout)
-    rejects: str | None  # where rejects went; None when none were written
-    skipped: int = 0
-    headers: tuple[HeaderMap, ...] = ()
-
-
-def record_id(policy_id: str, policy_version: str, account_id: str, month: str,
-              charge_item: str, code: str) -> str:
-    """The stable id of one export row: a re-run of the same policy gives the same id."""
-    name = "\x1f".join((policy_id, policy_version, account_id, month, charge_item, code))
-    return str(uuid.uuid5(RECORD_NAMESPACE, name))
 
 
 def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
@@ -116,10 +84,12 @@ def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
     """Decide billing ``month`` ("YYYY-MM") for every enrolment in ``feeds``; write the bill export.
 
     ``backend`` is ``"rows"`` (one row at a time), ``"columnar"`` (whole columns
-    at a time, same results; see ``itvrules._columnar``) or ``"auto"``: columnar
-    when it can serve the run, rows otherwise. A columnar run of one Parquet
-    feed to a Parquet export is served by ``_parquet.bill_parquet``, in batches
-    of Parquet columns; other columnar runs by ``_columnar``.
+    at a time, same results) or ``"auto"``: columnar when it can serve the run,
+    rows otherwise. Which bulk path serves it is chosen by what its reader and
+    writer declare (``itvrules.hookspecs.CAPABILITIES``), never by their class:
+    one feed whose reader opens Arrow batches, to a writer that takes Arrow
+    tables, is served by ``_parquet.bill_parquet``; readers and a writer of
+    text columns by ``_columnar``.
 
     ``columns`` maps a feed's headers to fields (``{"完工日期": "completed_on"}``)
     where the known names do not; an empty field ignores the header. A header
@@ -131,44 +101,48 @@ def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
     run = _Run(BILL, policy, feeds, output, rejects, engine, in_format, out_format, encoding,
                out_encoding, pm, progress, stdin, stdout, columns=columns)
     if backend != "rows":
-        from itvrules_adapters.parquet_io import ParquetWriter
-
         from ._columnar import bill_columnar, obstacle
 
-        not_parquet = _parquet_obstacle(run)
-        if not_parquet is None:
+        not_arrow = _arrow_obstacle(run)
+        if not_arrow is None:
             from ._parquet import bill_parquet
 
+            reader, writer = run.feeds[0][1], run.writer
+            assert isinstance(reader, ArrowBatchReader) and isinstance(writer, ArrowTableWriter)
             return bill_parquet(policy, month, run.feeds[0][0], output, rejects=rejects, pm=run.pm,
-                                progress=progress, columns=columns)
-        # A Parquet export is written in bulk by the Parquet path only: say why it cannot serve.
-        why = not_parquet if _built_in(run.writer, ParquetWriter) else obstacle(run, auto=backend == "auto")
+                                progress=progress, columns=columns, reader=reader,
+                                writer=writer)
+        # An export that takes tables but not text columns is written in bulk by the Arrow path
+        # only: say why that cannot serve.
+        tables_only = (isinstance(run.writer, ArrowTableWriter)
+                       and not isinstance(run.writer, TextColumnsWriter))
+        why = not_arrow if tables_only else obstacle(run, auto=backend == "auto")
         if why is None:
-            return bill_columnar(run, month)
+            return bill_columnar(run, month, PROGRESS_EVERY)
         if backend == "columnar":
             raise UsageError(f"the columnar backend cannot serve this run: {why}; "
                              f"use --backend rows or auto")
     return run.execute(lambda sink: run.bill(sink, month))
 
 
-def _parquet_obstacle(run: _Run) -> str | None:
-    """Why the columnar Parquet path (``_parquet.bill_parquet``) cannot serve ``run``, or None.
+def _arrow_obstacle(run: _Run) -> str | None:
+    """Why the Arrow bill path (``_parquet.bill_parquet``) cannot serve ``run``, or None.
 
-    It reads one Parquet feed from a file and writes the built-in bill columns
-    to a Parquet file, deciding through ``Policy.fees_frame``: plug-ins that work
-    on single rows, and a run that asks for the durable engine, keep to the rows.
+    It reads one feed from a file as Arrow batches and writes the built-in bill
+    columns as Arrow tables, deciding through ``Policy.fees_frame``: the reader
+    must declare ``ArrowBatchReader`` and the writer ``ArrowTableWriter`` (the
+    built-in Parquet ones do); plug-ins that work on single rows, and a run
+    that asks for the durable engine, keep to the rows.
     """
-    from itvrules_adapters.parquet_io import ParquetReader, ParquetWriter
-
-    if not _built_in(run.writer, ParquetWriter):
-        return "the export is not Parquet"
+    if not isinstance(run.writer, ArrowTableWriter):
+        return f"the {run.writer.name} output format takes no Arrow tables"
     if len(run.feeds) != 1:
-        return "the Parquet path reads one feed a run; this run has several"
+        return "the Arrow path reads one feed a run; this run has several"
     feed, reader = run.feeds[0]
-    if not _built_in(reader, ParquetReader):
-        return f"{feed} is read as {reader.name}, not Parquet"
+    if not isinstance(reader, ArrowBatchReader):
+        return f"{feed} is read as {reader.name}, which gives no Arrow batches"
     if STDIN in (feed, run.output, run.rejects_path):
-        return "Parquet is read and written as files, not standard input or output"
+        return "Arrow batches are read and written as files, not standard input or output"
     if run.check_row is not None or run.decision_row is not None:
         return "a plug-in checks or completes each row (itvrules_check_row, itvrules_decision_row)"
     if run.columns != BILL_COLUMNS:
@@ -176,11 +150,6 @@ def _parquet_obstacle(run: _Run) -> str | None:
     if (run.engine or run.policy.default_engine) != "compiled":
         return "the durable engine decides one row at a time"
     return None
-
-
-def _built_in(item: object, adapter: type) -> bool:
-    """Whether ``item`` is the built-in ``adapter`` itself (a plug-in's subclass may read differently)."""
-    return type(item) is adapter
 
 
 def run_eligibility(policy: Policy, feeds: Sequence[str], output: str, *,
@@ -198,18 +167,6 @@ def run_eligibility(policy: Policy, feeds: Sequence[str], output: str, *,
     run = _Run(ELIGIBILITY, policy, feeds, output, rejects, engine, in_format, out_format,
                encoding, out_encoding, pm, progress, stdin, stdout, columns=columns)
     return run.execute(run.eligibility)
-
-
-def worded(error: InputError, header: str | None) -> str:
-    """A reject's error as the rejects file says it: the column when its header is not the
-    field's name, then the value found (a date as ``2025-03-31``, text quoted)."""
-    message = error.problem
-    if header is not None and header != error.field:
-        message += f" (column {header!r})"
-    if error.value is not None:
-        value = error.value
-        message += f"; got {shown(value) if isinstance(value, date) else repr(value)}"
-    return message
 
 
 class _SourceFailed(Exception):
@@ -460,15 +417,6 @@ class _Run:
             "source": raw.source,
             "source_row": raw.row,
         }
-
-
-def _account(raw: RawRow, columns: ColumnMap) -> str | None:
-    """The account id of a row as the duplicate check sees it, or None when it has none."""
-    header = header_of(columns, "account_id")
-    if header is None:
-        return None
-    value = cell_value("account_id", raw.values.get(header))
-    return value if isinstance(value, str) and value else None
 
 
 def _columns(pm: pluggy.PluginManager, kind: str) -> tuple[str, ...]:

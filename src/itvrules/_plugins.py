@@ -1,30 +1,38 @@
 """The plug-in manager: built-in adapters first, then whatever is installed.
 
-Built-ins are registered explicitly (like datasette's ``DEFAULT_PLUGINS``),
-then third-party plug-ins are loaded from the entry-point group ``itvrules``
-unless ``ITVRULES_DISABLE_PLUGIN_AUTOLOAD`` is set (like pytest's
+Built-ins are registered first, always, in the order of ``DEFAULT_PLUGINS``
+(like datasette's ``DEFAULT_PLUGINS``); then third-party plug-ins are loaded
+from the entry-point group ``itvrules`` unless
+``ITVRULES_DISABLE_PLUGIN_AUTOLOAD`` is set (like pytest's
 ``PYTEST_DISABLE_PLUGIN_AUTOLOAD``), so a test run is not changed by whatever
 happens to be installed. Formats are looked up by ``--format`` name or by the
 file's extension; a later-registered plug-in wins over a built-in for a name.
+
+The core never imports the adapters: the built-ins are found through the
+entry-point group ``itvrules.builtin`` that this distribution declares, so
+the adapters depend on the core and never the other way round.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Mapping
+from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 import pluggy
 
 from . import hookspecs
 from ._errors import InputError
+from ._version import __version__
 from .hookspecs import ExportWriter, FeedReader
 
 ENTRY_POINT_GROUP = "itvrules"
 AUTOLOAD_ENV = "ITVRULES_DISABLE_PLUGIN_AUTOLOAD"
-#: The built-in adapters, registered in this order under these names.
+#: The entry-point group of the built-in adapters: loaded whether or not autoload is on.
+BUILTIN_GROUP = "itvrules.builtin"
+#: The built-in adapters (entry points of ``BUILTIN_GROUP``), registered in this order.
 DEFAULT_PLUGINS = (
     "itvrules_adapters.csv_io",
     "itvrules_adapters.xlsx_io",
@@ -45,14 +53,24 @@ def plugin_manager(*, autoload: bool | None = None) -> pluggy.PluginManager:
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    for name in DEFAULT_PLUGINS:
-        pm.register(importlib.import_module(name), name=name)
+    for name, plugin in _builtins():
+        pm.register(plugin, name=name)
     if autoload is None:
         autoload = not os.environ.get(AUTOLOAD_ENV)
     if autoload:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     pm.check_pending()
     return pm
+
+
+def _builtins() -> list[tuple[str, object]]:
+    """The built-in adapters, loaded from their entry points in ``DEFAULT_PLUGINS`` order."""
+    found = {point.name: point for point in entry_points(group=BUILTIN_GROUP)}
+    missing = [name for name in DEFAULT_PLUGINS if name not in found]
+    if missing:
+        raise RuntimeError(f"the built-in adapters {', '.join(missing)} are not installed "
+                           f"(entry-point group {BUILTIN_GROUP!r}); reinstall itvrules")
+    return [(name, found[name].load()) for name in DEFAULT_PLUGINS]
 
 
 def _provided(caller: Any) -> list[tuple[str, Any]]:
@@ -126,8 +144,6 @@ def describe_plugins(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
     ``distribution`` (``"name version"`` or None), ``hooks`` and the ``readers``
     and ``writers`` format names it provides.
     """
-    from . import __version__
-
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     readers = _provided(pm.hook.itvrules_feed_readers)
     writers = _provided(pm.hook.itvrules_export_writers)

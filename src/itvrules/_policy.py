@@ -20,6 +20,8 @@ from ._policy_doc import Package, PolicyDocument, Rule
 from ._policy_versions import CampaignWindow, load_versions, pick
 from ._resources import rulesets_dir
 from ._results import Eligibility, FeeDecision, TrialWindow, trusted_eligibility, trusted_fee
+from ._rule_outputs import eligibility_template as _eligibility_template
+from ._rule_outputs import fee_template as _fee_template
 from .contract import RunChecks
 
 ENGINES = ("compiled", "durable")
@@ -416,17 +418,3 @@ def _check_engine(name: object) -> str:
 def _check_day(field: str, value: object) -> None:
     if not isinstance(value, date) or isinstance(value, datetime):
         raise InputError(field, value, "expected a datetime.date")
-
-
-def _eligibility_template(rule: Rule) -> tuple[bool, str | None, str, str, str, bool]:
-    then = rule.then
-    eligible = bool(then["eligible"])
-    segment = then.get("segment") if eligible else None
-    reason = str(segment if eligible else then["reason"])
-    return eligible, segment, reason, rule.id, rule.clause, bool(then.get("review", False))
-
-
-def _fee_template(rule: Rule) -> tuple[str, str, bool, bool, str, str]:
-    then = rule.then
-    return (str(then["code"]), str(then["charge"]), bool(then.get("waive", False)),
-            bool(then.get("follow_up", False)), rule.id, rule.clause)

@@ -1,4 +1,4 @@
-"""Record ids for whole columns: ``_pipeline.record_id``, a million rows at a time.
+"""Record ids for whole columns: ``_run_common.record_id``, a million rows at a time.
 
 uuid5 is the SHA-1 of the namespace's bytes and the UTF-8 name, cut to 16
 bytes with the version and variant bits set. Python's hashlib costs about
@@ -9,7 +9,7 @@ thread while the caller checks and decides the next batch. The 40 hex digits
 it returns become uuid text with numpy (version digit, variant digit, dashes)
 with no Python object per row. Small columns, and callers that ask for it,
 are hashed with hashlib in this thread; the ids are the same, and a test
-holds both to ``_pipeline.record_id``.
+holds both to ``_run_common.record_id``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ._pipeline import RECORD_NAMESPACE
+from ._run_common import RECORD_NAMESPACE
 
 #: Columns shorter than this are hashed with hashlib here: a query would not pay for itself.
 BACKGROUND_MIN_ROWS = 4096

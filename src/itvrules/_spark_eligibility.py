@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ._enums import Community
 from ._errors import InputError
 from ._model import Subscriber, _Bad, _to_community, _to_product
-from ._policy import _eligibility_template
+from ._rule_outputs import eligibility_template as _eligibility_template
 from ._spark_frames import _per_rule, _require_pyspark, _stripped
 
 if TYPE_CHECKING:

@@ -6,12 +6,18 @@ decorated with :data:`hookimpl`, and registered under the entry-point group
 ``itvrules``. The built-in readers and writers in the ``itvrules_adapters``
 package register through these same hooks. Each hook is documented in
 docs/adapters.md.
+
+A reader or writer may also declare a *capability* (the protocols in
+``CAPABILITIES``): an optional method that hands over or takes whole batches.
+A bill run takes a bulk path when its readers and writer declare what that
+path needs, whoever wrote them, and falls back to rows otherwise; it never
+looks at a plug-in's class. Each capability is documented in docs/adapters.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 import pluggy
@@ -19,6 +25,9 @@ import pluggy
 from ._errors import InputError
 
 if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+
     from ._policy import Policy
 
 PROJECT = "itvrules"
@@ -107,6 +116,181 @@ class ExportWriter(Protocol):
         :class:`itvrules.InputError` naming it.
         """
         ...
+
+
+# -- capabilities: what a reader or writer can do in bulk ---------------------------------------------
+
+
+@attrs.frozen
+class TextBatch:
+    """Records of one feed read in one go, with their cells as whole columns of text.
+
+    ``size`` counts every record of the batch (blank lines are not records),
+    in reading order, numbered 0 to ``size - 1`` by their *seq*. Records read
+    cleanly under ``header`` are *regular*: ``cells`` has one text column per
+    header name and one row per regular record, ``seqs`` and ``rows`` their seq
+    and their ``RawRow.row``, and ``raw_of(i)`` the ``RawRow`` that ``read``
+    would give for the i-th of them (the run asks for it only for the few rows
+    it decides one at a time). The other records (a shifted row, say) are in
+    ``irregular`` as (seq, ``RawRow``), exactly as ``read`` yields them.
+    """
+
+    source: str
+    header: tuple[str, ...]
+    size: int
+    cells: pl.DataFrame
+    seqs: pl.Series
+    rows: pl.Series
+    irregular: tuple[tuple[int, RawRow], ...]
+    raw_of: Callable[[int], RawRow]
+
+
+@runtime_checkable
+class TextBatchReader(Protocol):
+    """Capability of a reader: it hands over whole batches of text cells (the columnar bill path).
+
+    Declared by having ``read_text_batches``. A bill run on the ``columnar``
+    or ``auto`` backend then reads the feed with it instead of ``read`` and
+    checks and decides each batch in bulk; the built-in CSV reader has it.
+    The batches must hold the same records, rows and errors as ``read``
+    yields, and raise the same :class:`itvrules.InputError` for a file that
+    cannot be read, so both paths write the same export and rejects.
+    """
+
+    def read_text_batches(self, stream: IO[bytes], source: str, *,
+                          encoding: str | None = None) -> Iterator[TextBatch]:
+        """Yield the batches of ``stream`` (which, as for ``read``, the caller closes)."""
+        ...
+
+
+@runtime_checkable
+class TextRowsReader(Protocol):
+    """Capability of a reader: the cells its ``read`` yields are text (or ``None``) nearly always.
+
+    Declared by a class attribute ``text_rows = True``. The ``auto`` backend
+    then takes the columnar bill path for the feed too: rows whose cells are
+    all text are grouped into columns and checked in bulk, the others (a
+    number, a date) decided one at a time, as the built-in JSON Lines reader
+    is read. Without a declaration (or a ``TextBatchReader``) ``auto`` keeps
+    the feed to the row path; ``columnar`` asked for reads any reader so.
+    """
+
+    text_rows: bool
+
+
+class ArrowFeed(Protocol):
+    """An open feed of Arrow record batches, shaped like ``pyarrow.parquet.ParquetFile``.
+
+    ``schema_arrow.names`` is its header, ``metadata.num_rows`` its number of
+    rows; ``iter_batches`` reads it from the first row, all columns or those
+    named, and may be called more than once (the run reads the account column
+    first to find repeated accounts).
+    """
+
+    @property
+    def schema_arrow(self) -> pa.Schema: ...
+
+    @property
+    def metadata(self) -> Any: ...
+
+    def iter_batches(self, batch_size: int = ...,
+                     columns: list[str] | None = ...) -> Iterator[pa.RecordBatch]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ArrowBatchReader(Protocol):
+    """Capability of a reader: it opens a feed file as Arrow record batches (the Parquet bill path).
+
+    Declared by having ``open_arrow``. A bill run of one such feed, read from
+    a file, to a writer that declares :class:`ArrowTableWriter` is then
+    checked, decided and written a batch of Arrow columns at a time; the
+    built-in Parquet reader has it. Cells are read as the row path reads
+    ``read``'s values (``itvrules.formats.arrow_cells``).
+    """
+
+    def open_arrow(self, path: str, source: str) -> ArrowFeed:
+        """Open the file at ``path``; an :class:`itvrules.InputError` (field ``(file)``) if unreadable."""
+        ...
+
+
+class TextColumnsSink(Protocol):
+    """An open text export that takes many rendered rows at a time (see :class:`TextColumnsWriter`).
+
+    The run renders most of a line once per distinct decision (``template``)
+    and the cells that differ per row as column expressions; each method must
+    spell a cell exactly as the writer's ``RowSink.write`` would, byte for byte.
+    """
+
+    def template(self, row: Mapping[str, Any], slots: Sequence[str]) -> list[str]:
+        """The line of ``row`` cut around the cells of ``slots``: ``len(slots) + 1`` segments."""
+        ...
+
+    def text_cells(self, values: pl.Expr) -> pl.Expr:
+        """Text cells (str values) as this format writes them."""
+        ...
+
+    def number_cells(self, values: pl.Expr) -> pl.Expr:
+        """Integer cells as this format writes them."""
+        ...
+
+    def id_cells(self, values: pl.Expr) -> pl.Expr:
+        """Record ids (hex digits and dashes) as this format writes them."""
+        ...
+
+    def write_lines(self, lines: pl.LazyFrame) -> None:
+        """Write the rendered lines (one column, each line with its end), in order."""
+        ...
+
+    def close(self) -> None:
+        """Finish the format; the stream stays open (it is the caller's)."""
+        ...
+
+
+@runtime_checkable
+class TextColumnsWriter(Protocol):
+    """Capability of a writer: it takes whole columns of rendered text (the columnar bill path).
+
+    Declared by having ``open_text_columns``, which takes the arguments of
+    ``open`` and returns a :class:`TextColumnsSink`. A bill run on the
+    ``columnar`` or ``auto`` backend then writes the export in bulk; the
+    built-in CSV and JSON Lines writers have it.
+    """
+
+    def open_text_columns(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
+                          encoding: str | None = None) -> TextColumnsSink:
+        """Start writing lines of ``columns`` to ``stream``, as ``open`` would start the file."""
+        ...
+
+
+class TableSink(Protocol):
+    """An open export that takes Arrow tables; ``close`` finishes the file, not the stream."""
+
+    def write_table(self, table: pa.Table) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ArrowTableWriter(Protocol):
+    """Capability of a writer: it writes Arrow tables (the Parquet bill path, and its rejects).
+
+    Declared by having ``open_table``. ``schema`` is that of every table to
+    come: for ``kind="bill"`` the columns of ``BILL_COLUMNS`` with the types of
+    ``itvrules.formats.bill_arrow_schema()`` (text columns that repeat a few
+    values may come dictionary-encoded); for ``"rejects"`` text cells. The
+    built-in Parquet writer has it.
+    """
+
+    def open_table(self, stream: IO[bytes], schema: pa.Schema, *, kind: str) -> TableSink:
+        """Start a file of ``kind`` rows with ``schema`` on ``stream``."""
+        ...
+
+
+#: The capabilities a reader or writer may declare, each documented in docs/adapters.md.
+CAPABILITIES = (TextBatchReader, TextRowsReader, ArrowBatchReader, TextColumnsWriter,
+                ArrowTableWriter)
 
 
 @hookspec

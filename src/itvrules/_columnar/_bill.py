@@ -23,21 +23,19 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 import polars as pl
-from itvrules_adapters.csv_io import CsvReader, CsvWriter
 
-from .. import _pipeline
 from .._errors import InputError
 from .._model import Enrollment
-from .._pipeline import STDIN_SOURCE, RunSummary, _account
 from .._record_ids import RecordIds
 from .._rejects import RejectSpool
 from .._rows import ColumnsError, NearMissError
+from .._run_common import STDIN_SOURCE, RunSummary
+from .._run_common import account_of as _account
 from .._run_files import STDIN, open_source, open_target
-from ..hookspecs import FeedReader, RawRow
+from ..hookspecs import FeedReader, RawRow, TextBatchReader, TextColumnsSink, TextColumnsWriter
 from ._batch import ENGINE, ROW, SEQ, Batch
-from ._csv import csv_batches
 from ._raw_rows import raw_row_batches
-from ._render import CsvExport, JsonlExport, TextExport
+from ._text_batches import text_batches
 from ._validate import EPOCH, Checker, day_number
 
 if TYPE_CHECKING:
@@ -57,13 +55,18 @@ KEY = ("returned", "k_comp", "k_req", "k_eff", "k_switched", "product")
 SLOTS = ("record_id", "account_id", "source", "source_row")
 
 
-def bill_columnar(run: _Run, month: str) -> RunSummary:
-    """Run ``run`` (a bill run the columnar path can serve) for ``month``; the row path's summary."""
+def bill_columnar(run: _Run, month: str, progress_every: int) -> RunSummary:
+    """Run ``run`` (a bill run the columnar path can serve) for ``month``; the row path's summary.
+
+    The writer declares ``TextColumnsWriter`` (``obstacle`` saw to it); progress
+    is reported every ``progress_every`` rows, as the row path reports it.
+    """
     written_rejects: str | None = None
+    writer = run.writer
+    assert isinstance(writer, TextColumnsWriter)
     with run.spool, open_target(run.output, run._stdout) as stream:
-        export: TextExport = (CsvExport(stream, run.columns, run.out_encoding)
-                              if isinstance(run.writer, CsvWriter) else JsonlExport(stream, run.columns))
-        _Biller(run, month, export).bill()
+        export = writer.open_text_columns(stream, run.columns, kind=run.kind, encoding=run.out_encoding)
+        _Biller(run, month, export, progress_every).bill()
         export.close()
         if run.spool.count or run.rejects_named:
             with open_target(run.rejects_path, run._stdout) as rejects_stream:
@@ -77,10 +80,11 @@ def bill_columnar(run: _Run, month: str) -> RunSummary:
 class _Biller:
     """The state of one columnar bill run: accounts seen, cases decided, lines rendered."""
 
-    def __init__(self, run: _Run, month: str, export: TextExport) -> None:
+    def __init__(self, run: _Run, month: str, export: TextColumnsSink, progress_every: int) -> None:
         self.run = run
         self.month = month
         self.export = export
+        self.every = progress_every
         self.cycle = run.pm.hook.itvrules_billing_cycle(month=month) or month.replace("-", "")
         self.reader = run.reader  # the run's explicit column map, and its log of header maps
         self.seen: set[str] = set()
@@ -101,15 +105,16 @@ class _Biller:
                         before = run.rows_in
                         self._batch(batch)
                         if progress is not None:
-                            _report(progress, before, run.rows_in)
+                            _report(progress, before, run.rows_in, self.every)
         finally:
             run.progress = progress
             self.ids.close()
 
     def _batches(self, feed_reader: FeedReader, stream: IO[bytes], source: str) -> Iterator[Batch]:
         note = self.run.spool.note_columns
-        if isinstance(feed_reader, CsvReader):
-            return csv_batches(stream, source, self.run.encoding, self.reader, note)
+        if isinstance(feed_reader, TextBatchReader):
+            read = feed_reader.read_text_batches(stream, source, encoding=self.run.encoding)
+            return text_batches(read, self.reader, note)
         return raw_row_batches(feed_reader, stream, source, self.run.encoding, self.reader, note)
 
     # -- one batch ---------------------------------------------------------------------------
@@ -351,8 +356,7 @@ def _accepted_row(seq: int, group: int, pos: int, raw: RawRow,
             enrollment.switched_to or "")
 
 
-def _report(progress: Callable[[int], None], before: int, after: int) -> None:
-    """Progress as the row path reports it: at every ``PROGRESS_EVERY`` rows read."""
-    every = _pipeline.PROGRESS_EVERY
+def _report(progress: Callable[[int], None], before: int, after: int, every: int) -> None:
+    """Progress as the row path reports it: at every ``every`` rows read."""
     for done in range(before // every + 1, after // every + 1):
         progress(done * every)

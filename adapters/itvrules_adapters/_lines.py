@@ -1,4 +1,4 @@
-"""Export text in bulk, byte for byte what the CSV and JSON Lines writers write row by row.
+"""Export text in bulk (``TextColumnsSink``), byte for byte what the CSV and JSON Lines sinks write.
 
 Most cells of a bill row depend only on its fee decision (code, amounts,
 rule, clause, policy), so each distinct decision's line is rendered once by
@@ -17,13 +17,15 @@ import io
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import IO, Any, Protocol
+from typing import IO, Any, Final
 
 import polars as pl
-from itvrules_adapters import _cells
-from itvrules_adapters._encoding import output_encoding
 
-from ._batch import ENGINE
+from . import _cells
+from ._encoding import output_encoding
+
+#: The lines of a batch of a few thousand rows: polars' in-memory engine starts fastest.
+ENGINE: Final = "in-memory"
 
 #: Every character ``json.dumps(..., ensure_ascii=False)`` escapes, and how.
 _JSON_ESCAPED = [chr(c) for c in range(0x20)] + ['"', "\\"]
@@ -33,33 +35,9 @@ _CSV_SPECIAL = r'[,"\r\n]'
 _FORMULA = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _cells.FORMULA_START) + "]"
 
 
-class TextExport(Protocol):
-    """An open CSV or JSON Lines export that takes many rendered rows at a time."""
+class _Lines:
+    """What the CSV and JSON Lines exports share: templates cut at markers, lines written in bulk."""
 
-    def template(self, row: Mapping[str, Any], slots: Sequence[str]) -> list[str]:
-        """The line of ``row`` cut around the cells of ``slots``: ``len(slots) + 1`` segments."""
-        ...
-
-    def text_cells(self, values: pl.Expr) -> pl.Expr:
-        """Text cells (str values) as this format writes them."""
-        ...
-
-    def number_cells(self, values: pl.Expr) -> pl.Expr:
-        """Integer cells as this format writes them."""
-        ...
-
-    def id_cells(self, values: pl.Expr) -> pl.Expr:
-        """Record ids (hex digits and dashes) as this format writes them."""
-        ...
-
-    def write_lines(self, lines: pl.LazyFrame) -> None:
-        """Write the rendered lines (one column, each line with its end), in order."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class _Export:
     def __init__(self, stream: IO[bytes], encoding: str, newline: str, columns: Sequence[str]) -> None:
         self._stream = stream
         self._text = io.TextIOWrapper(stream, encoding=encoding, newline=newline)
@@ -103,7 +81,7 @@ class _Export:
         self._text.detach()
 
 
-class CsvExport(_Export):
+class CsvLines(_Lines):
     """As ``csv_io.CsvSink``: UTF-8 with BOM unless told, header and text cells formula-guarded."""
 
     def __init__(self, stream: IO[bytes], columns: Sequence[str], encoding: str | None) -> None:
@@ -128,7 +106,7 @@ class CsvExport(_Export):
                 .otherwise(guarded))
 
 
-class JsonlExport(_Export):
+class JsonlLines(_Lines):
     """As ``jsonl_io.JsonlSink``: one ``json.dumps`` object per line, keys in column order."""
 
     def __init__(self, stream: IO[bytes], columns: Sequence[str]) -> None:

@@ -1,4 +1,4 @@
-"""CSV feeds split into columns in bulk, with the row path's reader as the authority on odd files.
+"""CSV feeds split into columns in bulk (``CsvReader.read_text_batches``), ``read``'s rows exactly.
 
 What the stdlib ``csv`` module reads from a piece of text without quote
 characters, NULs, byte-order marks inside or carriage returns outside line
@@ -7,9 +7,11 @@ hundred thousand lines at once. Before a piece is cut in bulk it is checked
 for exactly those conditions; the first piece that fails them, and everything
 after it, is read by ``csv.reader`` record by record, as ``csv_io`` reads it.
 Rows, the header, blank records, shifted rows and file errors therefore come
-out as the CSV reader gives them, row numbers included. Blank lines and lines
-that may be total rows (``_rows.TOTAL_MARK_PATTERN``) go to the row path,
-which skips and counts them.
+out as ``CsvReader.read`` gives them, row numbers included: blank records
+too (the core skips and counts them, and any row it may skip, such as a total
+row, it takes out of the bulk columns itself). The batches are
+``itvrules.hookspecs.TextBatch``: the core maps their header and checks and
+decides their columns; nothing here knows what a column means.
 
 Pieces end at a line end. In GB18030 and UTF-8 the bytes of ``\\n``, ``\\r``
 and ``"`` never occur inside a character, so the checks run on raw bytes.
@@ -20,21 +22,17 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from itertools import chain
-from typing import IO
+from typing import IO, Final
 
 import polars as pl
-from itvrules_adapters._encoding import detect_encoding, seekable
-from itvrules_adapters.csv_io import _header, _record
 
-from .._errors import InputError
-from .._parse import WHITESPACE
-from .._rows import TOTAL_MARK_PATTERN, ColumnMap, RowReader
-from ..hookspecs import RawRow
-from ._batch import BATCH_ROWS, ENGINE, ROW, SEQ, Batch, Group, field_frame
-from ._text import char_class
+from itvrules import InputError, RawRow
+from itvrules.hookspecs import TextBatch
+
+from ._csv_records import header_of, record
+from ._encoding import detect_encoding, seekable
 
 #: Bytes read per piece, about 6,000 rows of a typical feed: larger pieces were no faster here,
 #: and the memory polars keeps between pieces grows with them (peak RSS, docs/performance.md).
@@ -43,8 +41,16 @@ PIECE_BYTES = 1 << 19
 FIELD_LIMIT = csv.field_size_limit()
 #: Encodings whose bytes can be checked and cut before decoding (see the module docstring).
 _BYTE_SAFE = frozenset({"utf-8", "utf-8-sig", "gb18030"})
+#: Records per batch of a file read record by record: vectorised work pays, memory stays flat.
+BATCH_ROWS = 6_000
+#: Queries here run on a few thousand rows: polars' in-memory engine starts them fastest.
+ENGINE: Final = "in-memory"
+#: Every character Python's ``str.strip()`` removes (Rust's whitespace differs): a blank record.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+              "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+SEQ = "_seq"
+ROW = "_row"
 _LINE = "line"
-_TOTAL = re.compile(TOTAL_MARK_PATTERN)
 _PARTS = "_parts"
 _REGULAR = "_regular"
 
@@ -70,24 +76,24 @@ class _Chain(io.RawIOBase):
         return len(data)
 
 
+def char_class(chars: str) -> str:
+    """The characters of ``chars`` as the body of a regex character class (Rust syntax)."""
+    return "".join(f"\\x{{{ord(c):x}}}" for c in chars)
+
+
 class CsvFile:
     """One CSV feed being read into batches."""
 
-    def __init__(self, data: IO[bytes], source: str, codec: str, reader: RowReader,
-                 note: Callable[[RawRow], None]) -> None:
+    def __init__(self, data: IO[bytes], source: str, codec: str) -> None:
         self.data = data
         self.source = source
         self.codec = codec
-        self.reader = reader
-        self.note = note
         self.delimiter: str | None = None
         self.header: tuple[str, ...] | None = None
-        self.row = 0  # records read so far, as csv_io counts them
-        self.noted = False
-        self.mapped = False
+        self.row = 0  # records read so far, as CsvReader.read counts them
 
     # -- the whole file --------------------------------------------------------------------
-    def batches(self) -> Iterator[Batch]:
+    def batches(self) -> Iterator[TextBatch]:
         if self.codec not in _BYTE_SAFE:
             yield from self._records(self.data, self.codec)
         else:
@@ -96,7 +102,7 @@ class CsvFile:
             raise InputError("(file)", None, "the file has no header row (it is empty)",
                              source=self.source)
 
-    def _pieces(self) -> Iterator[Batch]:
+    def _pieces(self) -> Iterator[TextBatch]:
         pending = b""
         first = True
         while True:
@@ -129,7 +135,7 @@ class CsvFile:
                 return
 
     # -- pieces cut in bulk ------------------------------------------------------------------
-    def _fast(self, lines: pl.Series) -> Batch | None:
+    def _fast(self, lines: pl.Series) -> TextBatch | None:
         start = 0
         if self.delimiter is None:
             first = lines[0]
@@ -140,7 +146,7 @@ class CsvFile:
             cells = lines[start].split(delimiter)
             start += 1
             if any(cell.strip() for cell in cells):
-                self.header = _header(cells, self.source, self.row)
+                self.header = header_of(cells, self.source, self.row)
         header = self.header
         if header is None or start == lines.len():
             self.row += lines.len() - start
@@ -157,37 +163,28 @@ class CsvFile:
                  .with_columns((pl.col(SEQ) + base + 1).alias(ROW), parts.alias(_PARTS))
                  .with_columns((pl.col(_PARTS).struct.field(f"field_{width - 1}").is_not_null()
                                 & pl.col(_PARTS).struct.field(f"field_{width}").is_null()
-                                & ~pl.col(_LINE).str.contains(blank)
-                                & ~pl.col(_LINE).str.contains(TOTAL_MARK_PATTERN)).alias(_REGULAR))
+                                & ~pl.col(_LINE).str.contains(blank)).alias(_REGULAR))
                  .collect(engine=ENGINE))
         if frame.height == 0:
             return None
-        self._note(header)
         regular = int(frame.get_column(_REGULAR).sum())
         irregular = []
         if regular < frame.height:
             for seq, row, line in frame.filter(~pl.col(_REGULAR)).select(SEQ, ROW, _LINE).iter_rows():
-                raw = _record(header, line.split(delimiter), self.source, row)
-                if raw.error is None:
-                    self._map(raw)
-                irregular.append((seq, raw))
-        groups: tuple[Group, ...] = ()
-        if regular:
-            kept = frame if regular == frame.height else frame.filter(pl.col(_REGULAR))
-            columns = self._map(RawRow(self.source, 0, {}, header))
-            position = {name: i for i, name in enumerate(header)}
-            cells = kept.select(SEQ, ROW, *(pl.col(_PARTS).struct.field(f"field_{position[h]}").alias(field)
-                                            for h, field in columns.pairs))
-            source, rows, texts = self.source, kept.get_column(ROW), kept.get_column(_LINE)
+                irregular.append((seq, record(header, line.split(delimiter), self.source, row)))
+        kept = frame if regular == frame.height else frame.filter(pl.col(_REGULAR))
+        cells = kept.select(pl.col(_PARTS).struct.field(f"field_{i}").alias(name)
+                            for i, name in enumerate(header))
+        source, rows, texts = self.source, kept.get_column(ROW), kept.get_column(_LINE)
 
-            def raw_of(i: int) -> RawRow:
-                return _record(header, texts[i].split(delimiter), source, rows[i])
+        def raw_of(i: int) -> RawRow:
+            return record(header, texts[i].split(delimiter), source, rows[i])
 
-            groups = (Group(source, columns, cells, raw_of),)
-        return Batch(self.source, frame.height, groups, tuple(irregular))
+        return TextBatch(self.source, header, frame.height, cells, kept.get_column(SEQ), rows,
+                         tuple(irregular), raw_of)
 
     # -- records read one by one --------------------------------------------------------------
-    def _records(self, data: IO[bytes], codec: str) -> Iterator[Batch]:
+    def _records(self, data: IO[bytes], codec: str) -> Iterator[TextBatch]:
         text = io.TextIOWrapper(data, encoding=codec, newline="")
         try:
             lines: Iterator[str] = iter(text)
@@ -205,23 +202,15 @@ class CsvFile:
                 for cells in records:
                     self.row += 1
                     if self.header is None:
-                        if any(cell.strip() for cell in cells):
-                            self.header = _header(cells, self.source, self.row)
+                        if any(cell.strip() for cell in cells):  # no row above the header
+                            self.header = header_of(cells, self.source, self.row)
                         continue
-                    header = self.header
-                    self._note(header)
-                    if len(cells) == len(header) and any(cell.strip() for cell in cells) \
-                            and not _TOTAL.search("".join(cells)):
-                        if not self.mapped:
-                            self._map(RawRow(self.source, self.row, {}, header))
+                    if len(cells) == len(self.header):
                         kept.append(cells)
                         rows.append(self.row)
                         seqs.append(seq)
                     else:
-                        raw = _record(header, cells, self.source, self.row)
-                        if raw.error is None:
-                            self._map(raw)
-                        irregular.append((seq, raw))
+                        irregular.append((seq, record(self.header, cells, self.source, self.row)))
                     seq += 1
                     if seq == BATCH_ROWS:
                         yield self._batch(seq, kept, rows, seqs, irregular)
@@ -235,34 +224,18 @@ class CsvFile:
             text.detach()
 
     def _batch(self, size: int, kept: list[list[str]], rows: list[int], seqs: list[int],
-               irregular: list[tuple[int, RawRow]]) -> Batch:
-        groups: tuple[Group, ...] = ()
+               irregular: list[tuple[int, RawRow]]) -> TextBatch:
         header = self.header
         assert header is not None
-        if kept:
-            columns = self._map(RawRow(self.source, rows[0], {}, header))
-            position = {name: i for i, name in enumerate(header)}
-            fields: dict[str, list[str | None]] = {
-                field: [cells[position[h]] for cells in kept] for h, field in columns.pairs}
-            source = self.source
+        cells = pl.DataFrame({name: [values[i] for values in kept] for i, name in enumerate(header)},
+                             schema={name: pl.String for name in header})
+        source = self.source
 
-            def raw_of(i: int) -> RawRow:
-                return _record(header, kept[i], source, rows[i])
+        def raw_of(i: int) -> RawRow:
+            return record(header, kept[i], source, rows[i])
 
-            groups = (Group(source, columns, field_frame(seqs, rows, fields), raw_of),)
-        return Batch(self.source, size, groups, tuple(irregular))
-
-    # -- the header ----------------------------------------------------------------------------
-    def _note(self, header: tuple[str, ...]) -> None:
-        """The rejects file learns the header's columns when the first row under it is read."""
-        if not self.noted:
-            self.noted = True
-            self.note(RawRow(self.source, 0, {}, header))
-
-    def _map(self, raw: RawRow) -> ColumnMap:
-        """The header's column map; a missing required column stops the run at this row."""
-        self.mapped = True
-        return self.reader.column_map(raw)
+        return TextBatch(source, header, size, cells, pl.Series(SEQ, seqs, dtype=pl.Int64),
+                         pl.Series(ROW, rows, dtype=pl.Int64), tuple(irregular), raw_of)
 
 
 def _lines(text: bytes) -> pl.Series | None:
@@ -285,9 +258,11 @@ def _lines(text: bytes) -> pl.Series | None:
     return checked.get_column(_LINE)
 
 
-def csv_batches(stream: IO[bytes], source: str, encoding: str | None, reader: RowReader,
-                note: Callable[[RawRow], None]) -> Iterator[Batch]:
-    """The batches of a CSV feed, read as ``csv_io.CsvReader`` reads it."""
+def text_batches(stream: IO[bytes], source: str, encoding: str | None) -> Iterator[TextBatch]:
+    """The batches of a CSV feed: the records ``CsvReader.read`` yields, cut into columns in bulk."""
     with seekable(stream) as data:
         codec = detect_encoding(data, source, encoding=encoding)
-        yield from CsvFile(data, source, codec, reader, note).batches()
+        yield from CsvFile(data, source, codec).batches()
+
+
+__all__: Sequence[str] = ["PIECE_BYTES", "text_batches"]

@@ -1,0 +1,47 @@
+"""What feed readers and export writers share with the core: the public helpers for plug-ins.
+
+Readers and writers (the built-in ``itvrules_adapters`` among them) import
+``itvrules``, ``itvrules.hookspecs`` and this module, never a private module,
+so the core can change inside without breaking them. pyarrow is imported
+only when an Arrow helper is called.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ._money import CENT
+from ._months import last_day, parse_month
+from ._parse import normalise_text
+from ._rows import field_of
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def arrow_cells(column: pa.Array) -> list[Any]:
+    """The Python cells of one Arrow column, as the row path and the bulk Parquet path read them.
+
+    A reader that yields Arrow data row by row uses this, so both paths decide
+    its feed alike: text stays text, dates are dates, booleans booleans, a
+    timestamp a ``datetime`` (a zoned one in Asia/Shanghai time), numbers their digits.
+    """
+    from ._arrow import cells
+
+    return cells(column)
+
+
+def bill_arrow_schema() -> pa.Schema:
+    """The Arrow types of the bill export's columns (yuan ``decimal128(12, 2)``, fen ``int64``)."""
+    from ._arrow import EXPORT_SCHEMA
+
+    return EXPORT_SCHEMA
+
+
+def month_end(month: str, field: str = "month") -> date:
+    """The last day of ``month`` ("YYYY-MM"); an :class:`itvrules.InputError` naming ``field`` if not."""
+    return last_day(parse_month(month, field))
+
+
+__all__ = ["CENT", "arrow_cells", "bill_arrow_schema", "field_of", "month_end", "normalise_text"]
