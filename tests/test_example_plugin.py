@@ -63,7 +63,7 @@ def test_the_entry_point_is_loaded_and_described(installed: Path) -> None:
     assert plugin["origin"] == "entry point"
     assert plugin["distribution"] == "itvrules-fixedwidth 0.1.0"
     assert plugin["module"].startswith(str(installed))
-    assert plugin["writers"] == ["fixedwidth"] and plugin["readers"] == []
+    assert plugin["writers"] == ["fixedwidth"] and plugin["readers"] == ["fixedwidth"]
 
 
 def test_the_environment_variable_keeps_it_out(installed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,3 +180,76 @@ def test_the_plugin_sees_the_subscriber_in_an_eligibility_run(
     with out.open(encoding="utf-8-sig") as handle:
         assert list(next(csv.DictReader(handle))) == list(ELIGIBILITY_COLUMNS)
     assert plugin.checked[0] == ("eligibility", "S001", 2)
+
+
+# -- the example's reader declares a capability and gets the bulk path ---------------------------------
+
+
+def fixed_width_feed(path: Path) -> Path:
+    """A legacy CRM extract: good rows, a repeated account, a bad date, a cut line, a blank line."""
+    def line(account: str, product: str, accepted: str, completed: str = "", effective: str = "") -> str:
+        return f"{account:<20}{product:<12}{accepted:<10}{completed:<10}{effective:<10}\r\n"
+
+    path.write_text("".join([
+        line("A001", "brand", "2025-03-25", "2025-03-31"),
+        line("A002", "brand", "2025-04-01", "2025-04-02", "2025-06-10"),
+        "\r\n",
+        line("A001", "brand", "2025-03-25", "2025-03-31"),
+        line("A003", "brand", "2025-13-01"),
+        "A004      brand\r\n",
+        *(line(f"B{i:03d}", "brand", "2025-04-0" + str(1 + i % 9), "2025-04-20") for i in range(40)),
+    ]), encoding="utf-8")
+    return path
+
+
+def test_the_example_reader_declares_text_batches(installed: Path) -> None:
+    from itvrules_fixedwidth import FixedWidthReader, FixedWidthWriter
+
+    from itvrules.hookspecs import TextBatchReader, TextColumnsWriter
+
+    assert isinstance(FixedWidthReader(), TextBatchReader)
+    assert not isinstance(FixedWidthWriter(), TextColumnsWriter)  # its trailer needs every row
+
+
+def test_the_example_reader_gets_the_columnar_path_and_the_row_paths_answer(
+        installed: Path, policy: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import itvrules_fixedwidth
+
+    import itvrules._columnar as columnar
+
+    feed = fixed_width_feed(tmp_path / "crm.fwf")
+    runs: dict[str, tuple[Any, bytes, bytes]] = {}
+    rows = run_bill(policy, MONTH, [str(feed)], str(tmp_path / "rows.csv"),
+                    rejects=str(tmp_path / "rows.rejects.csv"), backend="rows",
+                    pm=itvrules.plugin_manager())
+    runs["rows"] = (rows, (tmp_path / "rows.csv").read_bytes(),
+                    (tmp_path / "rows.rejects.csv").read_bytes())
+
+    bulk_runs: list[str] = []
+    batch_reads: list[str] = []
+    real_bill, real_batches = columnar.bill_columnar, itvrules_fixedwidth.FixedWidthReader.read_text_batches
+
+    def bill_spy(run: Any, month: str, every: int) -> Any:
+        bulk_runs.append(month)
+        return real_bill(run, month, every)
+
+    def batches_spy(self: Any, stream: Any, source: str, *, encoding: str | None = None) -> Any:
+        batch_reads.append(source)
+        return real_batches(self, stream, source, encoding=encoding)
+
+    def no_rows(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the bulk path read the feed row by row")
+
+    monkeypatch.setattr(columnar, "bill_columnar", bill_spy)
+    monkeypatch.setattr(itvrules_fixedwidth.FixedWidthReader, "read_text_batches", batches_spy)
+    monkeypatch.setattr(itvrules_fixedwidth.FixedWidthReader, "read", no_rows)
+    auto = run_bill(policy, MONTH, [str(feed)], str(tmp_path / "auto.csv"),
+                    rejects=str(tmp_path / "auto.rejects.csv"), pm=itvrules.plugin_manager())
+    assert bulk_runs == [MONTH] and batch_reads == ["crm.fwf"]
+    assert (auto.rows_in, auto.decided, auto.rejected) == (rows.rows_in, rows.decided, rows.rejected)
+    assert (rows.rows_in, rows.rejected) == (45, 3)  # the blank line is no row
+    assert (tmp_path / "auto.csv").read_bytes() == runs["rows"][1]
+    assert (tmp_path / "auto.rejects.csv").read_bytes() == runs["rows"][2]
+    with (tmp_path / "auto.rejects.csv").open(encoding="utf-8-sig") as handle:
+        rejects = {r["source_row"]: r["field"] for r in csv.DictReader(handle)}
+    assert rejects == {"4": "account_id", "5": "accepted_on", "6": "(row)"}
