@@ -1,4 +1,5 @@
-"""docs/adapters.md documents every hook in hookspecs.py, each in its own section (as datasette does)."""
+"""docs/adapters.md documents every hook and every capability in hookspecs.py, each in its own section
+(as datasette does)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,49 @@ def test_each_hook_has_a_section_with_signature_and_a_working_example(hook: str)
     namespace: dict[str, object] = {}
     exec(compile(example, f"{hook} example", "exec"), namespace)
     assert callable(namespace[hook])
+
+
+# -- capabilities ------------------------------------------------------------------------------------
+
+CAPABILITY_HEADING = re.compile(r"^### `([A-Z]\w+)`\s*$", re.MULTILINE)
+CAPABILITIES = sorted(c.__name__ for c in hookspecs.CAPABILITIES)
+
+
+def capability_sections() -> dict[str, str]:
+    text = DOC.read_text(encoding="utf-8")
+    marks = list(CAPABILITY_HEADING.finditer(text))
+    found = {}
+    for mark in marks:
+        ends = [e for e in (text.find("\n### ", mark.end()), text.find("\n## ", mark.end())) if e != -1]
+        found[mark.group(1)] = text[mark.end(): min(ends) if ends else len(text)]
+    return found
+
+
+def test_the_capabilities_are_found() -> None:
+    assert "TextBatchReader" in CAPABILITIES and "ArrowTableWriter" in CAPABILITIES
+    assert len(CAPABILITIES) == 5
+
+
+@pytest.mark.parametrize("name", CAPABILITIES)
+def test_each_capability_is_a_runtime_protocol_with_a_docstring(name: str) -> None:
+    capability = getattr(hookspecs, name)
+    assert getattr(capability, "_is_runtime_protocol", False), f"{name} is not runtime_checkable"
+    doc = inspect.getdoc(capability) or ""
+    assert "Capability of a" in doc and "Declared by" in doc, f"{name}'s docstring says not how to declare it"
+
+
+@pytest.mark.parametrize("name", CAPABILITIES)
+def test_each_capability_has_a_section_with_its_declaration(name: str) -> None:
+    section = capability_sections().get(name)
+    assert section is not None, f"docs/adapters.md has no '### `{name}`' section"
+    for word in ("**What it says:**", "**Built-in:**"):
+        assert word in section, f"the {name} section has no {word}"
+    (shown,) = CODE.findall(section)[:1]
+    members = [m for m in vars(getattr(hookspecs, name)) if not m.startswith("_")]
+    members += list(getattr(getattr(hookspecs, name), "__annotations__", {}))
+    assert any(re.search(rf"\b{member}\b", shown) for member in members), \
+        f"the {name} section does not show its method or attribute"
+
+
+def test_every_documented_capability_exists() -> None:
+    assert sorted(capability_sections()) == CAPABILITIES
