@@ -2,7 +2,8 @@
 
 Every module of ``src/itvrules`` and ``adapters/itvrules_adapters`` is parsed
 with ``ast``; every import that runs (at module level or inside a function,
-but not under ``if TYPE_CHECKING:``) is an edge of the import graph. The core
+but not under ``if TYPE_CHECKING:``), and every ``importlib.import_module`` or
+``__import__`` of a module named by a literal, is an edge of the import graph. The core
 must never import the adapters, the adapters only the public API, and the
 graph must have no cycle: a cycle makes the import order decide what works.
 """
@@ -77,7 +78,7 @@ def imports(name: str, path: Path, known: set[str]) -> list[Import]:
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: list[Import] = []
 
-    def add(node: ast.stmt, target: str, written: str, *, reads: bool = False) -> None:
+    def add(node: ast.stmt | ast.expr, target: str, written: str, *, reads: bool = False) -> None:
         own = {*_ancestors(name), name}
         if target == name:
             return  # a package's ``from . import x`` is no edge to itself
@@ -90,7 +91,11 @@ def imports(name: str, path: Path, known: set[str]) -> list[Import]:
             found.append(Import(name, node.lineno, target, written))  # a module that is not there
 
     for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Call):
+            loaded = _dynamic(node)
+            if loaded is not None:
+                add(node, loaded, f"import_module({loaded!r})")
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 add(node, alias.name, f"import {alias.name}")
         elif isinstance(node, ast.ImportFrom):
@@ -112,6 +117,16 @@ def imports(name: str, path: Path, known: set[str]) -> list[Import]:
                 add(node, f"{origin}.{sub}", written)  # loads ``origin`` first, as an edge of its own
     unique = {(edge.line, edge.target): edge for edge in found}
     return [unique[key] for key in sorted(unique)]
+
+
+def _dynamic(call: ast.Call) -> str | None:
+    """The module ``importlib.import_module("x")`` or ``__import__("x")`` loads, when named by a literal."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if name not in ("import_module", "__import__") or not call.args:
+        return None
+    first = call.args[0]
+    return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
 
 
 def graph() -> list[Import]:
@@ -241,19 +256,47 @@ def test_a_cycle_is_found_and_spelled_out() -> None:
 # -- the rules ----------------------------------------------------------------------------------------
 
 
-def test_the_core_never_imports_the_adapters() -> None:
-    crossing = [f"{e.module} line {e.line}: {e.written}" for e in graph()
-                if e.module.split(".")[0] == CORE and e.target.split(".")[0] == ADAPTERS]
-    assert not crossing, "the core imports the adapters:\n" + "\n".join(crossing)
+def crossings(edges: list[Import]) -> list[str]:
+    """Imports of the adapters by the core, as ``module line N: import``."""
+    return [f"{e.module} line {e.line}: {e.written}" for e in edges
+            if e.module.split(".")[0] == CORE and e.target.split(".")[0] == ADAPTERS]
 
 
 def _private(target: str) -> bool:
     return target.split(".")[0] == CORE and any(part.startswith("_") for part in target.split(".")[1:])
 
 
+def private_imports(edges: list[Import]) -> list[str]:
+    """Imports of a private module of the core by an adapter, as ``module line N: import``."""
+    return [f"{e.module} line {e.line}: {e.written}" for e in edges
+            if e.module.split(".")[0] == ADAPTERS and _private(e.target)]
+
+
+def test_the_rules_see_what_they_forbid(tmp_path: Path) -> None:
+    core, adapter = tmp_path / "core.py", tmp_path / "adapter.py"
+    core.write_text("import importlib\n"
+                    "def load():\n"
+                    "    importlib.import_module('itvrules_adapters.csv_io')\n", encoding="utf-8")
+    adapter.write_text("from itvrules import hookimpl\n"
+                       "from itvrules._rows import field_of\n"
+                       "def f():\n"
+                       "    import itvrules._money\n", encoding="utf-8")
+    known = {"itvrules", "itvrules._rows", "itvrules._money", "itvrules_adapters",
+             "itvrules_adapters.csv_io", "itvrules._pipeline", "itvrules_adapters.x"}
+    edges = imports("itvrules._pipeline", core, known) + imports("itvrules_adapters.x", adapter, known)
+    # the package, then the module: both are loaded by the call
+    assert crossings(edges) == ["itvrules._pipeline line 3: import_module('itvrules_adapters.csv_io')"] * 2
+    assert private_imports(edges) == ["itvrules_adapters.x line 2: from itvrules._rows import field_of",
+                                      "itvrules_adapters.x line 4: import itvrules._money"]
+
+
+def test_the_core_never_imports_the_adapters() -> None:
+    crossing = crossings(graph())
+    assert not crossing, "the core imports the adapters:\n" + "\n".join(crossing)
+
+
 def test_the_adapters_use_only_the_public_api() -> None:
-    private = [f"{e.module} line {e.line}: {e.written}" for e in graph()
-               if e.module.split(".")[0] == ADAPTERS and _private(e.target)]
+    private = private_imports(graph())
     assert not private, "adapters import private modules of itvrules:\n" + "\n".join(private)
 
 
