@@ -187,12 +187,13 @@ def test_the_plugin_sees_the_subscriber_in_an_eligibility_run(
 
 def fixed_width_feed(path: Path) -> Path:
     """A legacy CRM extract: good rows, a repeated account, a bad date, a cut line, a blank line."""
-    def line(account: str, product: str, accepted: str, completed: str = "", effective: str = "") -> str:
-        return f"{account:<20}{product:<12}{accepted:<10}{completed:<10}{effective:<10}\r\n"
+    def line(account: str, product: str, accepted: str, completed: str = "", requested: str = "",
+             effective: str = "") -> str:
+        return f"{account:<20}{product:<12}{accepted:<10}{completed:<10}{requested:<10}{effective:<10}\r\n"
 
     path.write_text("".join([
         line("A001", "brand", "2025-03-25", "2025-03-31"),
-        line("A002", "brand", "2025-04-01", "2025-04-02", "2025-06-10"),
+        line("A002", "brand", "2025-04-01", "2025-04-02", "2025-06-05", "2025-06-10"),
         "\r\n",
         line("A001", "brand", "2025-03-25", "2025-03-31"),
         line("A003", "brand", "2025-13-01"),

@@ -125,14 +125,17 @@ class ExportWriter(Protocol):
 class TextBatch:
     """Records of one feed read in one go, with their cells as whole columns of text.
 
-    ``size`` counts every record of the batch (blank lines are not records),
-    in reading order, numbered 0 to ``size - 1`` by their *seq*. Records read
+    ``size`` counts every row ``read`` would yield for the batch's records
+    (blank and total rows too), each with a *seq* that grows in reading
+    order. Records read
     cleanly under ``header`` are *regular*: ``cells`` has one text column per
     header name and one row per regular record, ``seqs`` and ``rows`` their seq
     and their ``RawRow.row``, and ``raw_of(i)`` the ``RawRow`` that ``read``
     would give for the i-th of them (the run asks for it only for the few rows
     it decides one at a time). The other records (a shifted row, say) are in
-    ``irregular`` as (seq, ``RawRow``), exactly as ``read`` yields them.
+    ``irregular`` as (seq, ``RawRow``), exactly as ``read`` yields them. A blank
+    or total row may be either: the run takes such rows out of the columns
+    itself and skips and counts them as the row path does.
     """
 
     source: str

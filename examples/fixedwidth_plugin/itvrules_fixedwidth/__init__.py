@@ -85,7 +85,7 @@ class FixedWidthWriter:
 
 #: The feed layout: (column, width), one record per line, no header line.
 FEED_LAYOUT = (("account_id", 20), ("product", 12), ("accepted_on", 10), ("completed_on", 10),
-               ("cancel_effective_on", 10))
+               ("cancel_requested_on", 10), ("cancel_effective_on", 10))
 FEED_WIDTH = sum(width for _name, width in FEED_LAYOUT)
 FEED_HEADER = tuple(name for name, _width in FEED_LAYOUT)
 #: Lines cut into columns at a time by ``read_text_batches``.
