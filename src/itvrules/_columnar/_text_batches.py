@@ -54,10 +54,9 @@ def text_batches(batches: Iterator[TextBatch], reader: RowReader,
 
 def _maybe_skipped(cells: pl.DataFrame, header: tuple[str, ...]) -> pl.Series:
     """Rows the row path may skip: every cell blank, or a total mark (合计) anywhere in them."""
-    texts = [pl.col(h).cast(pl.String).fill_null("") for h in header]
-    blank = pl.all_horizontal([text.str.strip_chars(WHITESPACE) == "" for text in texts])
-    total = pl.concat_str(texts).str.contains(TOTAL_MARK_PATTERN)
-    return cells.select((blank | total).alias("maybe")).get_column("maybe")
+    joined = pl.concat_str([pl.col(h).cast(pl.String).fill_null("") for h in header])
+    blank = joined.str.strip_chars(WHITESPACE) == ""  # every cell blank: all of them joined is
+    return cells.select((blank | joined.str.contains(TOTAL_MARK_PATTERN)).alias("maybe")).get_column("maybe")
 
 
 def _through(raw_of: Callable[[int], RawRow], at: pl.Series) -> Callable[[int], RawRow]:
