@@ -50,7 +50,7 @@ from ._rows import (
     explicit_columns,
     map_columns,
 )
-from ._run_common import RunSummary
+from ._run_common import RunSummary, billing_cycle
 from ._run_files import STDIN, check_feed, check_usage, open_target
 from .hookspecs import ArrowBatchReader, ArrowFeed, ArrowTableWriter, RawRow, TableSink
 
@@ -115,7 +115,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     fields = {field: header for header, field in mapped.pairs}
     header_map = HeaderMap(name, tuple((field, header) for header, field in mapped.pairs),
                            mapped.extras)
-    cycle = pm.hook.itvrules_billing_cycle(month=month) or month.replace("-", "")
+    cycle = billing_cycle(month, pm)
     with ExitStack() as stack:
         stack.callback(feed.close)
         ids = stack.enter_context(RecordIds(policy.id, policy.version, background=background))

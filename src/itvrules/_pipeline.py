@@ -48,6 +48,7 @@ from ._run_common import (
     ELIGIBILITY_COLUMNS,
     STDIN_SOURCE,
     RunSummary,
+    billing_cycle,
     record_id,
     worded,
 )
@@ -335,7 +336,7 @@ class _Run:
     # -- deciding and writing ---------------------------------------------------------------
     def bill(self, sink: Any, month: str) -> None:
         pending: deque[RawRow] = deque()
-        cycle = self.pm.hook.itvrules_billing_cycle(month=month) or month.replace("-", "")
+        cycle = billing_cycle(month, self.pm)
 
         def enrollments() -> Iterator[Enrollment]:
             for raw, enrollment in self.accepted():

@@ -9,7 +9,9 @@ needs to import another to give the same answer.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -17,6 +19,9 @@ from ._errors import InputError
 from ._rows import ColumnMap, HeaderMap, cell_value, header_of
 from .contract import shown
 from .hookspecs import RawRow
+
+if TYPE_CHECKING:
+    import pluggy
 
 BILL_COLUMNS = (
     "record_id", "account_id", "billing_month", "billing_cycle", "code", "gross", "waived",
@@ -52,11 +57,32 @@ class RunSummary:
     headers: tuple[HeaderMap, ...] = ()
 
 
+#: What a record id hashes: these export columns, in this order, a null as "", joined by
+#: ``RECORD_SEPARATOR``. ``record_id`` and the Spark export (``_spark_frames.record_digest``)
+#: both read this, so a change to the id's parts changes every path alike.
+RECORD_ID_PARTS = ("policy_id", "policy_version", "account_id", "billing_month", "package", "code")
+RECORD_SEPARATOR = "\x1f"
+
+
 def record_id(policy_id: str, policy_version: str, account_id: str, month: str,
               charge_item: str, code: str) -> str:
     """The stable id of one export row: a re-run of the same policy gives the same id."""
-    name = "\x1f".join((policy_id, policy_version, account_id, month, charge_item, code))
+    cells = {"policy_id": policy_id, "policy_version": policy_version, "account_id": account_id,
+             "billing_month": month, "package": charge_item, "code": code}
+    return record_id_of(cells)
+
+
+def record_id_of(row: Mapping[str, object]) -> str:
+    """The record id of an export row, from its cells named by ``RECORD_ID_PARTS``."""
+    name = RECORD_SEPARATOR.join("" if row[part] is None else str(row[part])
+                                 for part in RECORD_ID_PARTS)
     return str(uuid.uuid5(RECORD_NAMESPACE, name))
+
+
+def billing_cycle(month: str, pm: pluggy.PluginManager) -> str:
+    """The export's ``billing_cycle`` for ``month``: a plug-in's (``itvrules_billing_cycle``), else YYYYMM."""
+    cycle = pm.hook.itvrules_billing_cycle(month=month)
+    return str(cycle) if cycle else month.replace("-", "")
 
 
 def worded(error: InputError, header: str | None) -> str:

@@ -29,7 +29,7 @@ from .._model import Enrollment
 from .._record_ids import RecordIds
 from .._rejects import RejectSpool
 from .._rows import ColumnsError, NearMissError
-from .._run_common import STDIN_SOURCE, RunSummary
+from .._run_common import STDIN_SOURCE, RunSummary, billing_cycle
 from .._run_common import account_of as _account
 from .._run_files import STDIN, open_source, open_target
 from ..hookspecs import FeedReader, RawRow, TextBatchReader, TextColumnsSink, TextColumnsWriter
@@ -85,7 +85,7 @@ class _Biller:
         self.month = month
         self.export = export
         self.every = progress_every
-        self.cycle = run.pm.hook.itvrules_billing_cycle(month=month) or month.replace("-", "")
+        self.cycle = billing_cycle(month, run.pm)
         self.reader = run.reader  # the run's explicit column map, and its log of header maps
         self.seen: set[str] = set()
         self.cases: dict[tuple[Any, ...], _Case] = {}  # fee key -> its cells, decided once a run
