@@ -21,14 +21,17 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import attrs
 
 from ._enums import PriorModem, Product
-from ._errors import EngineError, InputError
+from ._errors import EngineError, InputError, UsageError
 from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
 from ._money import to_fen
 from ._months import parse_month
 from ._parse import WHITESPACE
+from ._pipeline import RECORD_ID_PARTS, RECORD_NAMESPACE, RECORD_SEPARATOR
+from ._pipeline import billing_cycle as cycle_of
 from .contract import load_contract
 
 if TYPE_CHECKING:
+    import pluggy
     from pyspark.sql import Column, DataFrame
 
     from ._policy import Policy
@@ -66,6 +69,32 @@ DECISION_TYPES: Mapping[str, str] = {
     "policy_version": "string",
     "policy_hash": "string",
 }
+
+_MONEY = "decimal(12,2)"
+#: Columns of :func:`bill_spark`'s ``decided`` DataFrame, in order: the bill export's
+#: (``_pipeline.BILL_COLUMNS``), with the Parquet export's types (``_parquet.EXPORT_SCHEMA``).
+EXPORT_TYPES: Mapping[str, str] = {
+    "record_id": "string",
+    "account_id": "string",
+    "billing_month": "string",
+    "billing_cycle": "string",
+    "code": "string",
+    "gross": _MONEY,
+    "waived": _MONEY,
+    "amount": _MONEY,
+    "amount_fen": "bigint",
+    "package": "string",
+    "follow_up": "boolean",
+    "rule": "string",
+    "clause": "string",
+    "policy_id": "string",
+    "policy_version": "string",
+    "policy_hash": "string",
+    "source": "string",
+    "source_row": "bigint",
+}
+#: The export's ``source`` when the frame has no ``source`` column and none is given.
+DEFAULT_SOURCE = "spark"
 
 _INSTALL_HINT = "the Spark backend needs pyspark: pip install 'itvrules[spark]'"
 
@@ -150,17 +179,21 @@ def check_columns(df: DataFrame) -> None:
 
 @overload
 def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
-                      rejects: Literal[False] = False) -> DataFrame: ...
+                      rejects: Literal[False] = False, billing_cycle: str | None = None,
+                      source: str | None = None) -> DataFrame: ...
 @overload
 def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
-                      rejects: Literal[True]) -> SparkBill: ...
+                      rejects: Literal[True], billing_cycle: str | None = None,
+                      source: str | None = None) -> SparkBill: ...
 @overload
 def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
-                      rejects: bool) -> DataFrame | SparkBill: ...
+                      rejects: bool, billing_cycle: str | None = None,
+                      source: str | None = None) -> DataFrame | SparkBill: ...
 
 
 def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
-                      rejects: bool = False) -> DataFrame | SparkBill:
+                      rejects: bool = False, billing_cycle: str | None = None,
+                      source: str | None = None) -> DataFrame | SparkBill:
     """One decision row per enrolment row (columns and types ``DECISION_TYPES``), lazily.
 
     The DataFrame must hold valid enrolments (``ENROLLMENT_COLUMNS``). Before
@@ -172,10 +205,16 @@ def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
     Deciding thus reads the input twice (check, then output): ``persist`` an
     input that is expensive to recompute.
 
-    ``rejects=True`` is :func:`bill_spark`: bad rows are set aside, not raised.
+    ``rejects=True`` is :func:`bill_spark`: bad rows are set aside, not raised, and
+    the decided rows are the bill export's, with ``billing_cycle`` and ``source``
+    (export columns, so given only then).
     """
     if rejects:
-        return bill_spark(policy, df, month)
+        return bill_spark(policy, df, month, billing_cycle=billing_cycle,
+                          source=DEFAULT_SOURCE if source is None else source)
+    if billing_cycle is not None or source is not None:
+        raise UsageError("billing_cycle and source are columns of the bill export: "
+                         "pass rejects=True for it")
     index = parse_month(month)
     _require_pyspark()
     check_columns(df)
@@ -183,11 +222,13 @@ def decide_fees_spark(policy: Policy, df: DataFrame, month: str, *,
 
 
 def _decide(policy: Policy, df: DataFrame, month: str, index: int, *,
-            checked: DataFrame | None = None, only: Column | None = None) -> DataFrame:
+            checked: DataFrame | None = None, only: Column | None = None,
+            keep: Sequence[str] = ()) -> DataFrame:
     """The decided frame of ``df``'s rows, after the checking job (``_check``) has passed.
 
     The job checks the rows of ``checked`` (default ``df``) where ``only`` holds:
-    enrolments of the same columns that include every row of ``df``.
+    enrolments of the same columns that include every row of ``df``. Columns
+    ``keep`` of ``df`` follow the decision's, as they are.
     """
     from pyspark.sql import functions as F
 
@@ -215,6 +256,7 @@ def _decide(policy: Policy, df: DataFrame, month: str, index: int, *,
         F.lit(document.id).alias("policy_id"),
         F.lit(document.version).alias("policy_version"),
         F.lit(document.content_hash[:12]).alias("policy_hash"),
+        *[F.col(name) for name in keep],
     )
 
 
@@ -303,20 +345,30 @@ _STRIP = f"\\A[{_CLASS}]+|[{_CLASS}]+\\z"
 
 @attrs.frozen
 class SparkBill:
-    """A month decided for a Spark DataFrame, split into rows decided and rows rejected; both lazy.
+    """A month billed for a Spark DataFrame, split into rows decided and rows rejected; both lazy.
 
-    ``decided`` has the columns and types of ``DECISION_TYPES``, one row per
-    valid input row (its ``account_id`` is unique: a repeated account is rejected).
-    ``rejected`` has every input column as it was, then ``field`` and ``error``.
-    Every input row is in exactly one of the two.
+    ``decided`` is the bill export (``EXPORT_TYPES``: the CSV export's columns
+    with the Parquet export's types), one row per valid input row; its
+    ``account_id`` is unique (a repeated account is rejected). ``rejected`` has
+    ``source``, ``source_row``, every other input column as it was, then
+    ``field`` and ``error``. Every input row is in exactly one of the two.
     """
 
     decided: DataFrame
     rejected: DataFrame
 
 
-def bill_spark(policy: Policy, df: DataFrame, month: str) -> SparkBill:
-    """Decide ``month`` for the rows of ``df`` that can be decided; reject the others, with why.
+def bill_spark(policy: Policy, df: DataFrame, month: str, *, billing_cycle: str | None = None,
+               source: str = DEFAULT_SOURCE, pm: pluggy.PluginManager | None = None) -> SparkBill:
+    """Bill ``month`` for the rows of ``df`` that can be decided; reject the others, with why.
+
+    ``decided`` holds the export lines the row path writes for the same rows,
+    cell for cell: ``record_id`` (``_pipeline.record_id``, as a Spark expression),
+    ``billing_cycle`` (default: what the plug-ins of ``pm`` say, else YYYYMM),
+    ``source`` (the frame's ``source`` column when it has one, else ``source``)
+    and ``source_row`` (the frame's ``source_row`` column when it has one, else
+    the row's number from 1 in the input's order; one more job counts the rows
+    of each input partition).
 
     A row is rejected for what the row path rejects it for (``_pipeline``, checked
     in its order, with its field and words): a repeated account (an earlier row
@@ -338,7 +390,8 @@ def bill_spark(policy: Policy, df: DataFrame, month: str) -> SparkBill:
     are lazy: each is computed when written and reads the input again, with a
     shuffle by account, so ``persist`` an input that is expensive to recompute.
     Without a ``source_row`` column the input's order must be the same every
-    time it is read (a file scan is): a repeated account's first row is found by it.
+    time it is read (a file scan is): a repeated account's first row and the
+    row numbers are found by it.
     """
     index = parse_month(month)
     _require_pyspark()
@@ -347,22 +400,98 @@ def bill_spark(policy: Policy, df: DataFrame, month: str) -> SparkBill:
     check_columns(df)
     _check_optional(df)
     names = df.columns
+    cycle = billing_cycle if billing_cycle is not None else cycle_of(month, pm)
     local, checked, checks = _checked(policy, df)
     own = {"account_id", "product", "switched_to"}  # read and normalised by ``_checked``
     enrolments = [F.col(_PREFIX + name).alias(name) if name in own else F.col(name)
                   for name in ENROLLMENT_COLUMNS]
+    where = {
+        "source": F.col("source").cast("string") if "source" in names else F.lit(source),
+        "source_row": (F.col("source_row").cast("bigint") if "source_row" in names
+                       else _row_numbers(local, F.col(_PREFIX + "order"))),
+    }
     problem = F.col(_PREFIX + "problem")
     field = F.get(F.array(*[F.lit(name) for _fails, name, _error in checks]), problem)
     error = F.get(F.array(*[words for _fails, _name, words in checks]), problem)
     rejected = (checked.filter(problem.isNotNull())
-                .select(*[_input(name) for name in names], field.alias("field"), error.alias("error")))
-    valid = checked.filter(problem.isNull()).select(*enrolments)
+                .select(*[column.alias(name) for name, column in where.items()],
+                        *[_input(name) for name in names if name not in where],
+                        field.alias("field"), error.alias("error")))
+    valid = checked.filter(problem.isNull()).select(
+        *enrolments, *[column.alias(_PREFIX + name) for name, column in where.items()])
     # The fee table is checked on every row that passes the checks of its own, repeated or not:
     # that needs no shuffle, and a gap it finds is the policy's whichever row shows it. Those
     # rows are picked inside the aggregate, not by a filter (see ``_check``).
     rows = local.select(*enrolments, F.col(_PREFIX + "local").isNull().alias(_PREFIX + "valid"))
-    return SparkBill(_decide(policy, valid, month, index, checked=rows, only=F.col(_PREFIX + "valid")),
-                     rejected)
+    decided = _decide(policy, valid, month, index, checked=rows, only=F.col(_PREFIX + "valid"),
+                      keep=[_PREFIX + name for name in where])
+    return SparkBill(_export(decided, cycle), rejected)
+
+
+def _export(decided: DataFrame, cycle: str) -> DataFrame:
+    """``_decide``'s columns (with ``source`` and ``source_row`` kept) as the bill export's."""
+    from pyspark.sql import functions as F
+
+    cells = {name: F.col(name) for name in DECISION_TYPES}
+    cells.update({"billing_month": F.col("month"), "billing_cycle": F.lit(cycle),
+                  "source": F.col(_PREFIX + "source"), "source_row": F.col(_PREFIX + "source_row")})
+    digest = _PREFIX + "digest"
+    # The digest in a projection of its own: the id reads it five times, and Spark does not
+    # merge a projection into the next when that would repeat an expensive expression.
+    hashed = decided.withColumn(digest, record_digest(cells))
+    columns = {"record_id": uuid_text(F.col(digest)), **cells}
+    return hashed.select(*[columns[name].cast(kind).alias(name) for name, kind in EXPORT_TYPES.items()])
+
+
+def record_digest(cells: Mapping[str, Column]) -> Column:
+    """The SHA-1 (40 hex digits) uuid5 takes of a record id's name: ``_pipeline.record_id``'s.
+
+    The name is the cells of ``RECORD_ID_PARTS`` (a null as ""), joined by
+    ``RECORD_SEPARATOR``, as UTF-8 bytes after the namespace's 16 bytes.
+    """
+    from pyspark.sql import functions as F
+
+    parts = [F.coalesce(cells[part].cast("string"), F.lit("")) for part in RECORD_ID_PARTS]
+    name = F.encode(F.concat_ws(RECORD_SEPARATOR, *parts), "UTF-8")
+    return F.sha1(F.concat(F.unhex(F.lit(RECORD_NAMESPACE.hex)), name))
+
+
+def uuid_text(digest: Column) -> Column:
+    """A SHA-1 digest's uuid5 text: its first 32 hex digits, version digit 5, variant bits 10."""
+    from pyspark.sql import functions as F
+
+    def hexes(start: int, count: int) -> Column:
+        return F.substring(digest, start + 1, count)
+
+    # The variant digit keeps its low two bits and gets 10 above them: (d & 3) | 8.
+    variant = F.translate(hexes(16, 1), "0123456789abcdef", "89ab89ab89ab89ab")
+    return F.concat_ws("-", hexes(0, 8), hexes(8, 4), F.concat(F.lit("5"), hexes(13, 3)),
+                       F.concat(variant, hexes(17, 3)), hexes(20, 12))
+
+
+def _row_numbers(frame: DataFrame, order: Column) -> Column:
+    """Every row's number from 1 in input order, from ``order`` (``monotonically_increasing_id``).
+
+    That id is the partition's index times 2**33 plus the row's index in its
+    partition. One job counts the rows of each partition (the input is read,
+    nothing is shuffled but the counts); a row's number is then the rows of the
+    partitions before its own plus its index, plus 1: no window over all rows
+    in one partition, as ``row_number()`` would need.
+    """
+    from pyspark.sql import functions as F
+
+    partition = F.shiftrightunsigned(order, 33)
+    counts = {int(row[0]): int(row[1])
+              for row in frame.groupBy(partition.alias("partition")).count().collect()}
+    before: list[int] = []
+    total = 0
+    for at in range(max(counts, default=-1) + 1):
+        before.append(total)
+        total += counts.get(at, 0)
+    if not before:  # no rows: nothing to number
+        return F.lit(None).cast("bigint")
+    offsets = F.array(*[F.lit(count).cast("bigint") for count in before])
+    return F.get(offsets, partition.cast("int")) + order.bitwiseAND(F.lit(2**33 - 1)) + F.lit(1)
 
 
 def _check_optional(df: DataFrame) -> None:
