@@ -8,6 +8,8 @@ JVM takes seconds. Spark needs Java; without it these tests fail under CI
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import subprocess
 import sys
@@ -18,19 +20,35 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import itvrules
-from itvrules import Product
+from itvrules import Product, _pipeline
 from itvrules._frames import DECISION_COLUMNS
 from itvrules._frames import ENROLLMENT_COLUMNS as POLARS_COLUMNS
 from itvrules._model import PRODUCT_ALIASES
 from itvrules._parquet import bill_parquet
 from itvrules._parse import normalise_text, parse_enum
-from itvrules._spark_frames import DECISION_TYPES, ENROLLMENT_DDL, SparkBill, bill_spark, decide_fees_spark
+from itvrules._pipeline import BILL_COLUMNS, RECORD_ID_PARTS, record_id
+from itvrules._spark_frames import (
+    SparkBill,
+    bill_spark,
+    decide_fees_spark,
+    record_digest,
+    uuid_text,
+)
+from itvrules.schema import (
+    DECISION_TYPES,
+    ENROLLMENT_DDL,
+    EXPORT_TYPES,
+    REJECT_FIELDS,
+    REJECT_SOURCE,
+)
 from samples import gap_policy
 from strategies import enrollments
 
@@ -162,7 +180,7 @@ def test_library_imports_without_pyspark() -> None:
     """The extra is optional: importing never loads pyspark; deciding without it says what to install."""
     code = (
         "import sys\n"
-        "import itvrules, itvrules._spark_frames as s\n"
+        "import itvrules, itvrules._spark_frames as s, itvrules.schema\n"
         "assert 'pyspark' not in sys.modules, 'pyspark imported eagerly'\n"
         "sys.modules['pyspark'] = None\n"
         "try:\n"
@@ -261,7 +279,8 @@ def test_bad_rows_are_rejected_as_the_parquet_path_rejects_them(
     bill = POLICY.fees_spark(frame, "2025-07", rejects=True)
     assert isinstance(bill, SparkBill)
 
-    assert bill.rejected.columns == [*frame.columns, "field", "error"]
+    # source and source_row first (the frame's own source_row), then the other input columns.
+    assert bill.rejected.columns == ["source", *frame.columns, "field", "error"]
     rejected = bill.rejected.collect()
     # The same rows, for the same fields, in the same words.
     assert sorted((r["source_row"], r["field"], r["error"]) for r in rejected) == sorted(
@@ -270,13 +289,14 @@ def test_bad_rows_are_rejected_as_the_parquet_path_rejects_them(
         "account_id", "product", "accepted_on", "completed_on", "cancel_requested_on",
         "cancel_effective_on", "return_reason", "switched_to", "prior_modem"}
     # A rejected row keeps its source row, cell for cell.
-    assert all(tuple(r)[:-2] == rows[r["source_row"] - 1] for r in rejected)
+    assert all(r["source"] == "spark" and tuple(r)[1:-2] == rows[r["source_row"] - 1]
+               for r in rejected)
 
     good = _good_rows(set(expected["source_row"]))
     decided_rows = bill.decided.collect()
-    assert bill.decided.columns == list(DECISION_COLUMNS)
-    decided = pl.DataFrame([r.asDict() for r in decided_rows], schema=POLICY.fees_frame(good, "2025-07")
-                           .schema, orient="row")
+    assert bill.decided.columns == list(BILL_COLUMNS)
+    decided = pl.DataFrame([{"month": r["billing_month"], **r.asDict()} for r in decided_rows]) \
+        .select(DECISION_COLUMNS).cast(dict(POLICY.fees_frame(good, "2025-07").schema))
     assert_frame_equal(decided.sort("account_id"), POLICY.fees_frame(good, "2025-07").sort("account_id"))
     assert decided["code"].n_unique() >= 4  # trial, switched, cancelled, not_installed...
 
@@ -306,4 +326,183 @@ def test_rejects_follow_input_order_without_source_row_and_policy_errors_still_r
     with pytest.raises(itvrules.InputError, match=r"source_row is string, not an integer type"):
         bill_spark(POLICY, frame.withColumn("source_row", frame["note"]), "2025-07")
 
+
+
+
+# -- the bill export: the same lines as the CSV and Parquet exports --------------------------------
+
+#: The export's feed: every kind of bad row, then rows that reach every fee rule.
+FEED_GOOD_ROWS = 400
+
+
+def _feed_rows() -> list[tuple[Any, ...]]:
+    """``BAD_ROWS`` and generated good rows, as (note, enrolment columns, return_reason, prior_modem)."""
+    good = random_enrolments(FEED_GOOD_ROWS, seed=7).with_columns(
+        pl.concat_str(pl.lit("G"), "account_id").alias("account_id"))
+    return [*BAD_ROWS, *(("generated", *row, None, None) for row in good.iter_rows())]
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def _as_csv(rows: list[Any], columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """Spark rows as the CSV export's writer spells them (``Decimal`` yuan, ``true``, ``''``...)."""
+    from itvrules_adapters.csv_io import CsvWriter
+
+    out = io.BytesIO()
+    sink = CsvWriter().open(out, columns, kind="bill")
+    for row in rows:
+        sink.write(row.asDict())
+    sink.close()
+    return list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"), newline="")))
+
+
+def test_spark_writes_the_csv_export_line_for_line(spark: SparkSession, tmp_path: Path) -> None:
+    """The row path's CSV export and bill_spark agree on every cell (record ids too) and every reject."""
+    from pyspark.sql import functions as F
+
+    feed_rows = _feed_rows()
+    names = list(BAD_SCHEMA)
+    feed = tmp_path / "feed.csv"
+    with feed.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(names)
+        writer.writerows([_csv_cell(v) for v in row] for row in feed_rows)
+    summary = itvrules.run_bill(POLICY, "2025-08", [str(feed)], str(tmp_path / "bill.csv"),
+                                rejects=str(tmp_path / "rejects.csv"), backend="rows")
+    # Every bad row is rejected, nearly every generated one decided (a few are dated out of order).
+    assert summary.rows_in == len(feed_rows)
+    assert summary.rejected >= 18 and summary.decided > 0.9 * FEED_GOOD_ROWS
+    exported = _read_csv(tmp_path / "bill.csv")
+    csv_rejects = _read_csv(tmp_path / "rejects.csv")
+
+    # The CSV reader numbers rows as Excel shows them: the header is row 1.
+    frame = spark.createDataFrame([(at, *row) for at, row in enumerate(feed_rows, start=2)],
+                                  schema=BAD_DDL).orderBy(F.desc("source_row"))
+    bill = POLICY.fees_spark(frame, "2025-08", rejects=True, source="feed.csv")
+    decided = bill.decided.collect()
+    rejected = bill.rejected.collect()
+
+    assert len(decided) == summary.decided and len(rejected) == summary.rejected
+    assert len(decided) + len(rejected) == len(feed_rows)
+    by_row = sorted(_as_csv(decided, BILL_COLUMNS), key=lambda r: int(r["source_row"]))
+    assert by_row == sorted(exported, key=lambda r: int(r["source_row"]))
+    assert len({r["record_id"] for r in exported}) == len(exported)
+    assert {r["code"] for r in exported} >= {"trial", "switched", "cancelled", "not_installed",
+                                             "default_paid"}
+    assert sorted((r["source"], str(r["source_row"]), r["field"], r["error"]) for r in rejected) \
+        == sorted((r["source"], r["source_row"], r["field"], r["error"]) for r in csv_rejects)
+
+
+def test_spark_numbers_rows_and_writes_the_parquet_export(spark: SparkSession, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a source_row column, rows are numbered from 1 in file order, across partitions,
+    and the export equals the Parquet path's, cell for cell and type for type."""
+    feed_rows = _feed_rows()
+    feed = tmp_path / "feed.parquet"
+    pl.DataFrame(feed_rows, schema=BAD_SCHEMA, orient="row").write_parquet(feed, row_group_size=50)
+    summary = bill_parquet(POLICY, "2025-08", str(feed), str(tmp_path / "bill.parquet"),
+                           rejects=str(tmp_path / "rejects.parquet"))
+    expected = pq.read_table(tmp_path / "bill.parquet")
+    expected_rejects = pl.read_parquet(tmp_path / "rejects.parquet")
+
+    # Small file splits: the feed is read in several partitions, each numbered after the last.
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "8k")
+    try:
+        frame = spark.read.parquet(str(feed))
+        assert frame.rdd.getNumPartitions() > 1
+        bill = bill_spark(POLICY, frame, "2025-08", source="feed.parquet")
+        decided = bill.decided.collect()
+        rejected = bill.rejected.collect()
+        plans = []
+        for result in (bill.decided, bill.rejected):
+            capsys.readouterr()
+            result.explain(mode="extended")
+            plans.append(capsys.readouterr().out)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+
+    # The ids are hashed by Spark itself, and no Python UDF runs: executors run no Python.
+    assert "sha1(" in plans[0]
+    assert not any("python" in plan.lower() for plan in plans)
+
+    assert {f.name: f.dataType.simpleString() for f in bill.decided.schema.fields} == EXPORT_TYPES
+    assert tuple(EXPORT_TYPES) == BILL_COLUMNS == tuple(expected.column_names)
+    assert [_spark_type(expected.schema.field(name).type) for name in BILL_COLUMNS] == list(
+        EXPORT_TYPES.values())
+    assert (summary.decided, summary.rejected) == (len(decided), len(rejected))
+    assert len(decided) + len(rejected) == len(feed_rows)
+    assert sorted((r.asDict() for r in decided), key=lambda r: r["source_row"]) == sorted(
+        expected.to_pylist(), key=lambda r: r["source_row"])
+    assert sorted(r["source_row"] for r in [*decided, *rejected]) == list(range(1, len(feed_rows) + 1))
+    assert bill.rejected.columns == [*REJECT_SOURCE, *(n for n in BAD_SCHEMA), *REJECT_FIELDS]
+    assert sorted((r["source"], r["source_row"], r["field"], r["error"]) for r in rejected) == sorted(
+        expected_rejects.select("source", "source_row", "field", "error").rows())
+
+
+def _spark_type(kind: pa.DataType) -> str:
+    """A Parquet export column's Arrow type as Spark names it."""
+    names = {pa.string(): "string", pa.int64(): "bigint", pa.bool_(): "boolean"}
+    if pa.types.is_decimal(kind):
+        return f"decimal({kind.precision},{kind.scale})"
+    return names[kind]
+
+
+def test_record_id_column_is_record_id(spark: SparkSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Spark expression hashes what ``record_id`` hashes: odd text, nulls, non-ASCII."""
+    from pyspark.sql import functions as F
+
+    cases = [("itv-trial", "2025.1", "A1", "2025-07", "hd", "switched"),
+             ("itv-trial", "2025.1", "账号\u3000é", "2025-07", None, "not_installed"),
+             ("p", "", "O'Brien\x1f", "2026-01", "", "trial"),
+             ("p", "v" * 300, "\U0001f600", "1999-12", "quanneng", "default_paid")]
+    frame = spark.createDataFrame(cases, schema="policy_id string, policy_version string, "
+                                  "account_id string, billing_month string, package string, code string")
+    cells = {name: F.col(name) for name in frame.columns}
+    ids = [r[0] for r in frame.select(uuid_text(record_digest(cells))).collect()]
+    assert ids == [record_id(p, v, a, m, c or "", code) for p, v, a, m, c, code in cases]
+    # Every part counts: each case's id differs from the next's.
+    assert len(set(ids)) == len(cases)
+
+    # The parts are defined once: an id without the decision code changes both alike.
+    monkeypatch.setattr(_pipeline, "RECORD_ID_PARTS", tuple(p for p in RECORD_ID_PARTS if p != "code"))
+    without = [r[0] for r in frame.select(uuid_text(record_digest(cells))).collect()]
+    assert without == [record_id(p, v, a, m, c or "", "any code") for p, v, a, m, c, _ in cases]
+    assert not set(without) & set(ids)
+
+
+def test_billing_cycle_and_source_columns(spark: SparkSession) -> None:
+    """billing_cycle: a plug-in's by default, else YYYYMM, or the argument; source: the column's."""
+    import pluggy
+    from pyspark.sql import functions as F
+
+    enr = itvrules.Enrollment(account_id="A1", product="brand", accepted_on=date(2025, 3, 25),
+                              completed_on=date(2025, 3, 31))
+    frame = spark_frame(spark, [enr])
+
+    class Cycle:
+        @itvrules.hookimpl
+        def itvrules_billing_cycle(self, month: str) -> str:
+            return f"C-{month}"
+
+    pm: pluggy.PluginManager = itvrules.plugin_manager(autoload=False)
+    pm.register(Cycle())
+    (row,) = bill_spark(POLICY, frame, "2025-07", pm=pm).decided.collect()
+    assert (row["billing_cycle"], row["source"], row["source_row"]) == ("C-2025-07", "spark", 1)
+    with_source = frame.withColumn("source", F.lit("crm-east.csv"))
+    (row,) = POLICY.fees_spark(with_source, "2025-07", rejects=True, billing_cycle="X7",
+                               source="ignored").decided.collect()
+    assert (row["billing_cycle"], row["source"]) == ("X7", "crm-east.csv")
+    with pytest.raises(itvrules.UsageError, match="rejects=True"):
+        POLICY.fees_spark(frame, "2025-07", source="crm.csv")
 

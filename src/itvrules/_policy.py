@@ -278,17 +278,21 @@ class Policy:
 
         return decide_eligibility(self, frame, accepted_on)
 
-    def fees_spark(self, frame: Any, month: str, *, rejects: bool = False) -> Any:
+    def fees_spark(self, frame: Any, month: str, *, rejects: bool = False,
+                   billing_cycle: str | None = None, source: str | None = None) -> Any:
         """Decide ``month`` for a Spark DataFrame of enrolments (the cluster backend).
 
         Lazy: returns a DataFrame with the columns of :meth:`fees_frame`, built from
         plain Spark column expressions (no Python runs on the executors). Needs
         ``pip install 'itvrules[spark]'`` and Java 17+; see docs/scale.md.
-        ``rejects=True`` returns a ``SparkBill``: ``.decided`` and ``.rejected`` (bad rows, with why).
+        ``rejects=True`` returns a ``SparkBill``: ``.decided``, the bill export's lines
+        (``billing_cycle`` and ``source`` fill those columns), and ``.rejected`` (bad
+        rows, with why).
         """
         from ._spark_frames import decide_fees_spark
 
-        return decide_fees_spark(self, frame, month, rejects=rejects)
+        return decide_fees_spark(self, frame, month, rejects=rejects, billing_cycle=billing_cycle,
+                                 source=source)
 
     def eligibility_spark(self, frame: Any, accepted_on: date | None = None) -> Any:
         """Decide eligibility for a Spark DataFrame of subscribers (the cluster backend).

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import attrs
 
+from . import _pipeline
 from ._enums import PriorModem, Product
 from ._errors import EngineError, InputError, UsageError
 from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
 from ._money import to_fen
 from ._months import parse_month
 from ._parse import WHITESPACE
-from ._pipeline import RECORD_ID_PARTS, RECORD_NAMESPACE, RECORD_SEPARATOR
 from ._pipeline import billing_cycle as cycle_of
 from .contract import load_contract
 
@@ -332,7 +332,9 @@ OPTIONAL_COLUMNS: Mapping[str, str] = {
     "return_reason": "string",
     "prior_modem": "string",
 }
-#: Columns a rejected row has after the input's own.
+#: A rejected row's first columns (``string``, ``bigint``); every other input column follows.
+REJECT_SOURCE = ("source", "source_row")
+#: Columns a rejected row has after the input's own (both ``string``).
 REJECT_FIELDS = ("field", "error")
 _INTEGERS = ("tinyint", "smallint", "int", "bigint")
 #: ``Enrollment``'s words for a return without a reason.
@@ -451,9 +453,10 @@ def record_digest(cells: Mapping[str, Column]) -> Column:
     """
     from pyspark.sql import functions as F
 
-    parts = [F.coalesce(cells[part].cast("string"), F.lit("")) for part in RECORD_ID_PARTS]
-    name = F.encode(F.concat_ws(RECORD_SEPARATOR, *parts), "UTF-8")
-    return F.sha1(F.concat(F.unhex(F.lit(RECORD_NAMESPACE.hex)), name))
+    # Read from ``_pipeline`` when called, so the row path and this one hash the same parts.
+    parts = [F.coalesce(cells[part].cast("string"), F.lit("")) for part in _pipeline.RECORD_ID_PARTS]
+    name = F.encode(F.concat_ws(_pipeline.RECORD_SEPARATOR, *parts), "UTF-8")
+    return F.sha1(F.concat(F.unhex(F.lit(_pipeline.RECORD_NAMESPACE.hex)), name))
 
 
 def uuid_text(digest: Column) -> Column:
