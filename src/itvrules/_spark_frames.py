@@ -6,7 +6,9 @@ one ``CASE WHEN`` (``_engines._spark``), prices in integer fen from the
 policy's tariffs, yuan as ``decimal(12,2)``. Every step is a built-in Spark
 expression, so executors run JVM code only and never start a Python worker.
 ``bill_spark`` also reads and checks rows as the row path does and sets aside
-those it cannot decide, with the row path's field and words, instead of raising.
+those it cannot decide, with the row path's field and words, instead of raising;
+the rows it decides are the bill export's lines (``EXPORT_TYPES``), record ids
+included, as the CSV and Parquet exports write them.
 
 ``pyspark`` is imported when a function here runs, not when the library is
 imported: it is the optional ``spark`` extra.
