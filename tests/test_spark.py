@@ -1,5 +1,6 @@
 """The Spark backend decides exactly as Policy.fee row by row, and as the Polars backend in bulk;
-with rejects, it sets aside the rows the Parquet path rejects, for the same fields and words.
+with rejects, it sets aside the rows the Parquet path rejects, for the same fields and words,
+and writes the bill export the CSV and Parquet exports write, cell for cell, record ids included.
 
 One local Spark session (``local[2]``) serves the whole module: starting the
 JVM takes seconds. Spark needs Java; without it these tests fail under CI
