@@ -381,9 +381,10 @@ def test_spark_writes_the_csv_export_line_for_line(spark: SparkSession, tmp_path
         writer.writerows([_csv_cell(v) for v in row] for row in feed_rows)
     summary = itvrules.run_bill(POLICY, "2025-08", [str(feed)], str(tmp_path / "bill.csv"),
                                 rejects=str(tmp_path / "rejects.csv"), backend="rows")
-    # Every bad row is rejected, nearly every generated one decided (a few are dated out of order).
+    # Every bad row is rejected; of the generated ones, those accepted outside the campaign
+    # window or dated out of order are rejected too (both paths must agree on them), the rest decided.
     assert summary.rows_in == len(feed_rows)
-    assert summary.rejected >= 18 and summary.decided > 0.9 * FEED_GOOD_ROWS
+    assert summary.rejected > 18 and summary.decided > FEED_GOOD_ROWS // 3
     exported = _read_csv(tmp_path / "bill.csv")
     csv_rejects = _read_csv(tmp_path / "rejects.csv")
 
