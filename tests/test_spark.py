@@ -29,13 +29,13 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import itvrules
-from itvrules import Product, _pipeline
+from itvrules import Product, _run_common
 from itvrules._frames import DECISION_COLUMNS
 from itvrules._frames import ENROLLMENT_COLUMNS as POLARS_COLUMNS
 from itvrules._model import PRODUCT_ALIASES
 from itvrules._parquet import bill_parquet
 from itvrules._parse import normalise_text, parse_enum
-from itvrules._pipeline import BILL_COLUMNS, RECORD_ID_PARTS, record_id
+from itvrules._run_common import BILL_COLUMNS, RECORD_ID_PARTS, record_id
 from itvrules._spark_frames import (
     SparkBill,
     bill_spark,
@@ -477,7 +477,7 @@ def test_record_id_column_is_record_id(spark: SparkSession, monkeypatch: pytest.
     assert len(set(ids)) == len(cases)
 
     # The parts are defined once: an id without the decision code changes both alike.
-    monkeypatch.setattr(_pipeline, "RECORD_ID_PARTS", tuple(p for p in RECORD_ID_PARTS if p != "code"))
+    monkeypatch.setattr(_run_common, "RECORD_ID_PARTS", tuple(p for p in RECORD_ID_PARTS if p != "code"))
     without = [r[0] for r in frame.select(uuid_text(record_digest(cells))).collect()]
     assert without == [record_id(p, v, a, m, c or "", "any code") for p, v, a, m, c, _ in cases]
     assert not set(without) & set(ids)

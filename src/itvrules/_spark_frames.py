@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import attrs
 
-from . import _pipeline
+from . import _run_common
 from ._enums import PriorModem, Product
 from ._errors import EngineError, InputError, UsageError
 from ._model import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
 from ._money import to_fen
 from ._months import parse_month
 from ._parse import WHITESPACE
-from ._pipeline import billing_cycle as cycle_of
+from ._run_common import billing_cycle as cycle_of
 from .contract import load_contract
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ DECISION_TYPES: Mapping[str, str] = {
 
 _MONEY = "decimal(12,2)"
 #: Columns of :func:`bill_spark`'s ``decided`` DataFrame, in order: the bill export's
-#: (``_pipeline.BILL_COLUMNS``), with the Parquet export's types (``_parquet.EXPORT_SCHEMA``).
+#: (``_run_common.BILL_COLUMNS``), with the Parquet export's types (``_parquet.EXPORT_SCHEMA``).
 EXPORT_TYPES: Mapping[str, str] = {
     "record_id": "string",
     "account_id": "string",
@@ -367,7 +367,7 @@ def bill_spark(policy: Policy, df: DataFrame, month: str, *, billing_cycle: str 
     """Bill ``month`` for the rows of ``df`` that can be decided; reject the others, with why.
 
     ``decided`` holds the export lines the row path writes for the same rows,
-    cell for cell: ``record_id`` (``_pipeline.record_id``, as a Spark expression),
+    cell for cell: ``record_id`` (``_run_common.record_id``, as a Spark expression),
     ``billing_cycle`` (default: what the plug-ins of ``pm`` say, else YYYYMM),
     ``source`` (the frame's ``source`` column when it has one, else ``source``)
     and ``source_row`` (the frame's ``source_row`` column when it has one, else
@@ -404,7 +404,10 @@ def bill_spark(policy: Policy, df: DataFrame, month: str, *, billing_cycle: str 
     check_columns(df)
     _check_optional(df)
     names = df.columns
-    cycle = billing_cycle if billing_cycle is not None else cycle_of(month, pm)
+    if billing_cycle is None:
+        from ._plugins import plugin_manager
+
+        billing_cycle = cycle_of(month, pm if pm is not None else plugin_manager())
     local, checked, checks = _checked(policy, df)
     own = {"account_id", "product", "switched_to"}  # read and normalised by ``_checked``
     enrolments = [F.col(_PREFIX + name).alias(name) if name in own else F.col(name)
@@ -429,7 +432,7 @@ def bill_spark(policy: Policy, df: DataFrame, month: str, *, billing_cycle: str 
     rows = local.select(*enrolments, F.col(_PREFIX + "local").isNull().alias(_PREFIX + "valid"))
     decided = _decide(policy, valid, month, index, checked=rows, only=F.col(_PREFIX + "valid"),
                       keep=[_PREFIX + name for name in where])
-    return SparkBill(_export(decided, cycle), rejected)
+    return SparkBill(_export(decided, billing_cycle), rejected)
 
 
 def _export(decided: DataFrame, cycle: str) -> DataFrame:
@@ -448,17 +451,18 @@ def _export(decided: DataFrame, cycle: str) -> DataFrame:
 
 
 def record_digest(cells: Mapping[str, Column]) -> Column:
-    """The SHA-1 (40 hex digits) uuid5 takes of a record id's name: ``_pipeline.record_id``'s.
+    """The SHA-1 (40 hex digits) uuid5 takes of a record id's name: ``_run_common.record_id``'s.
 
     The name is the cells of ``RECORD_ID_PARTS`` (a null as ""), joined by
     ``RECORD_SEPARATOR``, as UTF-8 bytes after the namespace's 16 bytes.
     """
     from pyspark.sql import functions as F
 
-    # Read from ``_pipeline`` when called, so the row path and this one hash the same parts.
-    parts = [F.coalesce(cells[part].cast("string"), F.lit("")) for part in _pipeline.RECORD_ID_PARTS]
-    name = F.encode(F.concat_ws(_pipeline.RECORD_SEPARATOR, *parts), "UTF-8")
-    return F.sha1(F.concat(F.unhex(F.lit(_pipeline.RECORD_NAMESPACE.hex)), name))
+    # Read from ``_run_common`` when called, so the row path and this one hash the same parts.
+    common = _run_common
+    parts = [F.coalesce(cells[part].cast("string"), F.lit("")) for part in common.RECORD_ID_PARTS]
+    name = F.encode(F.concat_ws(common.RECORD_SEPARATOR, *parts), "UTF-8")
+    return F.sha1(F.concat(F.unhex(F.lit(common.RECORD_NAMESPACE.hex)), name))
 
 
 def uuid_text(digest: Column) -> Column:
