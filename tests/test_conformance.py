@@ -266,3 +266,54 @@ def test_spark_agrees_with_the_row_path(spark: SparkSession, csv_feed: Path, tmp
     reference = run_csv(csv_feed, tmp_path, "rows")
     assert decided == sorted(reference[0])
     assert rejected == sorted(reference[1])
+
+
+#: A feed with none of the optional columns (returned, return_reason, switched_to may be absent,
+#: SPEC §11) but a returned flag: its return has no reason on every path.
+BARE = ("account_id", "product", "accepted_on", "completed_on", "cancel_requested_on",
+        "cancel_effective_on", "returned")
+BARE_ROWS = [
+    {"account_id": "N1", "product": "brand", "accepted_on": "2025-04-01", "completed_on": "2025-04-02"},
+    {"account_id": "N2", "product": "brand", "accepted_on": "2025-04-01", "returned": "true"},
+]
+
+
+def test_a_feed_without_the_optional_columns_is_read_alike_everywhere(
+        spark: SparkSession, tmp_path: Path) -> None:
+    rows = [{name: r.get(name, "") for name in BARE} for r in BARE_ROWS]
+    feed = tmp_path / "bare.csv"
+    with feed.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, BARE)
+        writer.writeheader()
+        writer.writerows(rows)
+    seen = []
+    for backend in ("rows", "columnar"):
+        out = tmp_path / backend
+        out.mkdir()
+        summary = itvrules.run_bill(POLICY, MONTH, [str(feed)], str(out / "bill.csv"),
+                                    backend=backend, pm=itvrules.plugin_manager(autoload=False))
+        rejects = read_rows(out / "bill.rejects.csv")
+        seen.append((summary.decided, [(r["account_id"], r["field"]) for r in rejects]))
+    parquet = tmp_path / "bare.parquet"
+    pl.DataFrame(rows, schema=dict.fromkeys(BARE, pl.String)).write_parquet(parquet)
+    summary = itvrules.run_bill(POLICY, MONTH, [str(parquet)], str(tmp_path / "bill.parquet"),
+                                pm=itvrules.plugin_manager(autoload=False))
+    rejects = read_rows(tmp_path / "bill.rejects.parquet")
+    seen.append((summary.decided, [(r["account_id"], r["field"]) for r in rejects]))
+    typed_rows = [{**typed(r), "returned": r.get("returned") == "true"} for r in BARE_ROWS]
+    frame = pl.DataFrame([{k: v for k, v in r.items() if k in BARE or k == "switched_to"}
+                          for r in typed_rows])
+    frame = frame.with_columns(pl.col("switched_to").cast(pl.String))
+    refused: list[tuple[str, str]] = []
+    decided = list(POLICY.fees(frame, MONTH, on_error=lambda row, e: refused.append(
+        (row["account_id"], e.field))))
+    seen.append((len(decided), refused))
+    spark_rows = spark.createDataFrame(
+        [tuple(r[name] for name in (*BARE[:-1], "returned", "switched_to")) for r in typed_rows],
+        schema="account_id string, product string, accepted_on date, completed_on date, "
+               "cancel_requested_on date, cancel_effective_on date, returned boolean, "
+               "switched_to string")
+    bill = POLICY.fees_spark(spark_rows, MONTH, rejects=True)
+    seen.append((bill.decided.count(), [(r["account_id"], r["field"])
+                                        for r in bill.rejected.collect()]))
+    assert seen == [(1, [("N2", "return_reason")])] * 5

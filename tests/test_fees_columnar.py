@@ -150,12 +150,14 @@ def test_text_columns_may_be_categorical_and_optional_columns_absent() -> None:
     assert reprs(POLICY.fees(frame.to_arrow(), "2025-08")) == reprs(POLICY.fees(items, "2025-08"))
 
 
-def test_a_frame_without_return_reason_does_not_refuse_returns() -> None:
+def test_a_frame_without_return_reason_refuses_returns_as_every_path_does() -> None:
     frame = pl.DataFrame([{"account_id": "R1", "product": "brand", "accepted_on": date(2025, 4, 1),
                            "returned": True}], schema=ENROLLMENT_COLUMNS)
     for backend in ("columnar", "rows"):
-        (decision,) = POLICY.fees(frame, "2025-05", backend=backend)
-        assert (decision.account_id, decision.code) == ("R1", "not_installed")
+        with pytest.raises(itvrules.InputError) as caught:
+            list(POLICY.fees(frame, "2025-05", backend=backend))
+        assert caught.value.field == "return_reason"
+        assert caught.value.problem.startswith("a returned order needs a detailed reason")
 
 
 def test_product_aliases_and_blank_switches_read_as_enrollment_reads_them() -> None:

@@ -60,8 +60,6 @@ SLICE = 512
 _DATES = ("accepted_on", "completed_on", "cancel_requested_on", "cancel_effective_on")
 #: Required by Enrollment (no default): a null cell is passed as None so the validator names it.
 _REQUIRED = ("account_id", "product", "accepted_on")
-#: Stands for a return reason a frame without the column cannot give (such returns are not refused).
-_UNSTATED = "(not given)"
 _CASE_COLUMNS = ("account_id", "product", "accepted_on", "completed_on", "returned",
                  "cancel_requested_on", "cancel_effective_on", "switched_to")
 _OUTCOME_COLUMNS = ("code", "gross", "waived", "amount", "rule", "clause", "package", "follow_up")
@@ -282,8 +280,9 @@ def _suspect(frame: pl.DataFrame, policy: Policy, has_reason: bool, bad_modems: 
     first, last = campaign_days(policy.windows, pl.col("accepted_on"), lambda day: day)
     named = {
         "returned": pl.col("returned").fill_null(False),
+        # without the column a returned order has no reason: refused, as on every path
         "return_reason": pl.col("return_reason").str.strip_chars(WHITESPACE) if has_reason
-        else pl.lit(_UNSTATED),
+        else pl.lit(None, pl.String),
         "switched_to": switched,
         "switched_known": known,
         "campaign_first_day": first,
@@ -302,8 +301,6 @@ def _suspect(frame: pl.DataFrame, policy: Policy, has_reason: bool, bad_modems: 
 def _enrolment(row: dict[str, Any], has_reason: bool) -> Enrollment:
     """The row as the row path reads it: a null cell is a missing value (its default, if any)."""
     fields = {k: v for k, v in row.items() if v is not None or k in _REQUIRED}
-    if not has_reason and fields.get("returned") is True:
-        fields["return_reason"] = _UNSTATED
     return Enrollment(**fields)
 
 

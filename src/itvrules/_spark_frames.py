@@ -374,14 +374,15 @@ def bill_spark(policy: Policy, df: DataFrame, month: str, *, billing_cycle: str 
     the row's number from 1 in the input's order; one more job counts the rows
     of each input partition).
 
-    A row is rejected for what the row path rejects it for (``_pipeline``, checked
-    in its order, with its field and words): a repeated account (an earlier row
-    has the same id; earlier means a smaller ``source_row`` when ``df`` has that
-    column, else earlier in the input), a missing account, product or acceptance
-    date, an unknown product, a returned order with an installation or
-    cancellation date, dates out of order, an unknown ``switched_to`` package;
-    and, when ``df`` has those columns, a returned order without a
-    ``return_reason`` or an unknown ``prior_modem``. Values are read as the row
+    A row is rejected for what the row path rejects it for, in the same order and
+    words: a missing account, product or acceptance date, an unknown product or
+    (when ``df`` has the column) ``prior_modem``; then the input contract's
+    checks compiled to Spark columns: a returned order without a reason (also
+    when ``df`` has no ``return_reason`` column) or with an installation or
+    cancellation date, dates out of order, an order accepted outside the
+    campaign window in force that day, a repeated account (an earlier row has
+    the same id; earlier means a smaller ``source_row`` when ``df`` has that
+    column, else earlier in the input), an unknown ``switched_to`` package. Values are read as the row
     path reads them: text stripped of Python's whitespace, a product by its value
     in any case or its Chinese name, a package by code or name in any case
     (decided by code). Unlike the row path, full-width text is not
@@ -664,8 +665,8 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
         "cancel_requested_on": F.col("cancel_requested_on"),
         "cancel_effective_on": F.col("cancel_effective_on"),
         "returned": F.coalesce(F.col("returned"), F.lit(False)),
-        # as the frame API: without the column a return is not refused for want of a reason
-        "return_reason": own("reason") if "return_reason" in present else F.lit("(not given)"),
+        # as every path does: without the column, a returned order has no reason and is rejected
+        "return_reason": own("reason") if "return_reason" in present else F.lit(None).cast("string"),
         "switched_to": own("switched_text"),
         "switched_known": own("switched_to").isNotNull(),
         "account_repeated": own("repeated"),
