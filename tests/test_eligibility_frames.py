@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import itvrules
-from itvrules._eligibility_frames import ELIGIBILITY_COLUMNS, SUBSCRIBER_COLUMNS
+from itvrules._eligibility_frames import ELIGIBILITY_DECISION_COLUMNS, SUBSCRIBER_COLUMNS
 from itvrules._resources import default_policy_path
 from strategies import accepted_dates, account_ids, plan_codes, subscribers
 
@@ -57,16 +57,16 @@ def expected(policy: itvrules.Policy, items: list[tuple[itvrules.Subscriber, dat
              engine: str) -> pl.DataFrame:
     """``Policy.eligibility`` of every item on ``engine``, as a frame of the output columns."""
     decided = [policy.eligibility(sub, accepted_on=day, engine=engine) for sub, day in items]
-    return pl.DataFrame([tuple(getattr(e, c) for c in ELIGIBILITY_COLUMNS) for e in decided],
+    return pl.DataFrame([tuple(getattr(e, c) for c in ELIGIBILITY_DECISION_COLUMNS) for e in decided],
                         schema={c: pl.Boolean if c in ("eligible", "review") else pl.String
-                                for c in ELIGIBILITY_COLUMNS}, orient="row")
+                                for c in ELIGIBILITY_DECISION_COLUMNS}, orient="row")
 
 
 def assert_agrees(policy: itvrules.Policy, frame: pl.DataFrame | pl.LazyFrame,
                   items: list[tuple[itvrules.Subscriber, date]], **kwargs: Any) -> pl.DataFrame:
     """The frame's decisions equal the compiled row path's, every column; durable's equal both."""
     decided = policy.eligibility_frame(frame, **kwargs)
-    assert decided.columns == list(ELIGIBILITY_COLUMNS)
+    assert decided.columns == list(ELIGIBILITY_DECISION_COLUMNS)
     compiled = expected(policy, items, "compiled")
     assert_frame_equal(decided, compiled)
     assert_frame_equal(expected(policy, items, "durable"), compiled)
@@ -151,7 +151,7 @@ def test_text_columns_may_be_categorical_and_nulls_take_the_defaults() -> None:
     decided = POLICY.eligibility_frame(frame).row(0, named=True)
     assert decided["rule"] == "elig.legacy_plan" and decided["segment"] == "legacy_plan"
     empty = POLICY.eligibility_frame(frame.clear())
-    assert empty.height == 0 and empty.columns == list(ELIGIBILITY_COLUMNS)
+    assert empty.height == 0 and empty.columns == list(ELIGIBILITY_DECISION_COLUMNS)
 
 
 # -- bad frames ------------------------------------------------------------------------------------

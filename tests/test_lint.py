@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import itvrules
-from itvrules._lint import lint
 from itvrules._resources import default_policy_path
 
 SHIPPED = default_policy_path().read_text(encoding="utf-8")
@@ -15,11 +14,11 @@ def lint_text(tmp_path: Path, old: str, new: str) -> list[str]:
     assert SHIPPED.count(old) == 1, old
     path = tmp_path / "edited.yaml"
     path.write_text(SHIPPED.replace(old, new), encoding="utf-8")
-    return [str(f) for f in lint(itvrules.load_policy(path).document) if f.severity != "info"]
+    return [str(f) for f in itvrules.load_policy(path).lint() if f.severity != "info"]
 
 
 def test_shipped_policy_lints_clean() -> None:
-    findings = lint(itvrules.load_policy().document)
+    findings = itvrules.load_policy().lint()
     assert [str(f) for f in findings if f.severity != "info"] == []
     overlaps = [f for f in findings if f.kind == "overlap"]
     assert overlaps and all(f.witness for f in overlaps)
@@ -56,5 +55,5 @@ def test_parameters_out_of_range(tmp_path: Path) -> None:
 
 
 def test_lifecycle_gaps_are_rejections_by_design() -> None:
-    findings = lint(itvrules.load_policy().document)
+    findings = itvrules.load_policy().lint()
     assert not [f for f in findings if f.table == "lifecycle" and f.kind == "gap"]

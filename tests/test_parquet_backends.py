@@ -25,7 +25,7 @@ import pytest
 import itvrules
 import itvrules._parquet as parquet
 from itvrules._parquet import EXPORT_SCHEMA
-from itvrules._parquet_checks import Checker
+from itvrules._parquet_checks import ArrowBatchChecker
 from itvrules._pipeline import RunSummary, UsageError, run_bill
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,7 +225,7 @@ def test_a_row_only_the_checks_reject_keeps_their_words(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Should the row path ever take a row the checks reject, the row is still rejected, for the
     field of the first check it fails, in that check's words."""
-    monkeypatch.setattr(Checker, "row_error", lambda self, values, *, repeated: None)
+    monkeypatch.setattr(ArrowBatchChecker, "row_error", lambda self, values, *, repeated: None)
     feed = text_feed(tmp_path / "feed.parquet")
     run_bill(POLICY, MONTH, [str(feed)], str(tmp_path / "bill.parquet"),
              pm=itvrules.plugin_manager(autoload=False))

@@ -44,9 +44,9 @@ from itvrules._spark_frames import (
     uuid_text,
 )
 from itvrules.schema import (
-    DECISION_TYPES,
+    BILL_EXPORT_SPARK,
     ENROLLMENT_DDL,
-    EXPORT_TYPES,
+    FEE_DECISION_SPARK,
     REJECT_FIELDS,
     REJECT_SOURCE,
 )
@@ -71,7 +71,7 @@ def test_decision_schema_is_the_polars_one(spark: SparkSession) -> None:
                               completed_on=date(2025, 3, 31))
     decided = decide_fees_spark(POLICY, spark_frame(spark, [enr]), "2025-07")
     assert tuple(decided.columns) == DECISION_COLUMNS
-    assert {f.name: f.dataType.simpleString() for f in decided.schema.fields} == dict(DECISION_TYPES)
+    assert {f.name: f.dataType.simpleString() for f in decided.schema.fields} == dict(FEE_DECISION_SPARK)
     (row,) = decided.collect()
     fee = POLICY.fee(enr, "2025-07")
     assert (row["code"], row["amount"], row["amount_fen"]) == (fee.code, fee.amount, fee.amount_fen)
@@ -438,10 +438,10 @@ def test_spark_numbers_rows_and_writes_the_parquet_export(spark: SparkSession, t
     assert "sha1(" in plans[0]
     assert not any("python" in plan.lower() for plan in plans)
 
-    assert {f.name: f.dataType.simpleString() for f in bill.decided.schema.fields} == EXPORT_TYPES
-    assert tuple(EXPORT_TYPES) == BILL_COLUMNS == tuple(expected.column_names)
+    assert {f.name: f.dataType.simpleString() for f in bill.decided.schema.fields} == BILL_EXPORT_SPARK
+    assert tuple(BILL_EXPORT_SPARK) == BILL_COLUMNS == tuple(expected.column_names)
     assert [_spark_type(expected.schema.field(name).type) for name in BILL_COLUMNS] == list(
-        EXPORT_TYPES.values())
+        BILL_EXPORT_SPARK.values())
     assert (summary.decided, summary.rejected) == (len(decided), len(rejected))
     assert len(decided) + len(rejected) == len(feed_rows)
     assert sorted((r.asDict() for r in decided), key=lambda r: r["source_row"]) == sorted(

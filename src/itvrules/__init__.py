@@ -16,6 +16,7 @@ from ._diff import Impact, PolicyDiff, diff_impact, diff_policies
 from ._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
 from ._errors import EngineError, InputError, ItvRulesError, PolicyError, PolicyProblem, UsageError
 from ._explain import Explanation, RuleCheck
+from ._lint import Finding
 from ._model import Enrollment, Subscriber
 from ._pipeline import RunSummary, run_bill, run_eligibility
 from ._plugins import plugin_manager
@@ -39,6 +40,7 @@ __all__ = [
     "Explanation",
     "FeeCode",
     "FeeDecision",
+    "Finding",
     "HeaderMap",
     "Impact",
     "IneligibleReason",

@@ -42,7 +42,7 @@ SUBSCRIBER_COLUMNS = {
 }
 
 #: Columns of the decided frame, in order.
-ELIGIBILITY_COLUMNS = ("account_id", "eligible", "segment", "reason", "rule", "clause", "review",
+ELIGIBILITY_DECISION_COLUMNS = ("account_id", "eligible", "segment", "reason", "rule", "clause", "review",
                        "policy_id", "policy_version", "policy_hash")
 
 #: What a row is called in the errors (``InputError.source``; ``row`` counts from 0).
@@ -57,7 +57,7 @@ _DEFAULTS = {"community": "none", "new_install": False, "has_itv": False, "line_
 
 def decide_eligibility(policy: Policy, frame: pl.DataFrame | pl.LazyFrame,
                        accepted_on: date | None = None) -> pl.DataFrame:
-    """One decision row per subscriber row, in input order (columns ``ELIGIBILITY_COLUMNS``).
+    """One decision row per subscriber row, in input order (columns ``ELIGIBILITY_DECISION_COLUMNS``).
 
     The frame must hold valid subscribers (``SUBSCRIBER_COLUMNS``): the first
     row ``Subscriber`` would refuse (a null or blank account, a null plan, an

@@ -37,7 +37,7 @@ from ._arrow import EXPORT_SCHEMA
 from ._errors import UsageError
 from ._fee_cases import fee_cases
 from ._months import parse_month
-from ._parquet_checks import ROW, Checker, repeated_rows
+from ._parquet_checks import ROW, ArrowBatchChecker, repeated_rows
 from ._plugins import plugin_manager, reader_for, writer_for
 from ._record_ids import Pending, RecordIds
 from ._rejects import REJECT_COLUMNS, RejectSpool
@@ -119,7 +119,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     with ExitStack() as stack:
         stack.callback(feed.close)
         ids = stack.enter_context(RecordIds(policy.id, policy.version, background=background))
-        checker = Checker(policy, fields, repeated_rows(feed, fields["account_id"], batch_rows))
+        checker = ArrowBatchChecker(policy, fields, repeated_rows(feed, fields["account_id"], batch_rows))
         out = stack.enter_context(_Rejects(rejects if rejects is not None else _default_rejects(target),
                                            headers, name, pm))
         stream = stack.enter_context(open_target(target, sys.stdout.buffer))
@@ -135,7 +135,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     return RunSummary(rows_in, decided, out.count, target, written, skipped, (header_map,))
 
 
-def _bill(feed: ArrowFeed, batch_rows: int, checker: Checker, out: _Rejects, export: _Export,
+def _bill(feed: ArrowFeed, batch_rows: int, checker: ArrowBatchChecker, out: _Rejects, export: _Export,
           ids: RecordIds, writer: TableSink, progress: Callable[[int], None] | None,
           account: str) -> tuple[int, int, int]:
     """Every batch checked and decided; (rows read, rows decided, rows skipped).

@@ -8,7 +8,7 @@ typed Parquet columns (``date32``, ``bool``) need no parsing. The checks of
 trial per account, a known ``switched_to`` package) then run as column
 expressions, which tell the rows that pass from those that do not.
 
-A rejected row's field and words are the row path's own (``Checker.explain``):
+A rejected row's field and words are the row path's own (``ArrowBatchChecker.explain``):
 its cells are read as the Parquet reader hands them to the row path and put
 through the row path's readers and validators, so ``--backend rows`` and the
 Parquet path write the same rejects, error text included. Rejects are few, so
@@ -89,7 +89,7 @@ def _account_cells(feed: pq.ParquetFile, account: str, batch_rows: int) -> Itera
         yield batch.column(0)
 
 
-class Checker:
+class ArrowBatchChecker:
     """Types a batch's cells, tells which rows pass every check and why the others fail."""
 
     def __init__(self, policy: Policy, fields: dict[str, str], repeated: pl.Series) -> None:
@@ -347,4 +347,4 @@ def _prior_modem(text: str) -> str | None:
         return _UNKNOWN
 
 
-__all__ = ["BAD_DAY", "DATES", "ROW", "WHITESPACE", "Checker", "repeated_rows"]
+__all__ = ["BAD_DAY", "DATES", "ROW", "WHITESPACE", "ArrowBatchChecker", "repeated_rows"]

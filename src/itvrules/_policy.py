@@ -6,9 +6,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._engines import Engine
+
+if TYPE_CHECKING:
+    from ._lint import Finding
 from ._engines._compiled import CompiledEngine
 from ._errors import InputError
 from ._explain import Explanation, explain_table
@@ -22,6 +25,7 @@ from ._resources import rulesets_dir
 from ._results import Eligibility, FeeDecision, TrialWindow, trusted_eligibility, trusted_fee
 from ._rule_outputs import eligibility_template as _eligibility_template
 from ._rule_outputs import fee_template as _fee_template
+from ._run_common import BACKENDS
 from .contract import RunChecks
 
 ENGINES = ("compiled", "durable")
@@ -31,7 +35,6 @@ ENGINES = ("compiled", "durable")
 DEFAULT_ENGINE = "compiled"
 
 #: ``fees(backend=...)``: see :meth:`Policy.fees`.
-FEES_BACKENDS = ("auto", "rows", "columnar")
 #: Rows ``fees()`` decides at a time with the columnar backend.
 FEES_BATCH_ROWS = 1_000_000
 
@@ -91,6 +94,13 @@ class Policy:
             if window.in_force(accepted_on):
                 return window.first_day, window.last_day
         return None
+
+    def lint(self) -> list[Finding]:
+        """Every table checked over all its input classes: gaps, shadowed rules, parameters out
+        of range, each with a witness (what ``itvrules policy lint`` prints)."""
+        from ._lint import lint
+
+        return lint(self.document)
 
     def package_code(self, text: str) -> str | None:
         """The code of the iTV package ``text`` names, by code or name in any case; None if none."""
@@ -394,10 +404,10 @@ def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE,
 
 
 def _check_backend(backend: object, batch_rows: object) -> None:
-    if backend not in FEES_BACKENDS:
+    if backend not in BACKENDS:
         from ._errors import UsageError
 
-        raise UsageError(f"unknown backend {backend!r}; use one of: {', '.join(FEES_BACKENDS)}")
+        raise UsageError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     if not isinstance(batch_rows, int) or isinstance(batch_rows, bool) or batch_rows < 1:
         from ._errors import UsageError
 

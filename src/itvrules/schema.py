@@ -1,32 +1,48 @@
-"""Column names and Spark SQL types of the Spark backend's frames, for a job that builds or reads them.
+"""Column names and their types on every target: Polars, Arrow and Spark SQL, in one public place.
 
-A cluster job builds its input with these (``spark.read.schema(ENROLLMENT_DDL)``,
-``spark.createDataFrame(rows, schema=ENROLLMENT_DDL)``, ``F.col(name).cast(kind)``)
-and can declare the tables it writes from them, without reaching into the
-library's private modules. Types are Spark SQL type names, so importing this
-module never imports pyspark.
+A job that builds the library's inputs or reads its outputs takes the names
+and types from here instead of the private modules. Names read
+``<frame>_<target>``: ``ENROLLMENT_POLARS`` is the enrolment frame's columns
+with their Polars types, ``BILL_EXPORT_ARROW`` the bill export's Arrow
+schema, ``ENROLLMENT_SPARK`` the enrolment frame's Spark SQL type names (so
+importing this module never imports pyspark) and ``ENROLLMENT_DDL`` the same
+as a DDL string (``spark.read.schema(ENROLLMENT_DDL)``).
 """
 
 from __future__ import annotations
 
-from ._spark_eligibility import ELIGIBILITY_TYPES, SUBSCRIBER_COLUMNS, SUBSCRIBER_DDL
-from ._spark_frames import (
-    DECISION_TYPES,
-    ENROLLMENT_COLUMNS,
-    ENROLLMENT_DDL,
-    EXPORT_TYPES,
-    REJECT_FIELDS,
-    REJECT_SOURCE,
-)
+from ._arrow import EXPORT_SCHEMA as BILL_EXPORT_ARROW
+from ._eligibility_frames import ELIGIBILITY_DECISION_COLUMNS
+from ._eligibility_frames import SUBSCRIBER_COLUMNS as SUBSCRIBER_POLARS
+from ._frames import DECISION_COLUMNS as FEE_DECISION_COLUMNS
+from ._frames import ENROLLMENT_COLUMNS as ENROLLMENT_POLARS
+from ._rejects import REJECT_COLUMNS
+from ._run_common import BILL_COLUMNS as BILL_EXPORT_COLUMNS
+from ._run_common import ELIGIBILITY_COLUMNS as ELIGIBILITY_EXPORT_COLUMNS
+from ._spark_eligibility import ELIGIBILITY_TYPES as ELIGIBILITY_DECISION_SPARK
+from ._spark_eligibility import SUBSCRIBER_COLUMNS as SUBSCRIBER_SPARK
+from ._spark_eligibility import SUBSCRIBER_DDL
+from ._spark_frames import DECISION_TYPES as FEE_DECISION_SPARK
+from ._spark_frames import ENROLLMENT_COLUMNS as ENROLLMENT_SPARK
+from ._spark_frames import ENROLLMENT_DDL, REJECT_FIELDS, REJECT_SOURCE
+from ._spark_frames import EXPORT_TYPES as BILL_EXPORT_SPARK
 
 __all__ = [
-    "DECISION_TYPES",
-    "ELIGIBILITY_TYPES",
-    "ENROLLMENT_COLUMNS",
+    "BILL_EXPORT_ARROW",
+    "BILL_EXPORT_COLUMNS",
+    "BILL_EXPORT_SPARK",
+    "ELIGIBILITY_DECISION_COLUMNS",
+    "ELIGIBILITY_DECISION_SPARK",
+    "ELIGIBILITY_EXPORT_COLUMNS",
     "ENROLLMENT_DDL",
-    "EXPORT_TYPES",
+    "ENROLLMENT_POLARS",
+    "ENROLLMENT_SPARK",
+    "FEE_DECISION_COLUMNS",
+    "FEE_DECISION_SPARK",
+    "REJECT_COLUMNS",
     "REJECT_FIELDS",
     "REJECT_SOURCE",
-    "SUBSCRIBER_COLUMNS",
     "SUBSCRIBER_DDL",
+    "SUBSCRIBER_POLARS",
+    "SUBSCRIBER_SPARK",
 ]

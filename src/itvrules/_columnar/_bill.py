@@ -36,7 +36,7 @@ from ..hookspecs import FeedReader, RawRow, TextBatchReader, TextColumnsSink, Te
 from ._batch import ENGINE, ROW, SEQ, Batch
 from ._raw_rows import raw_row_batches
 from ._text_batches import text_batches
-from ._validate import EPOCH, Checker, day_number
+from ._validate import EPOCH, TextBatchChecker, day_number
 
 if TYPE_CHECKING:
     from .._pipeline import _Run
@@ -91,7 +91,7 @@ class _Biller:
         self.cases: dict[tuple[Any, ...], _Case] = {}  # fee key -> its cells, decided once a run
         # Batches of a few thousand rows: hashlib here costs less than a query per batch.
         self.ids = RecordIds(run.policy.id, run.policy.version, background=False)
-        self.checker = Checker(run.policy)
+        self.checker = TextBatchChecker(run.policy)
 
     def bill(self) -> None:
         run = self.run

@@ -114,7 +114,7 @@ def _readers(package_code: Callable[[str], str | None]) -> dict[str, tuple[Calla
     }
 
 
-class Checker:
+class TextBatchChecker:
     """Checks groups of rows; remembers what each distinct cell read as, for the whole run."""
 
     def __init__(self, policy: Policy) -> None:
