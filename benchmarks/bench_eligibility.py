@@ -53,7 +53,7 @@ def _flags(rng: np.random.Generator, count: int, true: float, null: float) -> pl
 
 
 def make_subscribers(count: int, policy: itvrules.Policy, seed: int) -> pl.DataFrame:
-    """``count`` valid subscribers (``_eligibility_frames.SUBSCRIBER_COLUMNS``), vectorised.
+    """``count`` valid subscribers (``frames._eligibility.SUBSCRIBER_COLUMNS``), vectorised.
 
     Acceptance days: 80 % inside the campaign window, 10 % up to 45 days
     either side of it, 10 % on the first or last day or the day next to

@@ -120,7 +120,7 @@ def write_feed(path: Path, rows: int, seed: int, *, encoding: str = "utf-8") -> 
 
 # -- the phases, each run in a child process -------------------------------------------------------
 def phase_read(feed: Path) -> int:
-    from itvrules._plugins import plugin_manager, reader_for
+    from itvrules.runs._plugins import plugin_manager, reader_for
 
     reader = reader_for(plugin_manager(autoload=False), str(feed))
     count = 0
@@ -132,7 +132,7 @@ def phase_read(feed: Path) -> int:
 
 def phase_decide(rows: int, seed: int, engine: str) -> int:
     import itvrules
-    from itvrules._rows import BILL, RowReader
+    from itvrules.runs._rows import BILL, RowReader
 
     policy = itvrules.load_policy()
     reader = RowReader(BILL)
@@ -156,8 +156,8 @@ def phase_decide(rows: int, seed: int, engine: str) -> int:
 
 
 def phase_write(rows: int, out: Path) -> int:
-    from itvrules._pipeline import BILL_COLUMNS
-    from itvrules._plugins import plugin_manager, writer_for
+    from itvrules.runs._pipeline import BILL_COLUMNS
+    from itvrules.runs._plugins import plugin_manager, writer_for
 
     writer = writer_for(plugin_manager(autoload=False), str(out))
     amounts = [(Decimal("35.00"), Decimal("35.00"), Decimal("0.00")),
@@ -181,8 +181,8 @@ def phase_write(rows: int, out: Path) -> int:
 
 def phase_end_to_end(feed: Path, out: Path, engine: str, backend: str) -> int:
     import itvrules
-    from itvrules._pipeline import run_bill
-    from itvrules._plugins import plugin_manager
+    from itvrules.runs._pipeline import run_bill
+    from itvrules.runs._plugins import plugin_manager
 
     summary = run_bill(itvrules.load_policy(), MONTH, [str(feed)], str(out),
                        rejects=str(out.with_suffix(".rejects.csv")), engine=engine,

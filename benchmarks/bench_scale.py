@@ -5,8 +5,8 @@ seeded enrolments (spread over the campaign; returns, pending installs,
 cancellations at every timing, package switches), billed for 2025-07:
 
 * ``columnar compute``: the columnar backend's work only
-  (``_frames.decide_fen``): fact columns with month indexes read from a table of
-  days, the first-hit rule index (``_engines._polars``), package numbers and
+  (``frames._fees.decide_fen``): fact columns with month indexes read from a table of
+  days, the first-hit rule index (``engines._polars``), package numbers and
   integer fen, no text columns;
 * ``DuckDB SQL*``: the same work as one DuckDB SQL query over the same Arrow
   data; not a library path, measured to choose the columnar engine;
@@ -14,7 +14,7 @@ cancellations at every timing, package switches), billed for 2025-07:
 * ``fees() compiled`` / ``fees() durable``: ``Policy.fees`` streaming over
   ``Enrollment`` objects on each engine;
 * ``Spark``: ``decide_fees_spark`` on a local[2] session reading the rows from
-  Parquet, forced with Spark's no-op writer (when ``itvrules._spark_frames``
+  Parquet, forced with Spark's no-op writer (when ``itvrules.spark._fees``
   exists and a Java runtime is present);
 * ``plain loop``: the fee rules of SPEC §5 written out by hand over the same
   ``Enrollment`` objects, returning (code, gross, waived, amount, rule): the
@@ -73,10 +73,10 @@ import numpy as np
 import polars as pl
 
 import itvrules
-from itvrules._conditions import AllOf, Compare, Condition
-from itvrules._frames import decide_fen
-from itvrules._money import to_fen
-from itvrules._months import parse_month
+from itvrules.frames._fees import decide_fen
+from itvrules.model._money import to_fen
+from itvrules.model._months import parse_month
+from itvrules.policy._conditions import AllOf, Compare, Condition
 
 DEFAULT_SIZES = (10_000, 1_000_000, 10_000_000)
 QUICK_SIZES = (10_000,)
@@ -105,7 +105,7 @@ def _month_start(days: np.ndarray, later: Any) -> np.ndarray:
 
 
 def make_frame(count: int, policy: itvrules.Policy, seed: int) -> pl.DataFrame:
-    """``count`` valid enrolments (``_frames.ENROLLMENT_COLUMNS`` plus ``return_reason``), vectorised.
+    """``count`` valid enrolments (``frames._fees.ENROLLMENT_COLUMNS`` plus ``return_reason``), vectorised.
 
     4 % returned, 4 % not installed yet; of the installed, 35 % register a
     cancellation (in each trial month, on the last day, the day after, months
@@ -387,7 +387,7 @@ class ZenByHand:
 
 
 def columnar_compute(policy: itvrules.Policy, frame: pl.DataFrame, month: str) -> pl.DataFrame:
-    """The columnar backend's work (``_frames.decide_fen``) and the amount in fen; no text."""
+    """The columnar backend's work (``frames._fees.decide_fen``) and the amount in fen; no text."""
     decided = decide_fen(policy, frame, month)
     gross = pl.col("_gross").fill_null(0)
     return decided.select(pl.col("_rule").alias("rule"),
@@ -566,8 +566,8 @@ class Spark:
 
     def __init__(self) -> None:
         self.session: Any = None
-        if importlib.util.find_spec("itvrules._spark_frames") is None:
-            self.why = "no itvrules._spark_frames"
+        if importlib.util.find_spec("itvrules.spark._fees") is None:
+            self.why = "no itvrules.spark._fees"
         elif importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
             self.why = "pyspark or Java missing"
         else:
@@ -591,7 +591,7 @@ class Spark:
         return (proc.pid,) if proc is not None else ()
 
     def run(self, policy: itvrules.Policy, path: Path) -> None:
-        from itvrules._spark_frames import decide_fees_spark
+        from itvrules.spark._fees import decide_fees_spark
 
         decided = decide_fees_spark(policy, self.session.read.parquet(str(path)), MONTH)
         decided.write.format("noop").mode("overwrite").save()
@@ -638,7 +638,7 @@ def bench_size(policy: itvrules.Policy, frame: pl.DataFrame, items: list[itvrule
 E2E_CHILD = r"""
 import json, resource, sys, time
 import itvrules
-from itvrules._parquet import bill_parquet
+from itvrules.runs._bulk_arrow import bill_parquet
 policy = itvrules.load_policy()
 started = time.perf_counter()
 summary = bill_parquet(policy, sys.argv[3], sys.argv[1], sys.argv[2])

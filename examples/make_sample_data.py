@@ -26,7 +26,7 @@ from typing import Any
 
 import xlsxwriter
 
-from itvrules._rows import CHINESE
+from itvrules.runs._rows import CHINESE
 
 FEED_NAME = "crm-feed.csv"
 FORM_NAME = "registration-form.xlsx"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import itvrules
-from itvrules._resources import default_policy_path
+from itvrules.policy._resources import default_policy_path
 
 
 def random_enrolments(policy: itvrules.Policy, count: int, seed: int) -> list[itvrules.Enrollment]:

@@ -40,10 +40,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import itvrules
-from itvrules._frames import ENROLLMENT_COLUMNS
-from itvrules._parquet import bill_parquet
-from itvrules._resources import default_policy_path
-from itvrules._spark_frames import decide_fees_spark
+from itvrules.frames._fees import ENROLLMENT_COLUMNS
+from itvrules.policy._resources import default_policy_path
+from itvrules.runs._bulk_arrow import bill_parquet
+from itvrules.spark._fees import decide_fees_spark
 from samples import random_enrolments
 from strategies import accepted_dates, enrollments, subscribers
 

@@ -20,9 +20,9 @@ from itvrules_adapters.tmf678 import Tmf678Writer
 from itvrules_adapters.xlsx_io import XlsxReader, XlsxWriter
 
 import itvrules
-import itvrules._columnar as columnar
-import itvrules._parquet as parquet
-import itvrules._plugins as plugins
+import itvrules.runs._bulk_arrow as parquet
+import itvrules.runs._bulk_text as columnar
+import itvrules.runs._plugins as plugins
 from itvrules import RawRow, hookimpl, run_bill
 from itvrules.hookspecs import (
     CAPABILITIES,

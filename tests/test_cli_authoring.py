@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import itvrules
-from itvrules._resources import default_policy_path
 from itvrules.cli import main
 from itvrules.lifecycle import statechart_mermaid
+from itvrules.policy._resources import default_policy_path
 
 SHIPPED_PATH = default_policy_path()
 SHIPPED = SHIPPED_PATH.read_text(encoding="utf-8")
@@ -137,7 +137,7 @@ def test_explain_a_bad_json_field_is_status_1(capsys: pytest.CaptureFixture[str]
 
 
 def test_lint_the_shipped_policy(capsys: pytest.CaptureFixture[str]) -> None:
-    from itvrules._lint import lint
+    from itvrules.authoring._lint import lint
 
     infos = [f for f in lint(itvrules.load_policy().document) if f.severity == "info"]
     assert main(["policy", "lint"]) == 0

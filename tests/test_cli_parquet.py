@@ -16,8 +16,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from itvrules._parquet import EXPORT_SCHEMA
 from itvrules.cli import main
+from itvrules.runs._bulk_arrow import EXPORT_SCHEMA
 
 FEED = pl.DataFrame({
     "宽带账号": ["A001", "0002", "A003", "A004", "A005", "A001"],

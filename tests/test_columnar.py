@@ -32,13 +32,13 @@ from itvrules_adapters.jsonl_io import JsonlWriter
 
 import itvrules
 from itvrules import InputError, UsageError, hookimpl
-from itvrules._columnar import _raw_rows
-from itvrules._parse import WHITESPACE
-from itvrules._pipeline import record_id, run_bill
-from itvrules._plugins import plugin_manager
-from itvrules._record_ids import BACKGROUND_MIN_ROWS, RecordIds
-from itvrules._rows import CHINESE
 from itvrules.cli import main
+from itvrules.model._parse import WHITESPACE
+from itvrules.runs._bulk_text import _raw_rows
+from itvrules.runs._pipeline import record_id, run_bill
+from itvrules.runs._plugins import plugin_manager
+from itvrules.runs._record_ids import BACKGROUND_MIN_ROWS, RecordIds
+from itvrules.runs._rows import CHINESE
 
 SAMPLE = resources.files("itvrules") / "sample_data" / "crm-feed.csv"
 FEEDS = Path(__file__).parent / "feeds"
@@ -393,7 +393,7 @@ class _Audit:
 @pytest.fixture
 def columnar_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Records each run the columnar path serves."""
-    import itvrules._columnar as columnar
+    import itvrules.runs._bulk_text as columnar
 
     calls: list[str] = []
     real = columnar.bill_columnar

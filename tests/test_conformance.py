@@ -181,7 +181,7 @@ def test_row_path(csv_feed: Path, tmp_path: Path) -> None:
 
 def test_columnar_csv_path_agrees_with_the_row_path(csv_feed: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from itvrules import _columnar
+    from itvrules.runs import _bulk_text as _columnar
 
     ran = spy(monkeypatch, _columnar._bill, "bill_columnar")
     monkeypatch.setattr(_columnar, "bill_columnar", _columnar._bill.bill_columnar)
@@ -199,7 +199,7 @@ def test_columnar_csv_path_agrees_with_the_row_path(csv_feed: Path, tmp_path: Pa
 
 def test_parquet_path_agrees_with_the_row_path(csv_feed: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from itvrules import _parquet
+    from itvrules.runs import _bulk_arrow as _parquet
 
     ran = spy(monkeypatch, _parquet, "bill_parquet")
     feed = tmp_path / "crm.parquet"
@@ -230,7 +230,7 @@ def frame_errors(frame: pl.DataFrame) -> tuple[list[tuple[str, str]], list[tuple
 
 
 def test_frame_api_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
-    from itvrules import _fees_columnar
+    from itvrules.frames import _stream as _fees_columnar
 
     ran = spy(monkeypatch, _fees_columnar, "frame_fees")
     rows = [typed(r) for r, check, _k in TABLE if check != "account.repeated"]  # fees() reads no run
@@ -251,7 +251,7 @@ def test_frame_api_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_spark_agrees_with_the_row_path(spark: SparkSession, csv_feed: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from itvrules import _spark_frames
+    from itvrules.spark import _fees as _spark_frames
 
     ran = spy(monkeypatch, _spark_frames, "bill_spark")
     rows = [(i, *typed(r).values()) for i, (r, _c, _k) in enumerate(TABLE, start=1)]

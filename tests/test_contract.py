@@ -93,8 +93,8 @@ ROWS = st.fixed_dictionaries({
 
 @given(st.lists(ROWS, min_size=1, max_size=30))
 def test_python_and_polars_agree_with_the_plain_reading(rows: list[dict[str, Any]]) -> None:
-    from itvrules._conditions import holds
-    from itvrules.contract._polars import first_failed
+    from itvrules.frames._contract import first_failed
+    from itvrules.policy._conditions import holds
 
     checks = CONTRACT.scoped("record")
     compiled = PythonChecks(checks, "record")

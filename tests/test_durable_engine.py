@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 
 import itvrules
-from itvrules._engines import _durable
-from itvrules._resources import default_policy_path
+from itvrules.engines import _durable
+from itvrules.policy._resources import default_policy_path
 
 CAMPAIGN_FIRST = date(2025, 3, 20)
 CAMPAIGN_DAYS = (date(2025, 5, 31) - CAMPAIGN_FIRST).days + 1

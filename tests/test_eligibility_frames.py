@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import itvrules
-from itvrules._eligibility_frames import ELIGIBILITY_DECISION_COLUMNS, SUBSCRIBER_COLUMNS
-from itvrules._resources import default_policy_path
+from itvrules.frames._eligibility import ELIGIBILITY_DECISION_COLUMNS, SUBSCRIBER_COLUMNS
+from itvrules.policy._resources import default_policy_path
 from strategies import accepted_dates, account_ids, plan_codes, subscribers
 
 POLICY = itvrules.load_policy()

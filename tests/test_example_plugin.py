@@ -16,8 +16,8 @@ import pytest
 
 import itvrules
 from itvrules import InputError, Policy, RawRow, hookimpl
-from itvrules._pipeline import BILL_COLUMNS, ELIGIBILITY_COLUMNS, run_bill, run_eligibility
-from itvrules._plugins import AUTOLOAD_ENV, describe_plugins, export_writers
+from itvrules.runs._pipeline import BILL_COLUMNS, ELIGIBILITY_COLUMNS, run_bill, run_eligibility
+from itvrules.runs._plugins import AUTOLOAD_ENV, describe_plugins, export_writers
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "fixedwidth_plugin"
@@ -216,7 +216,7 @@ def test_the_example_reader_gets_the_columnar_path_and_the_row_paths_answer(
         installed: Path, policy: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import itvrules_fixedwidth
 
-    import itvrules._columnar as columnar
+    import itvrules.runs._bulk_text as columnar
 
     feed = fixed_width_feed(tmp_path / "crm.fwf")
     runs: dict[str, tuple[Any, bytes, bytes]] = {}

@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import itvrules
-from itvrules import _fees_columnar
-from itvrules._frames import ENROLLMENT_COLUMNS
-from itvrules._results import FeeDecision, trusted_fee
+from itvrules.frames import _stream as _fees_columnar
+from itvrules.frames._fees import ENROLLMENT_COLUMNS
+from itvrules.model._results import FeeDecision, trusted_fee
 from samples import gap_policy, random_enrolments
 from strategies import enrollments
 

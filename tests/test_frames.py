@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import itvrules
-from itvrules._frames import ENROLLMENT_COLUMNS
+from itvrules.frames._fees import ENROLLMENT_COLUMNS
 from strategies import enrollments
 
 POLICY = itvrules.load_policy()
@@ -60,7 +60,7 @@ def test_unknown_package_and_missing_columns_are_input_errors() -> None:
 
 def test_month_indexes_from_a_table_or_the_calendar_agree() -> None:
     """A frame whose days span more than ``LOOKUP_DAYS`` gets its months from the calendar."""
-    from itvrules._frames import LOOKUP_DAYS, month_indexes
+    from itvrules.frames._fees import LOOKUP_DAYS, month_indexes
 
     near = [itvrules.Enrollment(account_id=f"N{i}", product="brand", accepted_on=date(2025, 3, 25),
                                 completed_on=date(2025, 3, 25 + i % 7),

@@ -278,16 +278,17 @@ def test_the_rules_see_what_they_forbid(tmp_path: Path) -> None:
                     "def load():\n"
                     "    importlib.import_module('itvrules_adapters.csv_io')\n", encoding="utf-8")
     adapter.write_text("from itvrules import hookimpl\n"
-                       "from itvrules._rows import field_of\n"
+                       "from itvrules.runs._rows import field_of\n"
                        "def f():\n"
-                       "    import itvrules._money\n", encoding="utf-8")
-    known = {"itvrules", "itvrules._rows", "itvrules._money", "itvrules_adapters",
-             "itvrules_adapters.csv_io", "itvrules._pipeline", "itvrules_adapters.x"}
-    edges = imports("itvrules._pipeline", core, known) + imports("itvrules_adapters.x", adapter, known)
+                       "    import itvrules.model._money\n", encoding="utf-8")
+    known = {"itvrules", "itvrules.runs._rows", "itvrules.model._money", "itvrules_adapters",
+             "itvrules_adapters.csv_io", "itvrules.runs._pipeline", "itvrules_adapters.x"}
+    edges = imports("itvrules.runs._pipeline", core, known) + imports("itvrules_adapters.x", adapter, known)
     # the package, then the module: both are loaded by the call
-    assert crossings(edges) == ["itvrules._pipeline line 3: import_module('itvrules_adapters.csv_io')"] * 2
-    assert private_imports(edges) == ["itvrules_adapters.x line 2: from itvrules._rows import field_of",
-                                      "itvrules_adapters.x line 4: import itvrules._money"]
+    assert crossings(edges) == \
+        ["itvrules.runs._pipeline line 3: import_module('itvrules_adapters.csv_io')"] * 2
+    assert private_imports(edges) == ["itvrules_adapters.x line 2: from itvrules.runs._rows import field_of",
+                                      "itvrules_adapters.x line 4: import itvrules.model._money"]
 
 
 def test_the_core_never_imports_the_adapters() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import itvrules
-from itvrules._resources import default_policy_path
+from itvrules.policy._resources import default_policy_path
 
 SHIPPED = default_policy_path().read_text(encoding="utf-8")
 

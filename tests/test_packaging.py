@@ -40,7 +40,7 @@ def test_installed_wheel_loads_its_default_policy(wheel: Path, tmp_path: Path) -
         check=True,
     )
     script = (
-        "import itvrules, itvrules._resources as r;"
+        "import itvrules, itvrules.policy._resources as r;"
         "p = itvrules.load_policy();"
         "print(p.id, r.default_policy_path())"
     )

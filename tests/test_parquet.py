@@ -22,11 +22,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import itvrules
-import itvrules._fee_cases as fee_cases
-import itvrules._record_ids as record_ids
-from itvrules._frames import ENROLLMENT_COLUMNS
-from itvrules._parquet import EXPORT_SCHEMA, bill_parquet
-from itvrules._pipeline import BILL_COLUMNS, REJECT_COLUMNS, UsageError, record_id, run_bill
+import itvrules.frames._cases as fee_cases
+import itvrules.runs._record_ids as record_ids
+from itvrules.frames._fees import ENROLLMENT_COLUMNS
+from itvrules.runs._bulk_arrow import EXPORT_SCHEMA, bill_parquet
+from itvrules.runs._pipeline import BILL_COLUMNS, REJECT_COLUMNS, UsageError, record_id, run_bill
 
 POLICY = itvrules.load_policy()
 MONTH = "2025-07"

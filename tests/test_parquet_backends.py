@@ -23,10 +23,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import itvrules
-import itvrules._parquet as parquet
-from itvrules._parquet import EXPORT_SCHEMA
-from itvrules._parquet_checks import ArrowBatchChecker
-from itvrules._pipeline import RunSummary, UsageError, run_bill
+import itvrules.runs._bulk_arrow as parquet
+from itvrules.runs._bulk_arrow import EXPORT_SCHEMA
+from itvrules.runs._bulk_arrow_checks import ArrowBatchChecker
+from itvrules.runs._pipeline import RunSummary, UsageError, run_bill
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = itvrules.load_policy()

@@ -20,10 +20,10 @@ from itvrules_adapters.parquet_io import ParquetReader, ParquetWriter
 
 import itvrules
 from itvrules import InputError, RawRow
-from itvrules._parquet import EXPORT_SCHEMA
-from itvrules._pipeline import BILL_COLUMNS, ELIGIBILITY_COLUMNS, REJECT_COLUMNS
-from itvrules._plugins import reader_for, writer_for
-from itvrules._rows import BILL, RowReader, cell_value
+from itvrules.runs._bulk_arrow import EXPORT_SCHEMA
+from itvrules.runs._pipeline import BILL_COLUMNS, ELIGIBILITY_COLUMNS, REJECT_COLUMNS
+from itvrules.runs._plugins import reader_for, writer_for
+from itvrules.runs._rows import BILL, RowReader, cell_value
 from samples import Unseekable
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -19,7 +19,7 @@ from python_calamine import CalamineWorkbook
 import itvrules
 from feeds.forms import write_registration_form
 from itvrules import InputError, Policy
-from itvrules._pipeline import (
+from itvrules.runs._pipeline import (
     BILL_COLUMNS,
     ELIGIBILITY_COLUMNS,
     REJECT_COLUMNS,
@@ -338,7 +338,7 @@ def test_named_rejects_are_written_even_when_empty(policy: Policy, pm: pluggy.Pl
 
 def test_progress_is_reported(policy: Policy, pm: pluggy.PluginManager, tmp_path: Path,
                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("itvrules._pipeline.PROGRESS_EVERY", 3)
+    monkeypatch.setattr("itvrules.runs._pipeline.PROGRESS_EVERY", 3)
     seen: list[int] = []
     summary = run_bill(policy, MONTH, [str(FEEDS / "bill_bad_rows.csv")], str(tmp_path / "b.csv"),
                        pm=pm, progress=seen.append)

@@ -12,7 +12,7 @@ from itvrules_adapters.csv_io import CsvWriter
 
 import itvrules
 from itvrules import InputError, RawRow, hookimpl
-from itvrules._plugins import (
+from itvrules.runs._plugins import (
     AUTOLOAD_ENV,
     DEFAULT_PLUGINS,
     describe_plugins,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import itvrules
-from itvrules._resources import default_policy_path
+from itvrules.policy._resources import default_policy_path
 
 SHIPPED = default_policy_path().read_text(encoding="utf-8")
 ENR = itvrules.Enrollment(account_id="A1", product="brand", accepted_on=date(2025, 3, 25),

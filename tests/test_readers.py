@@ -16,7 +16,7 @@ from itvrules_adapters.xlsx_io import XlsxReader
 
 from feeds.forms import RECORDS, write_registration_form
 from itvrules import InputError, RawRow
-from itvrules._rows import cell_value
+from itvrules.runs._rows import cell_value
 from samples import Unseekable
 
 FEEDS = Path(__file__).parent / "feeds"
@@ -241,7 +241,7 @@ def test_a_large_file_is_read_in_bounded_chunks_never_whole() -> None:
     assert all(size is not None and 0 < size <= CHUNK for size in stream.sizes)
 
 
-# -- cells to model fields (itvrules._rows) --------------------------------------------------------
+# -- cells to model fields (itvrules.runs._rows) --------------------------------------------------------
 
 @pytest.mark.parametrize(("field", "cell", "expected"), [
     ("contact_phone", 13812345678.0, "13812345678"),

@@ -15,8 +15,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 import itvrules
-from itvrules._resources import default_policy_path
 from itvrules.lifecycle import EnrollmentState, Event, events_from_enrollment, replay
+from itvrules.policy._resources import default_policy_path
 from itvrules.reports import (
     KpiReport,
     enrollment_from_state,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import itvrules
-from itvrules._casefile import policy_path_for
-from itvrules._rule_tests import uncovered_text
+from itvrules.authoring._casefile import policy_path_for
+from itvrules.authoring._rule_tests import uncovered_text
 
 pytest_plugins = ["pytester"]
 

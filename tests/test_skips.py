@@ -18,8 +18,8 @@ import pytest
 import itvrules
 from feeds.forms import write_registration_form
 from itvrules import RunSummary, run_bill
-from itvrules._rows import TOTAL_MARKS
 from itvrules.cli import main
+from itvrules.runs._rows import TOTAL_MARKS
 
 MONTH = "2025-07"
 POLICY = itvrules.load_policy()

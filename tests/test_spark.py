@@ -29,26 +29,27 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import itvrules
-from itvrules import Product, _run_common
-from itvrules._frames import DECISION_COLUMNS
-from itvrules._frames import ENROLLMENT_COLUMNS as POLARS_COLUMNS
-from itvrules._model import PRODUCT_ALIASES
-from itvrules._parquet import bill_parquet
-from itvrules._parse import normalise_text, parse_enum
-from itvrules._run_common import BILL_COLUMNS, RECORD_ID_PARTS, record_id
-from itvrules._spark_frames import (
-    SparkBill,
-    bill_spark,
-    decide_fees_spark,
-    record_digest,
-    uuid_text,
-)
+from itvrules import Product
+from itvrules.frames._fees import DECISION_COLUMNS
+from itvrules.frames._fees import ENROLLMENT_COLUMNS as POLARS_COLUMNS
+from itvrules.model._inputs import PRODUCT_ALIASES
+from itvrules.model._parse import normalise_text, parse_enum
+from itvrules.runs import _common as _run_common
+from itvrules.runs._bulk_arrow import bill_parquet
+from itvrules.runs._common import BILL_COLUMNS, RECORD_ID_PARTS, record_id
 from itvrules.schema import (
     BILL_EXPORT_SPARK,
     ENROLLMENT_DDL,
     FEE_DECISION_SPARK,
     REJECT_FIELDS,
     REJECT_SOURCE,
+)
+from itvrules.spark._fees import (
+    SparkBill,
+    bill_spark,
+    decide_fees_spark,
+    record_digest,
+    uuid_text,
 )
 from samples import gap_policy
 from strategies import enrollments
@@ -181,7 +182,7 @@ def test_library_imports_without_pyspark() -> None:
     """The extra is optional: importing never loads pyspark; deciding without it says what to install."""
     code = (
         "import sys\n"
-        "import itvrules, itvrules._spark_frames as s, itvrules.schema\n"
+        "import itvrules, itvrules.spark._fees as s, itvrules.schema\n"
         "assert 'pyspark' not in sys.modules, 'pyspark imported eagerly'\n"
         "sys.modules['pyspark'] = None\n"
         "try:\n"

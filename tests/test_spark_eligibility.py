@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import itvrules
-from itvrules._resources import default_policy_path
-from itvrules._spark_eligibility import (
+from itvrules.policy._resources import default_policy_path
+from itvrules.spark._eligibility import (
     ELIGIBILITY_TYPES,
     SUBSCRIBER_DDL,
     decide_eligibility_spark,

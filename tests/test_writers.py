@@ -19,7 +19,7 @@ from itvrules_adapters.xlsx_io import XlsxWriter
 from python_calamine import CalamineWorkbook
 
 from itvrules import InputError
-from itvrules._pipeline import BILL_COLUMNS
+from itvrules.runs._pipeline import BILL_COLUMNS
 
 ROW: dict[str, Any] = {
     "account_id": "0571000123", "name": "=HYPERLINK(\"http://x\")", "phone": "+8613812345678",

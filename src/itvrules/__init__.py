@@ -10,22 +10,22 @@ Load a policy and ask it the questions billing and operations ask::
 
 from __future__ import annotations
 
-from ._casefile import Case, load_cases
-from ._convert import converter, structure, unstructure
-from ._diff import Impact, PolicyDiff, diff_impact, diff_policies
-from ._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
 from ._errors import EngineError, InputError, ItvRulesError, PolicyError, PolicyProblem, UsageError
-from ._explain import Explanation, RuleCheck
-from ._lint import Finding
-from ._model import Enrollment, Subscriber
-from ._pipeline import RunSummary, run_bill, run_eligibility
-from ._plugins import plugin_manager
-from ._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
-from ._results import Eligibility, FeeDecision, TrialWindow
-from ._rows import HeaderMap
-from ._rule_tests import CaseReport, CaseResult, run_cases
 from ._version import __version__
+from .authoring._casefile import Case, load_cases
+from .authoring._diff import Impact, PolicyDiff, diff_impact, diff_policies
+from .authoring._explain import Explanation, RuleCheck
+from .authoring._lint import Finding
+from .authoring._rule_tests import CaseReport, CaseResult, run_cases
 from .hookspecs import RawRow, hookimpl
+from .model._convert import converter, structure, unstructure
+from .model._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
+from .model._inputs import Enrollment, Subscriber
+from .model._results import Eligibility, FeeDecision, TrialWindow
+from .policy._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
+from .runs._pipeline import RunSummary, run_bill, run_eligibility
+from .runs._plugins import plugin_manager
+from .runs._rows import HeaderMap
 
 __all__ = [
     "DEFAULT_ENGINE",

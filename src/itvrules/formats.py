@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ._money import CENT
-from ._months import last_day, parse_month
-from ._parse import normalise_text
-from ._rows import field_of
+from .model._money import CENT
+from .model._months import last_day, parse_month
+from .model._parse import normalise_text
+from .runs._rows import field_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,14 +27,14 @@ def arrow_cells(column: pa.Array) -> list[Any]:
     its feed alike: text stays text, dates are dates, booleans booleans, a
     timestamp a ``datetime`` (a zoned one in Asia/Shanghai time), numbers their digits.
     """
-    from ._arrow import cells
+    from .runs._arrow import cells
 
     return cells(column)
 
 
 def bill_arrow_schema() -> pa.Schema:
     """The Arrow types of the bill export's columns (yuan ``decimal128(12, 2)``, fen ``int64``)."""
-    from ._arrow import EXPORT_SCHEMA
+    from .runs._arrow import EXPORT_SCHEMA
 
     return EXPORT_SCHEMA
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
 
-    from ._policy import Policy
+    from .policy._policy import Policy
 
 PROJECT = "itvrules"
 

@@ -25,9 +25,9 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from ._casefile import Case
-    from ._policy import Policy
-    from ._rule_tests import CaseResult
+    from .authoring._casefile import Case
+    from .authoring._rule_tests import CaseResult
+    from .policy._policy import Policy
 
 _SUFFIXES = (".cases.yaml", ".cases.yml")
 
@@ -76,8 +76,8 @@ class CaseFile(pytest.File):
     """A ``*.cases.yaml`` file: loads its policy and cases, yields one item per case."""
 
     def collect(self) -> Iterator[CaseItem]:
-        from ._casefile import load_cases, policy_path_for
         from ._errors import PolicyError
+        from .authoring._casefile import load_cases, policy_path_for
 
         try:
             policy = self._policy(policy_path_for(self.path))
@@ -90,7 +90,7 @@ class CaseFile(pytest.File):
             yield CaseItem.from_parent(self, name=case.name, case=case, run=run)
 
     def _policy(self, path: Path) -> Policy:
-        from ._policy import load_policy
+        from .policy._policy import load_policy
 
         cache = self.config.stash[_POLICIES]
         key = path.resolve()
@@ -108,7 +108,7 @@ class CaseItem(pytest.Item):
         self.file_run = run
 
     def runtest(self) -> None:
-        from ._rule_tests import run_case
+        from .authoring._rule_tests import run_case
 
         result = run_case(self.file_run.policy, self.case, self.config.getoption("itvrules_engine"))
         self.file_run.results.append(result)
@@ -128,7 +128,7 @@ class CaseItem(pytest.Item):
 
 def _coverage_lines(config: pytest.Config) -> list[tuple[str, bool]]:
     """One line per case file that ran: (text, every rule reached with every case run)."""
-    from ._rule_tests import coverage, uncovered_text
+    from .authoring._rule_tests import coverage, uncovered_text
 
     lines = []
     root = config.rootpath

@@ -11,21 +11,21 @@ as a DDL string (``spark.read.schema(ENROLLMENT_DDL)``).
 
 from __future__ import annotations
 
-from ._arrow import EXPORT_SCHEMA as BILL_EXPORT_ARROW
-from ._eligibility_frames import ELIGIBILITY_DECISION_COLUMNS
-from ._eligibility_frames import SUBSCRIBER_COLUMNS as SUBSCRIBER_POLARS
-from ._frames import DECISION_COLUMNS as FEE_DECISION_COLUMNS
-from ._frames import ENROLLMENT_COLUMNS as ENROLLMENT_POLARS
-from ._rejects import REJECT_COLUMNS
-from ._run_common import BILL_COLUMNS as BILL_EXPORT_COLUMNS
-from ._run_common import ELIGIBILITY_COLUMNS as ELIGIBILITY_EXPORT_COLUMNS
-from ._spark_eligibility import ELIGIBILITY_TYPES as ELIGIBILITY_DECISION_SPARK
-from ._spark_eligibility import SUBSCRIBER_COLUMNS as SUBSCRIBER_SPARK
-from ._spark_eligibility import SUBSCRIBER_DDL
-from ._spark_frames import DECISION_TYPES as FEE_DECISION_SPARK
-from ._spark_frames import ENROLLMENT_COLUMNS as ENROLLMENT_SPARK
-from ._spark_frames import ENROLLMENT_DDL, REJECT_FIELDS, REJECT_SOURCE
-from ._spark_frames import EXPORT_TYPES as BILL_EXPORT_SPARK
+from .frames._eligibility import ELIGIBILITY_DECISION_COLUMNS
+from .frames._eligibility import SUBSCRIBER_COLUMNS as SUBSCRIBER_POLARS
+from .frames._fees import DECISION_COLUMNS as FEE_DECISION_COLUMNS
+from .frames._fees import ENROLLMENT_COLUMNS as ENROLLMENT_POLARS
+from .runs._arrow import EXPORT_SCHEMA as BILL_EXPORT_ARROW
+from .runs._common import BILL_COLUMNS as BILL_EXPORT_COLUMNS
+from .runs._common import ELIGIBILITY_COLUMNS as ELIGIBILITY_EXPORT_COLUMNS
+from .runs._rejects import REJECT_COLUMNS
+from .spark._eligibility import ELIGIBILITY_TYPES as ELIGIBILITY_DECISION_SPARK
+from .spark._eligibility import SUBSCRIBER_COLUMNS as SUBSCRIBER_SPARK
+from .spark._eligibility import SUBSCRIBER_DDL
+from .spark._fees import DECISION_TYPES as FEE_DECISION_SPARK
+from .spark._fees import ENROLLMENT_COLUMNS as ENROLLMENT_SPARK
+from .spark._fees import ENROLLMENT_DDL, REJECT_FIELDS, REJECT_SOURCE
+from .spark._fees import EXPORT_TYPES as BILL_EXPORT_SPARK
 
 __all__ = [
     "BILL_EXPORT_ARROW",

@@ -52,12 +52,12 @@ STATUS = {
 SEVERITIES = ("error", "warning", "info")
 
 if TYPE_CHECKING:
-    from .._lint import Finding
+    from ..authoring._lint import Finding
 
 
 def add_parsers(actions: Any) -> None:
     """The authoring subcommands of ``itvrules policy``."""
-    from .._policy import ENGINES
+    from ..policy._policy import ENGINES
 
     lint = command_parser(
         actions, "lint", help="check every table for gaps, shadowed rules and odd parameters",
@@ -113,8 +113,8 @@ def add_parsers(actions: Any) -> None:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    from .._lint import lint
-    from .._policy import load_policy
+    from ..authoring._lint import lint
+    from ..policy._policy import load_policy
 
     policy = load_policy(args.file, on=args.on)
     findings = lint(policy.document)
@@ -140,8 +140,8 @@ def finding_text(source: str, finding: Finding) -> str:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from .._diff import diff_impact, diff_policies
-    from .._policy import load_policy
+    from ..authoring._diff import diff_impact, diff_policies
+    from ..policy._policy import load_policy
 
     if (args.feed is None) != (args.month is None):
         raise UsageError("--feed and --month go together: the impact is a feed billed for a month")
@@ -164,9 +164,9 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
-    from .._casefile import CASE_SUFFIXES, load_cases, policy_path_for
-    from .._policy import load_policy
-    from .._rule_tests import run_cases
+    from ..authoring._casefile import CASE_SUFFIXES, load_cases, policy_path_for
+    from ..authoring._rule_tests import run_cases
+    from ..policy._policy import load_policy
 
     path = args.file
     if path is None and args.cases is not None:
@@ -188,8 +188,8 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 def run_chart(args: argparse.Namespace) -> int:
-    from .._policy import load_policy
     from ..lifecycle import statechart_mermaid
+    from ..policy._policy import load_policy
 
     print(statechart_mermaid(load_policy(args.file, on=args.on)), end="")
     return OK

@@ -47,6 +47,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._pipeline import run_bill
+    from ..runs._pipeline import run_bill
 
     return run_feeds(args, partial(run_bill, backend=args.backend), args.month)

@@ -11,11 +11,11 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from .._errors import InputError
 from .._errors import UsageError as UsageError  # the commands raise the library's one UsageError
-from .._months import parse_month
-from .._parse import parse_date
+from ..model._months import parse_month
+from ..model._parse import parse_date
 
 if TYPE_CHECKING:
-    from .._policy import Policy
+    from ..policy._policy import Policy
 
 PROG = "itvrules"
 
@@ -98,7 +98,7 @@ ON_HELP = ("decide with the policy version in force on DATE (needed when --polic
 
 def policy_options() -> argparse.ArgumentParser:
     """``--policy``, ``--on`` and ``--engine``, shared by every command that decides."""
-    from .._policy import DEFAULT_ENGINE, ENGINES
+    from ..policy._policy import DEFAULT_ENGINE, ENGINES
 
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--policy", metavar="FILE", type=Path,
@@ -173,7 +173,7 @@ def feed_options() -> argparse.ArgumentParser:
 
 def load_policy_arg(args: argparse.Namespace) -> Policy:
     """The policy named by ``--policy`` (or the shipped one) in force ``--on``, with ``--engine``."""
-    from .._policy import DEFAULT_ENGINE, load_policy
+    from ..policy._policy import DEFAULT_ENGINE, load_policy
 
     return load_policy(args.policy, engine=args.engine or DEFAULT_ENGINE, on=getattr(args, "on", None))
 

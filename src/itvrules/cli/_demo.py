@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 from ._common import OK, REJECTED, command_parser, debug_option, load_policy_arg, policy_options
 
 if TYPE_CHECKING:
-    from .._pipeline import RunSummary
-    from .._policy import Policy
+    from ..policy._policy import Policy
+    from ..runs._pipeline import RunSummary
 
 FEED = "crm-feed.csv"
 FORM = "registration-form.xlsx"
@@ -84,7 +84,7 @@ def sample_manifest() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._pipeline import run_bill, run_eligibility
+    from ..runs._pipeline import run_bill, run_eligibility
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._pipeline import run_eligibility
+    from ..runs._pipeline import run_eligibility
 
     return run_feeds(args, run_eligibility)

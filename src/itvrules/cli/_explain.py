@@ -24,9 +24,9 @@ from ._common import (
 
 if TYPE_CHECKING:
     from .._errors import InputError
-    from .._model import Enrollment, Subscriber
-    from .._policy import Policy
     from ..hookspecs import RawRow
+    from ..model._inputs import Enrollment, Subscriber
+    from ..policy._policy import Policy
 
 EPILOG = """\
 examples:
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 def from_feed(policy: Policy, args: argparse.Namespace) -> tuple[Subscriber | Enrollment, date | None]:
     """The account's record in the feed: an enrolment with --month, else a subscriber and its day."""
     from .._errors import InputError
-    from .._rows import BILL, ELIGIBILITY
+    from ..runs._rows import BILL, ELIGIBILITY
     from ._records import FeedRecords
 
     account = str(args.account).strip()
@@ -124,8 +124,8 @@ def from_feed(policy: Policy, args: argparse.Namespace) -> tuple[Subscriber | En
 
 def _account_of(raw: RawRow, columns: dict[str, str] | None = None) -> str | None:
     """The account of a raw row, by the known names or the ``--column`` map."""
-    from .._parse import normalise_text
-    from .._rows import field_of, normalise_header
+    from ..model._parse import normalise_text
+    from ..runs._rows import field_of, normalise_header
 
     explicit = {normalise_header(h): f for h, f in (columns or {}).items()}
     for header, value in raw.values.items():
@@ -148,10 +148,10 @@ def _json(text: str, option: str) -> dict[str, Any]:
 
 
 def _subscriber(data: dict[str, Any], accepted_on: date | None) -> tuple[Subscriber, date]:
-    from .._convert import structure
     from .._errors import InputError
-    from .._model import Subscriber
-    from .._parse import parse_date
+    from ..model._convert import structure
+    from ..model._inputs import Subscriber
+    from ..model._parse import parse_date
 
     given = data.pop("accepted_on", None)
     if accepted_on is None:
@@ -166,7 +166,7 @@ def _subscriber(data: dict[str, Any], accepted_on: date | None) -> tuple[Subscri
 
 
 def _enrollment(data: dict[str, Any]) -> Enrollment:
-    from .._convert import structure
-    from .._model import Enrollment
+    from ..model._convert import structure
+    from ..model._inputs import Enrollment
 
     return structure(data, Enrollment)

@@ -12,7 +12,7 @@ from ._common import OK, REJECTED, UsageError, columns_of, load_policy_arg, note
 from ._progress import progress_for
 
 if TYPE_CHECKING:
-    from .._pipeline import RunSummary
+    from ..runs._pipeline import RunSummary
 
 
 def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *leading: Any) -> int:

@@ -40,10 +40,10 @@ from ._progress import progress_for
 from ._records import FeedRecords
 
 if TYPE_CHECKING:
-    from .._policy import Policy
-    from .._rows import HeaderMap
     from ..hookspecs import RawRow
     from ..lifecycle import Event
+    from ..policy._policy import Policy
+    from ..runs._rows import HeaderMap
     from ..store import Ledger
 
 #: Events appended per transaction (rows are never split between two).
@@ -209,8 +209,8 @@ def _usage_events(path: str, records: FeedRecords,
                   encoding: str | None) -> Iterator[tuple[RawRow, Event | None]]:
     """(raw row, usage event or None when the row was rejected) for each row of the usage file."""
     from .._errors import InputError
-    from .._months import first_day, parse_month
     from ..lifecycle import Event, EventKind
+    from ..model._months import first_day, parse_month
     from ._tables import read_table, usage_row
 
     fmt = "csv" if path == "-" else None

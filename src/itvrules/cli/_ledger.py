@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from ._common import run_day
 
 if TYPE_CHECKING:
-    from .._policy import Policy
     from ..lifecycle import EnrollmentState, Event
+    from ..policy._policy import Policy
     from ..store import Ledger, Projector
 
 DB_HELP = ("the ledger: a SQLite file or sqlite:///path.db, or postgresql://user@host/db "

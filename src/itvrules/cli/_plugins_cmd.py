@@ -32,7 +32,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._plugins import describe_plugins, plugin_manager
+    from ..runs._plugins import describe_plugins, plugin_manager
 
     rows = describe_plugins(plugin_manager())
     if args.json:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import PolicyError
-from .._policy import Policy, load_policy
-from .._policy_doc import Rule
+from ..policy._document import Rule
+from ..policy._policy import Policy, load_policy
 from . import _authoring
 from ._common import FAILED, OK, command_parser, debug_option, on_option
 

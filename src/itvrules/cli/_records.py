@@ -15,15 +15,15 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._rows import BILL
+from ..runs._rows import BILL
 from ._common import UsageError, stdout_bytes
 
 if TYPE_CHECKING:
     from .._errors import InputError
-    from .._pipeline import _Run
-    from .._policy import Policy
-    from .._rows import HeaderMap
     from ..hookspecs import RawRow
+    from ..policy._policy import Policy
+    from ..runs._pipeline import _Run
+    from ..runs._rows import HeaderMap
 
 
 class FeedRecords:
@@ -41,7 +41,7 @@ class FeedRecords:
                  watch: Callable[[RawRow, InputError], None] | None = None,
                  columns: Mapping[str, str] | None = None) -> None:
         from .._errors import InputError
-        from .._pipeline import _Run
+        from ..runs._pipeline import _Run
 
         self.target = target
         self.out_encoding = out_encoding
@@ -67,7 +67,7 @@ class FeedRecords:
 
     def records(self) -> Iterator[tuple[RawRow, Any]]:
         """(raw row, Enrollment or (Subscriber, accepted_on)) for every row that reads."""
-        from .._pipeline import _SourceFailed
+        from ..runs._pipeline import _SourceFailed
 
         try:
             yield from self._run.accepted()
@@ -99,7 +99,7 @@ class FeedRecords:
 
     def write_rejects(self, *, always: bool = False) -> str | None:
         """Write the rejects file (when there are rejects, or ``always``); where it went."""
-        from .._run_files import open_target
+        from ..runs._files import open_target
 
         run = self._run
         if self.target is None or not (run.spool.count or always):

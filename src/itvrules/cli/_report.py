@@ -26,8 +26,8 @@ from ._common import (
 from ._ledger import as_of, ledger_option, open_db, replayed_states
 
 if TYPE_CHECKING:
-    from .._policy import Policy
-    from .._results import Eligibility
+    from ..model._results import Eligibility
+    from ..policy._policy import Policy
     from ..reports import KpiReport, WeeklyExtract
     from ..store import Ledger
 

@@ -22,9 +22,9 @@ from ._common import OK, as_of_option, command_parser, date_arg, debug_option
 from ._ledger import as_of, ledger_option, lifecycle_projector, open_db
 
 if TYPE_CHECKING:
-    from .._policy import Policy
     from ..lifecycle import Event
     from ..operations import Stock
+    from ..policy._policy import Policy
     from ..store import Ledger
 
 TERMINALS = ("stb", "e8b", "ordinary")
@@ -134,7 +134,7 @@ def _quantity(text: str) -> int:
 
 
 def _policy(args: argparse.Namespace, day: date | None) -> Policy:
-    from .._policy import load_policy
+    from ..policy._policy import load_policy
 
     return load_policy(args.policy, on=day)
 

@@ -16,10 +16,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .._errors import InputError
-from .._months import parse_month
-from .._parse import normalise_text, parse_bool
-from .._results import Eligibility
 from ..hookspecs import RawRow
+from ..model._months import parse_month
+from ..model._parse import normalise_text, parse_bool
+from ..model._results import Eligibility
 
 #: Viewing hours of a month (a usage feed), field -> header spellings besides the field's name.
 USAGE_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -52,8 +52,8 @@ def read_table(path: str, table: str, *, in_format: str | None = None,
     ``table`` is ``"usage"`` or ``"eligibility"``. Raises :class:`InputError`
     for a file that cannot be read at all or lacks a required column.
     """
-    from .._plugins import plugin_manager, reader_for
-    from .._run_files import check_feed, open_source
+    from ..runs._files import check_feed, open_source
+    from ..runs._plugins import plugin_manager, reader_for
 
     fields = USAGE_FIELDS if table == "usage" else ELIGIBILITY_FIELDS
     aliases = {_key(name): field for field, names in fields.items() for name in (field, *names)}

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from .._months import month_index, month_text
+from ..model._months import month_index, month_text
 from ._common import OK, command_parser, date_arg, debug_option, load_policy_arg, policy_options
 
 EPILOG = """\

@@ -26,9 +26,9 @@ from ._common import (
 from ._ledger import as_of, ledger_option, open_db, replayed_states
 
 if TYPE_CHECKING:
-    from .._policy import Policy
     from ..hookspecs import ExportWriter
     from ..operations import WorkOrder
+    from ..policy._policy import Policy
     from ..store import Ledger
 
 COLUMNS = ("order_id", "account_id", "kind", "due", "assignee", "priority", "status", "clause",
@@ -141,8 +141,8 @@ def order_row(order: WorkOrder) -> dict[str, Any]:
 def pick_writer(output: str, out_format: str | None, out_encoding: str | None) -> ExportWriter:
     """The export writer the file name (or ``--out-format``) picks, tried before any work is done."""
     from .._errors import InputError
-    from .._plugins import plugin_manager, writer_for
-    from .._run_files import STDIN, probe
+    from ..runs._files import STDIN, probe
+    from ..runs._plugins import plugin_manager, writer_for
 
     try:
         writer = writer_for(plugin_manager(), output,
@@ -156,7 +156,7 @@ def pick_writer(output: str, out_format: str | None, out_encoding: str | None) -
 def write_orders(orders: Iterable[WorkOrder], output: str, *, writer: ExportWriter | None = None,
                  out_encoding: str | None = None) -> None:
     """Write the orders with ``writer`` (default: the one the file name picks)."""
-    from .._run_files import open_target
+    from ..runs._files import open_target
 
     writer = writer if writer is not None else pick_writer(output, None, out_encoding)
     with open_target(output, stdout_bytes()) as stream:

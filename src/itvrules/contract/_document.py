@@ -15,10 +15,10 @@ from typing import Any
 
 import attrs
 
-from .._conditions import AllOf, AnyOf, Compare, Condition, FieldRef, fields_of
 from .._errors import PolicyError, PolicyProblem
-from .._resources import rulesets_dir
-from .._yaml_lines import LinedYaml, read_lined
+from ..policy._conditions import AllOf, AnyOf, Compare, Condition, FieldRef, fields_of
+from ..policy._resources import rulesets_dir
+from ..policy._yaml_lines import LinedYaml, read_lined
 
 #: The file of the shipped contract, beside the shipped policy.
 CONTRACT_FILE = "feed.contract.yaml"

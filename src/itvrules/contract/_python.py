@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from .._conditions import AllOf, AnyOf, Compare, Condition, FieldRef, is_empty
 from .._errors import InputError
+from ..policy._conditions import AllOf, AnyOf, Compare, Condition, FieldRef, is_empty
 from ._document import Check
 
 _PY_OP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",

@@ -15,7 +15,7 @@ from ._document import load_contract
 from ._python import PythonChecks
 
 if TYPE_CHECKING:
-    from .._policy import Policy
+    from ..policy._policy import Policy
 
 
 class RunChecks:

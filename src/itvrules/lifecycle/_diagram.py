@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .._conditions import AllOf, AnyOf, Compare, Condition
-from .._policy import Policy
+from ..policy._conditions import AllOf, AnyOf, Compare, Condition
+from ..policy._policy import Policy
 
 
 def _guard(cond: Condition) -> str:

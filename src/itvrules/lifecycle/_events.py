@@ -14,8 +14,8 @@ from typing import Any
 
 import attrs
 
-from .._enums import _StrEnum
 from .._errors import InputError
+from ..model._enums import _StrEnum
 
 #: Namespace of every itvrules event id (uuid5).
 EVENT_NAMESPACE = uuid.UUID("6f1c0f5e-7d0c-5b7e-9a53-2b1f0c6e4a10")

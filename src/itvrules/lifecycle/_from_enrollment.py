@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._model import Enrollment
+from ..model._inputs import Enrollment
 from ._events import Event, EventKind
 
 

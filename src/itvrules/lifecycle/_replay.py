@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from .._engines import NoRuleMatched
 from .._errors import EngineError, InputError
-from .._months import first_day, month_index
-from .._policy import Policy
+from ..engines import NoRuleMatched
+from ..model._months import first_day, month_index
+from ..policy._policy import Policy
 from ._events import LIFECYCLE_KINDS, Event, EventKind
 from ._state import EnrollmentState, TerminalChange, Transition
 

@@ -75,6 +75,6 @@ class EnrollmentState:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (ISO dates) for projections and exports."""
-        from .._convert import unstructure
+        from ..model._convert import unstructure
 
         return dict(unstructure(self))

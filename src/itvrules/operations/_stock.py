@@ -15,10 +15,10 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
-from .._enums import _StrEnum
 from .._errors import InputError, ItvRulesError
-from .._policy import Policy
 from ..lifecycle import Event, EventKind
+from ..model._enums import _StrEnum
+from ..policy._policy import Policy
 
 #: Stock arrivals are recorded on the stream ``depot:<name>``.
 DEPOT_PREFIX = "depot:"

@@ -17,11 +17,11 @@ from typing import Any
 
 import attrs
 
-from .._enums import _StrEnum
 from .._errors import InputError, PolicyError
-from .._months import month_index, month_text
-from .._policy import Policy
 from ..lifecycle import EnrollmentState, TerminalChange
+from ..model._enums import _StrEnum
+from ..model._months import month_index, month_text
+from ..policy._policy import Policy
 
 #: Namespace of every work-order id (uuid5).
 WORK_ORDER_NAMESPACE = uuid.UUID("0b6f3c52-9d1e-5a47-8c2e-4f7a1d9b3e60")

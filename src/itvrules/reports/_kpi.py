@@ -17,11 +17,11 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from .._errors import InputError
-from .._money import ZERO
-from .._months import month_index, month_text, parse_month
-from .._policy import Policy
-from .._results import Eligibility
 from ..lifecycle import EnrollmentState
+from ..model._money import ZERO
+from ..model._months import month_index, month_text, parse_month
+from ..model._results import Eligibility
+from ..policy._policy import Policy
 from ._states import check_day, checked_states, enrollment_from_state
 
 #: The fee codes whose waived amount is a campaign cost, always reported (even at zero).

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from .._errors import InputError
-from .._model import Enrollment
 from ..lifecycle import EnrollmentState
+from ..model._inputs import Enrollment
 
 
 def checked_states(states: Iterable[EnrollmentState]) -> tuple[EnrollmentState, ...]:

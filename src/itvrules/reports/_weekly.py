@@ -15,8 +15,8 @@ from datetime import date, timedelta
 import attrs
 
 from .._errors import InputError, PolicyError
-from .._policy import Policy
 from ..lifecycle import EnrollmentState
+from ..policy._policy import Policy
 from ._states import check_day, checked_states
 
 _WEEK = re.compile(r"\A(\d{4})-W(\d{2})\Z", re.ASCII)  # not full-width digits

@@ -1,0 +1,1 @@
+"""Tools for rule authors: lint, diff, explain and rule tests (``*.cases.yaml``)."""

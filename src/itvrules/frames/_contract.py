@@ -1,0 +1,93 @@
+"""The contract's checks compiled to Polars expressions, for every bulk path that holds rows in Polars.
+
+Columns are named like the contract's fields and facts: text stripped (null
+or "" when empty), dates as ``Date`` or day numbers, booleans as ``Boolean``.
+``first_failed`` is first hit over the checks, as the fee table's expression
+is over its rules; ``message`` renders the first failing check's words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from ..contract._document import Check, placeholders
+from ..policy._conditions import AllOf, AnyOf, Compare, Condition, FieldRef
+
+
+def _empty(name: str, kind: str) -> pl.Expr:
+    column = pl.col(name)
+    return column.is_null() | (column == "") if kind == "text" else column.is_null()
+
+
+def polars_condition(cond: Condition, kind: Callable[[str], str]) -> pl.Expr:
+    """A Boolean expression for ``cond`` that is never null (an empty side makes a comparison false)."""
+    if isinstance(cond, AllOf):
+        expr = pl.lit(True)
+        for part in cond.parts:
+            expr = expr & polars_condition(part, kind)
+        return expr
+    if isinstance(cond, AnyOf):
+        expr = pl.lit(False)
+        for part in cond.parts:
+            expr = expr | polars_condition(part, kind)
+        return expr
+    assert isinstance(cond, Compare)
+    if cond.op == "empty":
+        empty = _empty(cond.field, kind(cond.field))
+        return empty if cond.value else ~empty
+    left = pl.col(cond.field)
+    right: Any = pl.col(cond.value.field) if isinstance(cond.value, FieldRef) else cond.value
+    if cond.op in ("in", "not_in"):
+        found = left.is_in(list(right))
+        compared = found if cond.op == "in" else ~found
+    else:
+        compared = getattr(left, cond.op)(right)
+    return compared.fill_null(False)
+
+
+def first_failed(checks: Sequence[Check], kind: Callable[[str], str]) -> pl.Expr:
+    """The index of the first check that holds, or -1, as an Int32 column."""
+    expr: Any = pl
+    for index, check in enumerate(checks):
+        expr = expr.when(polars_condition(check.when, kind)).then(pl.lit(index, pl.Int32))
+    if expr is pl:
+        return pl.lit(-1, pl.Int32)
+    return expr.otherwise(pl.lit(-1, pl.Int32))  # type: ignore[no-any-return]
+
+
+def message(check: Check, constants: Mapping[str, str]) -> pl.Expr:
+    """The check's words with each ``{name}`` filled from its column (or a constant)."""
+    pieces: list[pl.Expr] = []
+    rest = check.message
+    for name in placeholders(check.message):
+        before, rest = rest.split("{" + name + "}", 1)
+        pieces.append(pl.lit(before))
+        value = pl.lit(constants[name]) if name in constants else pl.col(name).cast(pl.String)
+        pieces.append(value.fill_null("none"))
+    pieces.append(pl.lit(rest))
+    return pl.concat_str(pieces)
+
+
+def campaign_days(windows: Sequence[Any], accepted: pl.Expr,
+                  day: Callable[[Any], Any]) -> tuple[pl.Expr, pl.Expr]:
+    """The first and last campaign day of the version in force on each ``accepted`` day (null: none).
+
+    ``windows`` are the policy's ``CampaignWindow`` s; ``day`` spells a date as ``accepted`` holds
+    days (a ``date`` for a Date column, a day number for an Int32 one).
+    """
+    first: Any = pl
+    last: Any = pl
+    for window in windows:
+        inside = pl.lit(True)
+        if window.in_force_from is not None:
+            inside = inside & (accepted >= day(window.in_force_from))
+        if window.in_force_until is not None:
+            inside = inside & (accepted <= day(window.in_force_until))
+        first = first.when(inside).then(pl.lit(day(window.first_day)))
+        last = last.when(inside).then(pl.lit(day(window.last_day)))
+    if first is pl:
+        return pl.lit(None), pl.lit(None)
+    return first.otherwise(None), last.otherwise(None)

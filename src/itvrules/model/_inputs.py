@@ -1,0 +1,182 @@
+"""The inputs: a broadband subscriber and a trial enrolment (SPEC §3, §5, §10).
+
+Validators turn every bad value into an :class:`InputError` that names the
+field, so a caller (or a feed's reject file) learns exactly what to fix.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+
+from .._errors import InputError
+from ..contract import PythonChecks, load_contract
+from ._enums import Community, PriorModem, Product
+from ._parse import parse_enum
+
+_CONTRACT = load_contract()
+
+
+def _aliases(field: str) -> dict[str, str]:
+    """The Chinese names of an enum column's values (and their lower case), from the contract."""
+    names = _CONTRACT.column(field).values
+    return {**{name: value for value, name in names.items()},
+            **{name.lower(): value for value, name in names.items()}}
+
+
+PRODUCT_ALIASES = _aliases("product")
+COMMUNITY_ALIASES = _aliases("community")
+PRIOR_MODEM_ALIASES = _aliases("prior_modem")
+#: The contract's record checks (SPEC §9): every Enrollment passes them, whoever builds it.
+RECORD_CHECKS = PythonChecks(_CONTRACT.scoped("record"), "record")
+
+
+def _read_enum(kind: Any, aliases: dict[str, str], value: Any) -> Any:
+    try:
+        return parse_enum(kind, value, aliases)
+    except ValueError:
+        return _Bad(value)
+
+
+def _to_product(value: Any) -> Any:
+    return _read_enum(Product, PRODUCT_ALIASES, value)
+
+
+def _to_community(value: Any) -> Any:
+    return _read_enum(Community, COMMUNITY_ALIASES, value)
+
+
+def _to_prior_modem(value: Any) -> Any:
+    return None if value is None else _read_enum(PriorModem, PRIOR_MODEM_ALIASES, value)
+
+
+class _Bad:
+    """A value a converter could not read, kept so the validator can name it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def _check_enum(kind: Any) -> Any:
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if isinstance(value, _Bad) or not isinstance(value, kind):
+            bad = value.value if isinstance(value, _Bad) else value
+            allowed = ", ".join(str(m.value) for m in kind)
+            raise InputError(attribute.name, bad, _CONTRACT.cell_problem("enum", values=allowed))
+
+    return check
+
+
+def _check_optional_enum(kind: Any) -> Any:
+    check = _check_enum(kind)
+
+    def optional(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            check(inst, attribute, value)
+
+    return optional
+
+
+def _check_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(attribute.name, value, _CONTRACT.cell_problem("text"))
+
+
+def _check_plan(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    # Any text is a plan: unknown or malformed codes are decided as unknown_plan.
+    if not isinstance(value, str):
+        raise InputError(attribute.name, value, "expected a plan code as text, e.g. 'e8-68'")
+
+
+def _check_optional_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InputError(attribute.name, value, "expected text or nothing")
+
+
+def _check_bool(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        raise InputError(attribute.name, value, "expected True or False")
+
+
+def _check_date(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InputError(attribute.name, value, "expected a datetime.date")
+
+
+def _check_optional_date(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _check_date(inst, attribute, value)
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+@attrs.frozen(slots=True)
+class Subscriber:
+    """A broadband subscriber as the eligibility rules see them (SPEC §3)."""
+
+    account_id: str = attrs.field(validator=_check_text)
+    plan: str = attrs.field(validator=_check_plan)
+    product: Product = attrs.field(
+        converter=_to_product, validator=_check_enum(Product)
+    )
+    community: Community = attrs.field(
+        default=Community.NONE,
+        converter=_to_community,
+        validator=_check_enum(Community),
+    )
+    new_install: bool = attrs.field(default=False, validator=_check_bool)
+    has_itv: bool = attrs.field(default=False, validator=_check_bool)
+    line_ready: bool = attrs.field(default=True, validator=_check_bool)
+
+
+@attrs.frozen(slots=True)
+class Enrollment:
+    """One trial order: accepted, maybe completed, returned, cancelled or switched (SPEC §5).
+
+    A cancellation with an effective date and no request date is taken as
+    requested on its effective date (SPEC §5).
+    """
+
+    account_id: str = attrs.field(validator=_check_text)
+    product: Product = attrs.field(
+        converter=_to_product, validator=_check_enum(Product)
+    )
+    accepted_on: date = attrs.field(validator=_check_date)
+    completed_on: date | None = attrs.field(default=None, validator=_check_optional_date)
+    returned: bool = attrs.field(default=False, validator=_check_bool)
+    cancel_requested_on: date | None = attrs.field(default=None, validator=_check_optional_date)
+    cancel_effective_on: date | None = attrs.field(default=None, validator=_check_optional_date)
+    switched_to: str | None = attrs.field(
+        default=None, converter=_blank_to_none, validator=_check_optional_text
+    )
+    return_reason: str | None = attrs.field(
+        default=None, converter=_blank_to_none, validator=_check_optional_text
+    )
+    channel: str | None = attrs.field(
+        default=None, converter=_blank_to_none, validator=_check_optional_text
+    )
+    contact_phone: str | None = attrs.field(
+        default=None, converter=_blank_to_none, validator=_check_optional_text
+    )
+    prior_modem: PriorModem | None = attrs.field(
+        default=None,
+        converter=_to_prior_modem,
+        validator=_check_optional_enum(PriorModem),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        self._check_consistency()
+        if self.cancel_requested_on is None and self.cancel_effective_on is not None:
+            object.__setattr__(self, "cancel_requested_on", self.cancel_effective_on)
+
+    def _check_consistency(self) -> None:
+        """The contract's record checks (SPEC §9), in its order: the first that fails raises."""
+        error = RECORD_CHECKS.error({name: getattr(self, name) for name in RECORD_CHECKS.names})
+        if error is not None:
+            raise error

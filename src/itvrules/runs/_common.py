@@ -1,0 +1,106 @@
+"""What the row path and the bulk paths of a run share, below all of them in the import order.
+
+The export's columns, the run's summary, record ids, and how a row's account
+and a reject's wording are settled: ``_pipeline`` (rows), ``_columnar``
+and ``_parquet`` (bulk) and the bulk checks all use these, so none of them
+needs to import another to give the same answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING
+
+import attrs
+
+from .._errors import InputError
+from ..contract import shown
+from ..hookspecs import RawRow
+from ._rows import ColumnMap, HeaderMap, cell_value, header_of
+
+if TYPE_CHECKING:
+    import pluggy
+
+BILL_COLUMNS = (
+    "record_id", "account_id", "billing_month", "billing_cycle", "code", "gross", "waived",
+    "amount", "amount_fen", "package", "follow_up", "rule", "clause", "policy_id",
+    "policy_version", "policy_hash", "source", "source_row",
+)
+ELIGIBILITY_COLUMNS = (
+    "account_id", "accepted_on", "eligible", "segment", "reason", "review", "rule", "clause",
+    "policy_id", "policy_version", "policy_hash", "source", "source_row",
+)
+#: Namespace of record ids: uuid5(NAMESPACE_URL, "https://itvrules.example/billing-record").
+RECORD_NAMESPACE = uuid.UUID("0ba11883-17b5-59e9-beef-77cc6447037c")
+STDIN_SOURCE = "<stdin>"
+#: How a bill run goes through its rows: see ``run_bill``.
+BACKENDS = ("auto", "rows", "columnar")
+
+
+@attrs.frozen
+class RunSummary:
+    """What a run did: rows read, decided, rejected and skipped, where the outputs went, and
+    how each source's headers were mapped (printed by the command line, SPEC §11).
+
+    ``rows_in == decided + rejected + skipped``: skipped rows are blank rows and
+    total rows (合计/小计), which are not records.
+    """
+
+    rows_in: int
+    decided: int
+    rejected: int
+    output: str  # where decisions went ("-" for stdout)
+    rejects: str | None  # where rejects went; None when none were written
+    skipped: int = 0
+    headers: tuple[HeaderMap, ...] = ()
+
+
+#: What a record id hashes: these export columns, in this order, a null as "", joined by
+#: ``RECORD_SEPARATOR``. ``record_id`` and the Spark export (``_spark_frames.record_digest``)
+#: both read this, so a change to the id's parts changes every path alike.
+RECORD_ID_PARTS = ("policy_id", "policy_version", "account_id", "billing_month", "package", "code")
+RECORD_SEPARATOR = "\x1f"
+
+
+def record_id(policy_id: str, policy_version: str, account_id: str, month: str,
+              charge_item: str, code: str) -> str:
+    """The stable id of one export row: a re-run of the same policy gives the same id."""
+    cells = {"policy_id": policy_id, "policy_version": policy_version, "account_id": account_id,
+             "billing_month": month, "package": charge_item, "code": code}
+    return record_id_of(cells)
+
+
+def record_id_of(row: Mapping[str, object]) -> str:
+    """The record id of an export row, from its cells named by ``RECORD_ID_PARTS``."""
+    name = RECORD_SEPARATOR.join("" if row[part] is None else str(row[part])
+                                 for part in RECORD_ID_PARTS)
+    return str(uuid.uuid5(RECORD_NAMESPACE, name))
+
+
+def billing_cycle(month: str, pm: pluggy.PluginManager) -> str:
+    """The export's ``billing_cycle`` for ``month``: a plug-in's (``itvrules_billing_cycle``), else YYYYMM."""
+    cycle = pm.hook.itvrules_billing_cycle(month=month)
+    return str(cycle) if cycle else month.replace("-", "")
+
+
+def worded(error: InputError, header: str | None) -> str:
+    """A reject's error as the rejects file says it: the column when its header is not the
+    field's name, then the value found (a date as ``2025-03-31``, text quoted)."""
+    message = error.problem
+    if header is not None and header != error.field:
+        message += f" (column {header!r})"
+    if error.value is not None:
+        value = error.value
+        message += f"; got {shown(value) if isinstance(value, date) else repr(value)}"
+    return message
+
+
+def account_of(raw: RawRow, columns: ColumnMap) -> str | None:
+    """The account id of a row as the duplicate check sees it, or None when it has none."""
+    header = header_of(columns, "account_id")
+    if header is None:
+        return None
+    value = cell_value("account_id", raw.values.get(header))
+    return value if isinstance(value, str) and value else None

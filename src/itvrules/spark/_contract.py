@@ -1,0 +1,68 @@
+"""The contract's checks compiled to Spark SQL columns: the bulk checks of a cluster run.
+
+The same first hit as ``_polars``, as Catalyst expressions: executors run no
+Python. Only the driver imports this module; it needs ``pyspark``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from ..contract._document import Check, placeholders
+from ..policy._conditions import AllOf, AnyOf, Compare, Condition, FieldRef
+
+_SPARK_OP = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__", "gt": "__gt__",
+             "ge": "__ge__"}
+
+
+def spark_condition(cond: Condition, kind: Callable[[str], str],
+                    column: Callable[[str], Column]) -> Column:
+    """A Boolean column for ``cond`` that is never null (an empty side makes a comparison false)."""
+    if isinstance(cond, AllOf):
+        expr = F.lit(True)
+        for part in cond.parts:
+            expr = expr & spark_condition(part, kind, column)
+        return expr
+    if isinstance(cond, AnyOf):
+        expr = F.lit(False)
+        for part in cond.parts:
+            expr = expr | spark_condition(part, kind, column)
+        return expr
+    assert isinstance(cond, Compare)
+    left = column(cond.field)
+    if cond.op == "empty":
+        empty = left.isNull() | (left == F.lit("")) if kind(cond.field) == "text" else left.isNull()
+        return empty if cond.value else ~empty
+    right: Any = column(cond.value.field) if isinstance(cond.value, FieldRef) else F.lit(cond.value)
+    if cond.op in ("in", "not_in"):
+        found = left.isin(list(cond.value))
+        compared = found if cond.op == "in" else ~found
+    else:
+        compared = getattr(left, _SPARK_OP[cond.op])(right)
+    return F.coalesce(compared, F.lit(False))
+
+
+def first_failed(checks: Sequence[Check], kind: Callable[[str], str],
+                 column: Callable[[str], Column]) -> Column:
+    """The index of the first check that holds, or null when none does."""
+    first: Any = F
+    for index, check in enumerate(checks):
+        first = first.when(spark_condition(check.when, kind, column), F.lit(index))
+    return first if first is not F else F.lit(None).cast("int")
+
+
+def message(check: Check, constants: Mapping[str, str], column: Callable[[str], Column]) -> Column:
+    """The check's words with each ``{name}`` filled from its column (or a constant)."""
+    pieces: list[Column] = []
+    rest = check.message
+    for name in placeholders(check.message):
+        before, rest = rest.split("{" + name + "}", 1)
+        pieces.append(F.lit(before))
+        value = F.lit(constants[name]) if name in constants else column(name).cast("string")
+        pieces.append(F.coalesce(value, F.lit("none")))
+    pieces.append(F.lit(rest))
+    return F.concat(*pieces)
