@@ -317,3 +317,9 @@ def test_a_feed_without_the_optional_columns_is_read_alike_everywhere(
     seen.append((bill.decided.count(), [(r["account_id"], r["field"])
                                         for r in bill.rejected.collect()]))
     assert seen == [(1, [("N2", "return_reason")])] * 5
+
+
+def test_every_run_ends_in_one_count_that_loses_no_row() -> None:
+    assert itvrules.RunSummary(5, 2, 2, "-", None, skipped=1).rows_in == 5
+    with pytest.raises(RuntimeError, match="lost rows: 5 read, 2 decided, 2 rejected, 0 skipped"):
+        itvrules.RunSummary(5, 2, 2, "-", None)

@@ -56,6 +56,12 @@ class RunSummary:
     skipped: int = 0
     headers: tuple[HeaderMap, ...] = ()
 
+    def __attrs_post_init__(self) -> None:
+        """The end of every run, on every path: no row may be lost between reading and writing."""
+        if self.rows_in != self.decided + self.rejected + self.skipped:
+            raise RuntimeError(f"lost rows: {self.rows_in} read, {self.decided} decided, "
+                               f"{self.rejected} rejected, {self.skipped} skipped")
+
 
 #: What a record id hashes: these export columns, in this order, a null as "", joined by
 #: ``RECORD_SEPARATOR``. ``record_id`` and the Spark export (``_spark_frames.record_digest``)
