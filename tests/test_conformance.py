@@ -251,9 +251,9 @@ def test_frame_api_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_spark_agrees_with_the_row_path(spark: SparkSession, csv_feed: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from itvrules.spark import _fees as _spark_frames
+    from itvrules.spark import _bill
 
-    ran = spy(monkeypatch, _spark_frames, "bill_spark")
+    ran = spy(monkeypatch, _bill, "bill_spark")
     rows = [(i, *typed(r).values()) for i, (r, _c, _k) in enumerate(TABLE, start=1)]
     frame = spark.createDataFrame(rows, schema=(
         "source_row int, account_id string, product string, accepted_on date, completed_on date, "

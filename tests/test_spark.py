@@ -44,13 +44,8 @@ from itvrules.schema import (
     REJECT_FIELDS,
     REJECT_SOURCE,
 )
-from itvrules.spark._fees import (
-    SparkBill,
-    bill_spark,
-    decide_fees_spark,
-    record_digest,
-    uuid_text,
-)
+from itvrules.spark._bill import SparkBill, bill_spark, record_digest, uuid_text
+from itvrules.spark._fees import decide_fees_spark
 from samples import gap_policy
 from strategies import enrollments
 

@@ -19,12 +19,13 @@ from .runs._arrow import EXPORT_SCHEMA as BILL_EXPORT_ARROW
 from .runs._common import BILL_COLUMNS as BILL_EXPORT_COLUMNS
 from .runs._common import ELIGIBILITY_COLUMNS as ELIGIBILITY_EXPORT_COLUMNS
 from .runs._rejects import REJECT_COLUMNS
+from .spark._bill import REJECT_FIELDS, REJECT_SOURCE
 from .spark._eligibility import ELIGIBILITY_TYPES as ELIGIBILITY_DECISION_SPARK
 from .spark._eligibility import SUBSCRIBER_COLUMNS as SUBSCRIBER_SPARK
 from .spark._eligibility import SUBSCRIBER_DDL
 from .spark._fees import DECISION_TYPES as FEE_DECISION_SPARK
 from .spark._fees import ENROLLMENT_COLUMNS as ENROLLMENT_SPARK
-from .spark._fees import ENROLLMENT_DDL, REJECT_FIELDS, REJECT_SOURCE
+from .spark._fees import ENROLLMENT_DDL
 from .spark._fees import EXPORT_TYPES as BILL_EXPORT_SPARK
 
 __all__ = [

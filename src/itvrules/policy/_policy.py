@@ -12,7 +12,7 @@ from ..engines import Engine
 
 if TYPE_CHECKING:
     from ..authoring._lint import Finding
-from .._errors import InputError
+from .._errors import InputError, UsageError
 from ..authoring._explain import Explanation, explain_table
 from ..contract import RunChecks
 from ..engines._compiled import CompiledEngine
@@ -299,10 +299,17 @@ class Policy:
         (``billing_cycle`` and ``source`` fill those columns), and ``.rejected`` (bad
         rows, with why).
         """
+        if rejects:
+            from ..spark._bill import DEFAULT_SOURCE, bill_spark
+
+            return bill_spark(self, frame, month, billing_cycle=billing_cycle,
+                              source=DEFAULT_SOURCE if source is None else source)
+        if billing_cycle is not None or source is not None:
+            raise UsageError("billing_cycle and source are columns of the bill export: "
+                             "pass rejects=True for it")
         from ..spark._fees import decide_fees_spark
 
-        return decide_fees_spark(self, frame, month, rejects=rejects, billing_cycle=billing_cycle,
-                                 source=source)
+        return decide_fees_spark(self, frame, month)
 
     def eligibility_spark(self, frame: Any, accepted_on: date | None = None) -> Any:
         """Decide eligibility for a Spark DataFrame of subscribers (the cluster backend).
@@ -405,11 +412,8 @@ def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE,
 
 def _check_backend(backend: object, batch_rows: object) -> None:
     if backend not in BACKENDS:
-        from .._errors import UsageError
-
         raise UsageError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     if not isinstance(batch_rows, int) or isinstance(batch_rows, bool) or batch_rows < 1:
-        from .._errors import UsageError
 
         raise UsageError(f"batch_rows must be a whole number of at least 1, got {batch_rows!r}")
 

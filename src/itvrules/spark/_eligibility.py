@@ -29,7 +29,8 @@ from .._errors import InputError
 from ..model._enums import Community
 from ..model._inputs import Subscriber, _Bad, _to_community, _to_product
 from ..policy._rule_outputs import eligibility_template as _eligibility_template
-from ._fees import _per_rule, _require_pyspark, _stripped
+from ._fees import _per_rule, _require_pyspark
+from ._rows import _stripped
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
