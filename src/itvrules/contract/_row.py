@@ -23,13 +23,20 @@ class RunChecks:
 
     def __init__(self, policy: Policy, run: str) -> None:
         self.policy = policy
-        self.checks = PythonChecks(load_contract().scoped("run", run), f"run_{run}")
+        contract = load_contract()
+        self.checks = PythonChecks(contract.scoped("run", run), f"run_{run}", contract.kind)
         self.known_packages = ", ".join(policy.packages)
+        self._windows: dict[date, tuple[date, date] | None] = {}  # acceptance day -> its window
 
     def error(self, *, account_id: str | None = None, accepted_on: date | None = None,
               switched_to: str | None = None, repeated: bool = False) -> InputError | None:
         """The error of the first run check the row fails, or None."""
-        window = self.policy.campaign_window_on(accepted_on) if accepted_on is not None else None
+        window = None
+        if accepted_on is not None:
+            if accepted_on in self._windows:
+                window = self._windows[accepted_on]
+            else:  # a few hundred distinct days in a feed: each looked up once
+                window = self._windows[accepted_on] = self.policy.campaign_window_on(accepted_on)
         facts: dict[str, Any] = {
             "account_id": account_id,
             "accepted_on": accepted_on,

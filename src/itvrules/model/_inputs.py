@@ -30,7 +30,7 @@ PRODUCT_ALIASES = _aliases("product")
 COMMUNITY_ALIASES = _aliases("community")
 PRIOR_MODEM_ALIASES = _aliases("prior_modem")
 #: The contract's record checks (SPEC §9): every Enrollment passes them, whoever builds it.
-RECORD_CHECKS = PythonChecks(_CONTRACT.scoped("record"), "record")
+RECORD_CHECKS = PythonChecks(_CONTRACT.scoped("record"), "record", _CONTRACT.kind)
 
 
 def _read_enum(kind: Any, aliases: dict[str, str], value: Any) -> Any:
@@ -177,6 +177,6 @@ class Enrollment:
 
     def _check_consistency(self) -> None:
         """The contract's record checks (SPEC §9), in its order: the first that fails raises."""
-        error = RECORD_CHECKS.error({name: getattr(self, name) for name in RECORD_CHECKS.names})
+        error = RECORD_CHECKS.object_error(self)
         if error is not None:
             raise error
