@@ -14,6 +14,8 @@ from typing import Any
 
 import pluggy
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 import itvrules
@@ -406,3 +408,14 @@ def test_headers_are_matched_loosely_but_never_twice(policy: Policy, pm: pluggy.
     with pytest.raises(InputError, match="both give account_id") as caught:
         run_bill(policy, MONTH, [str(feed)], str(tmp_path / "c.csv"), pm=pm)
     assert caught.value.field == "(columns)"
+
+
+@given(st.text(max_size=20), st.sampled_from(["", "quanneng"]), st.sampled_from(["trial", "switched"]))
+def test_a_record_id_is_the_uuid5_of_its_parts(account: str, package: str, code: str) -> None:
+    import uuid
+
+    from itvrules.runs._common import RECORD_NAMESPACE, record_id
+
+    name = "\x1f".join(("itv-trial", "2025.1", account, "2025-06", package, code))
+    assert record_id("itv-trial", "2025.1", account, "2025-06", package, code) == \
+        str(uuid.uuid5(RECORD_NAMESPACE, name))
