@@ -58,6 +58,13 @@ def first_failed(checks: Sequence[Check], kind: Callable[[str], str]) -> pl.Expr
     return expr.otherwise(pl.lit(-1, pl.Int32))  # type: ignore[no-any-return]
 
 
+def any_failed(checks: Sequence[Check], kind: Callable[[str], str]) -> pl.Expr:
+    """True where any check holds: what a path that only sorts rows needs (cheaper than the
+    index of the first, which the words need)."""
+    return pl.any_horizontal([polars_condition(check.when, kind) for check in checks]) \
+        if checks else pl.lit(False)
+
+
 def message(check: Check, constants: Mapping[str, str]) -> pl.Expr:
     """The check's words with each ``{name}`` filled from its column (or a constant)."""
     pieces: list[pl.Expr] = []

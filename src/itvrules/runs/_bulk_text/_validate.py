@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ...contract import load_contract
-from ...frames._contract import campaign_days, first_failed
+from ...frames._contract import any_failed, campaign_days
 from ...model._convert import converter
 from ...model._enums import PriorModem, Product
 from ...model._inputs import _to_prior_modem, _to_product
 from ...model._parse import WHITESPACE
-from .._rows import cell_value
+from .._rows import TOTAL_MARK_PATTERN, cell_value
 from ._batch import ENGINE, ROW, SEQ, Group
 
 if TYPE_CHECKING:
@@ -188,16 +188,17 @@ def _verdict(source: str, index: int) -> list[pl.Expr | str]:
     returned = pl.col("ret") == 1
     ok = (
         (pl.col("account") != "")
+        & ~_IDLESS  # maybe a blank or total row: the row path skips it, or reads it
         & pl.col("product").is_not_null()
         & (acc > BLANK)
         & ~pl.col("bad_day")
         & (pl.col("ret") != 2)
         & pl.col("modem_ok")
-        & (pl.col("_failed") < 0)  # the contract's checks (a repeated account: ``_bill._duplicates``)
+        & ~pl.col("_failed")  # the contract's checks (a repeated account: ``_bill._duplicates``)
     ).fill_null(False)
     return [
         SEQ, ROW,
-        pl.when(pl.col("account") != "").then(pl.col("account")).alias("dupkey"),
+        pl.when((pl.col("account") != "") & ~_IDLESS).then(pl.col("account")).alias("dupkey"),
         ok.alias("ok"),
         pl.lit(source, pl.String).alias("source"),
         "account", "product",
@@ -215,9 +216,13 @@ def _verdict(source: str, index: int) -> list[pl.Expr | str]:
     ]
 
 
+#: An account cell that holds no id, as ``_rows.no_account`` may find it (a total label, a
+#: household count): such a row, and a blank one, is left to the row path, which skips it
+#: (SPEC §11) or decides it; a skipped row claims no account.
+_IDLESS = pl.col("account").str.contains(TOTAL_MARK_PATTERN) | pl.col("account").str.contains("户")
 #: The contract's checks of a bill run, as one first-hit expression over its named columns.
 _CONTRACT = load_contract()
-_CHECKS = first_failed((*_CONTRACT.scoped("record"), *_CONTRACT.scoped("run", "bill")), _CONTRACT.kind)
+_CHECKS = any_failed((*_CONTRACT.scoped("record"), *_CONTRACT.scoped("run", "bill")), _CONTRACT.kind)
 
 
 def _contract_columns(windows: Sequence[CampaignWindow]) -> list[pl.Expr]:
