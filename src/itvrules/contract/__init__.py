@@ -1,9 +1,10 @@
 """The input contract of a CRM feed as data: columns, skipped rows, facts and row checks.
 
 ``load_contract()`` reads ``feed.contract.yaml`` (shipped beside the policy);
-each path compiles its checks once: the row path to Python (``PythonChecks``),
-the Polars paths and Spark to their expressions. See docs/policy-format.md,
-"The input contract".
+each path compiles its checks once: the row path to Python (``PythonChecks``,
+``RunChecks``, here), the Polars paths to expressions (``itvrules.frames``) and
+Spark to columns (``itvrules.spark``). See docs/policy-format.md, "The input
+contract".
 """
 
 from __future__ import annotations

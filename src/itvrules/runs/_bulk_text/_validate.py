@@ -226,7 +226,7 @@ _CHECKS = any_failed((*_CONTRACT.scoped("record"), *_CONTRACT.scoped("run", "bil
 
 
 def _contract_columns(windows: Sequence[CampaignWindow]) -> list[pl.Expr]:
-    """The checked cells under the contract's names, and ``_failed``: its first failing check."""
+    """The checked cells under the names the contract's checks read (``_CHECKS``)."""
     accepted = pl.when(pl.col("acc") > BLANK).then(pl.col("acc"))
     first, last = campaign_days(windows, accepted, day_number)
     named = {
