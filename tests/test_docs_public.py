@@ -5,11 +5,11 @@ is named in README.md or any page of docs/.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
+
 CHECKED = ("README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")))
 PRIVATE = re.compile(r"\bitvrules(?:\.[a-z]\w*)*\._(?!_)\w+")
 

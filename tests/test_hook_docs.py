@@ -6,13 +6,13 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from pathlib import Path
 
 import pytest
 
 from itvrules import hookspecs
+from paths import ROOT
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "adapters.md"
+DOC = ROOT / "docs" / "adapters.md"
 HEADING = re.compile(r"^### `(itvrules_\w+)`\s*$", re.MULTILINE)
 CODE = re.compile(r"```python\n(.*?)```", re.DOTALL)
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
+
 CORE = "itvrules"
 ADAPTERS = "itvrules_adapters"
 PACKAGES = {CORE: ROOT / "src" / CORE, ADAPTERS: ROOT / "adapters" / ADAPTERS}

@@ -31,8 +31,8 @@ from itvrules.runs._pipeline import (
     run_bill,
     run_eligibility,
 )
+from paths import FEEDS
 
-FEEDS = Path(__file__).parent / "feeds"
 MONTH = "2025-06"
 
 

@@ -10,8 +10,8 @@ import pytest
 
 import itvrules
 from itvrules.cli import main
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "rulesets" / "itv-trial.yaml"
 
 

@@ -24,13 +24,14 @@ import pytest
 
 from itvrules.store import AppendResult, open_ledger
 from ledger_ingest import event_at, projector, stream
+from paths import TESTS
 from store_targets import BACKENDS, Target, expected_order, full, open_target
 
 pytestmark = pytest.mark.slow
 
 EVENTS = int(os.environ.get("ITVRULES_KILL_TEST_EVENTS", "20000"))
 BATCH = 500
-HELPER = Path(__file__).with_name("ledger_ingest.py")
+HELPER = TESTS / "ledger_ingest.py"
 TIMEOUT = 300.0
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from itvrules.cli import _demo, main
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 MONTH = _demo.MONTH
 
 

@@ -8,6 +8,7 @@ import pytest
 
 import itvrules
 from itvrules.lifecycle import Event, EventKind, events_from_enrollment, replay, statechart_mermaid
+from paths import ROOT
 
 POLICY = itvrules.load_policy()
 ENGINES = ["compiled", "durable"]
@@ -178,9 +179,8 @@ def test_statechart_draws_every_transition() -> None:
 
 
 def test_docs_statechart_matches_the_policy() -> None:
-    from pathlib import Path
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "lifecycle.md").read_text(encoding="utf-8")
     assert f"```mermaid\n{statechart_mermaid(POLICY)}```" in doc
 
 

@@ -22,10 +22,10 @@ from polars.testing import assert_frame_equal
 import itvrules
 from itvrules.frames._eligibility import ELIGIBILITY_DECISION_COLUMNS, SUBSCRIBER_COLUMNS
 from itvrules.policy._resources import default_policy_path
+from paths import ROOT
 from strategies import accepted_dates, account_ids, plan_codes, subscribers
 
 POLICY = itvrules.load_policy()
-ROOT = Path(__file__).resolve().parent.parent
 PRODUCT_CELLS = ("brand", "annual", "single_monthly", "品牌", "包年", "单宽月租", " Brand ", "ANNUAL",
                  "ｂｒａｎｄ")
 COMMUNITY_CELLS = (None, "none", "upgrading", "upgraded", "未提速", "正在提速", "已提速", " Upgraded")

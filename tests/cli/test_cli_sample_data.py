@@ -11,7 +11,8 @@ from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
+
 SHIPPED = ROOT / "src" / "itvrules" / "sample_data"
 
 

@@ -12,7 +12,8 @@ from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
+
 ROWS = 200_000
 #: The interpreter, polars and the columnar batches take ~190-230 MB (docs/performance.md
 #: "Feeds"); a run that kept the feed's rows would need far more. SPEC's bound is 500 MB at 1M rows.

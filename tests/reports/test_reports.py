@@ -30,9 +30,10 @@ from itvrules.reports import (
     write_weekly_xlsx,
 )
 from itvrules.reports._text import width
+from paths import ROOT
 
 POLICY = itvrules.load_policy()
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "reports.md"
+DOCS = ROOT / "docs" / "reports.md"
 
 
 def enrol(account: str, accepted: date, completed: date | None = None, **fields: object

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from itvrules.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
 
 
 def test_trial_text(capsys: pytest.CaptureFixture[str]) -> None:

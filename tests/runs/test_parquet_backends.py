@@ -27,8 +27,8 @@ import itvrules.runs._bulk_arrow as parquet
 from itvrules.runs._bulk_arrow import EXPORT_SCHEMA
 from itvrules.runs._bulk_arrow_checks import ArrowBatchChecker
 from itvrules.runs._pipeline import RunSummary, UsageError, run_bill
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 POLICY = itvrules.load_policy()
 MONTH = "2025-07"
 #: The export columns the paths are compared on (the others are constants of the run).

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
-
-import itvrules
 from test_eligibility_table import CASES as ELIGIBILITY_CASES
 from test_fee_table import CASES as FEE_CASES
+
+import itvrules
 
 TABLES = ("eligibility", "fees")
 EXERCISED: dict[str, set[str]] = {

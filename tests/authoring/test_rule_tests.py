@@ -11,10 +11,10 @@ import pytest
 import itvrules
 from itvrules.authoring._casefile import policy_path_for
 from itvrules.authoring._rule_tests import uncovered_text
+from paths import ROOT
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_POLICY = ROOT / "rulesets" / "itv-trial.yaml"
 SHIPPED_CASES = ROOT / "rulesets" / "itv-trial.cases.yaml"
 POLICY = itvrules.load_policy(SHIPPED_POLICY)

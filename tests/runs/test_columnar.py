@@ -39,9 +39,9 @@ from itvrules.runs._pipeline import record_id, run_bill
 from itvrules.runs._plugins import plugin_manager
 from itvrules.runs._record_ids import BACKGROUND_MIN_ROWS, RecordIds
 from itvrules.runs._rows import CHINESE
+from paths import FEEDS
 
 SAMPLE = resources.files("itvrules") / "sample_data" / "crm-feed.csv"
-FEEDS = Path(__file__).parent / "feeds"
 POLICY = itvrules.load_policy()
 #: Enough examples to mix every kind of cell, few enough to keep the suite quick.
 EXAMPLES = max(25, settings.default.max_examples // 4)

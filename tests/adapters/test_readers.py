@@ -6,7 +6,6 @@ import codecs
 import io
 import random
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from itvrules_adapters._encoding import CHUNK, detect_encoding
@@ -17,9 +16,9 @@ from itvrules_adapters.xlsx_io import XlsxReader
 from feeds.forms import RECORDS, write_registration_form
 from itvrules import InputError, RawRow
 from itvrules.runs._rows import cell_value
+from paths import FEEDS
 from samples import Unseekable
 
-FEEDS = Path(__file__).parent / "feeds"
 HEADER = "宽带账号,产品类型,受理日期,备注\r\n"
 ROW = "0571000123,品牌,2025-03-25,王䶮\r\n"
 

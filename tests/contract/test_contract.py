@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 
 import itvrules
 from itvrules.contract import PythonChecks, load_contract
+from paths import ROOT
 
 CONTRACT = load_contract()
-SHIPPED = (Path(itvrules.__file__).resolve().parents[2] / "rulesets" / "itv-trial.yaml")
+SHIPPED = ROOT / "rulesets" / "itv-trial.yaml"
 
 
 def test_the_shipped_contract_names_a_clause_and_words_for_every_check() -> None:

@@ -18,10 +18,9 @@ import itvrules
 from itvrules import InputError, Policy, RawRow, hookimpl
 from itvrules.runs._pipeline import BILL_COLUMNS, ELIGIBILITY_COLUMNS, run_bill, run_eligibility
 from itvrules.runs._plugins import AUTOLOAD_ENV, describe_plugins, export_writers
+from paths import FEEDS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "fixedwidth_plugin"
-FEEDS = Path(__file__).parent / "feeds"
 MONTH = "2025-06"
 
 

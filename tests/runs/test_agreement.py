@@ -44,6 +44,7 @@ from itvrules.frames._fees import ENROLLMENT_COLUMNS
 from itvrules.policy._resources import default_policy_path
 from itvrules.runs._bulk_arrow import bill_parquet
 from itvrules.spark._fees import decide_fees_spark
+from paths import ROOT
 from samples import random_enrolments
 from strategies import accepted_dates, enrollments, subscribers
 
@@ -106,7 +107,7 @@ def columnar(pairs: Pairs, _tmp: Path) -> list[View]:
 
 def open_window(tmp: Path) -> itvrules.Policy:
     """The shipped policy with a campaign window of every day: a bill run rejects an order taken
-    outside the window (tests/test_contract.py), and the generated enrolments span years to reach
+    outside the window (tests/contract/test_contract.py), and the generated enrolments span years to reach
     every month edge of the fee table, which does not read the acceptance day."""
     text = default_policy_path().read_text(encoding="utf-8")
     for old, new in (("first_day: 2025-03-20", "first_day: 1900-01-01"),
@@ -251,7 +252,7 @@ def random_cases(count: int, seed: int) -> Cases:
 
 
 def _bench_eligibility() -> Any:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_eligibility.py"
+    path = ROOT / "benchmarks" / "bench_eligibility.py"
     spec = importlib.util.spec_from_file_location("bench_eligibility", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -32,8 +32,8 @@ from itvrules.hookspecs import (
     TextColumnsWriter,
     TextRowsReader,
 )
+from paths import FEEDS
 
-FEEDS = Path(__file__).parent / "feeds"
 POLICY = itvrules.load_policy()
 MONTH = "2025-06"
 
