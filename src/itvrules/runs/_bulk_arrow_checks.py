@@ -30,7 +30,7 @@ from ..contract import RunChecks, load_contract
 from ..frames._contract import campaign_days, first_failed, message
 from ..hookspecs import RawRow
 from ..model._enums import PriorModem, Product
-from ..model._inputs import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES, Enrollment
+from ..model._inputs import CELL_ORDER, PRIOR_MODEM_ALIASES, PRODUCT_ALIASES, Enrollment
 from ..model._parse import CELLS, WHITESPACE, normalise_text, parse_bool, parse_date, parse_enum
 from ._common import worded
 from ._rows import BILL, ColumnMap, RowReader, header_of
@@ -243,7 +243,7 @@ class ArrowBatchChecker:
 
         acc, comp, req, eff = (pl.col(c) for c in DATES)
         bad_date, bad_bool = CELLS.cell_problem("date"), CELLS.cell_problem("bool")
-        return [
+        checks = [
             (pl.col("account_id").is_null(), "account_id", say(CELLS.cell_problem("text"))),
             (pl.col("product").is_null() | (pl.col("product") == _UNKNOWN), "product",
              say(CELLS.cell_problem("enum", values=", ".join(p.value for p in Product)), "product")),
@@ -256,6 +256,7 @@ class ArrowBatchChecker:
              say(CELLS.cell_problem("enum", values=", ".join(p.value for p in PriorModem)),
                  "prior_modem")),
         ]
+        return sorted(checks, key=lambda check: CELL_ORDER[check[1]])  # the model's order
 
 
 # -- cells -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract import load_contract
 from ..model._enums import PriorModem, Product
-from ..model._inputs import PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
+from ..model._inputs import CELL_ORDER, PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
 from ..model._parse import WHITESPACE
 
 if TYPE_CHECKING:
@@ -166,6 +166,8 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
         checks.append((~modem.isin(modems), "prior_modem",
                        got(load_contract().cell_problem("enum", values=", ".join(modems)),
                            _repr(own("modem_text")))))
+    # the model reports missing fields first, then the first field it cannot read, in its order
+    checks.sort(key=lambda check: (check[2] is not missing, CELL_ORDER[check[1]]))
     # ... then the contract's checks, compiled: the fields and facts they read, by name.
     contract = load_contract()
     rules = (*contract.scoped("record"), *contract.scoped("run", "bill"))
