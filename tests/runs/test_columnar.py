@@ -35,6 +35,7 @@ from itvrules import InputError, UsageError, hookimpl
 from itvrules.cli import main
 from itvrules.model._parse import WHITESPACE
 from itvrules.runs._bulk_text import _raw_rows
+from itvrules.runs._common import record_tail
 from itvrules.runs._pipeline import record_id, run_bill
 from itvrules.runs._plugins import plugin_manager
 from itvrules.runs._record_ids import BACKGROUND_MIN_ROWS, RecordIds
@@ -358,8 +359,8 @@ def test_text_cells_are_rendered_as_the_writers_render_them(values: list[str]) -
 @given(st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=5))
 def test_record_ids_are_the_row_paths(accounts: list[str]) -> None:
     accounts = [a for a in accounts if not any(0xD800 <= ord(c) <= 0xDFFF for c in a)] or ["A1"]
-    names = pl.Series([f"{a}\x1f2025-07\x1fhd\x1fswitched" for a in accounts])
-    expected = [record_id("itv-trial", "2025.1", a, "2025-07", "hd", "switched") for a in accounts]
+    names = pl.Series([f"{a}\x1f{record_tail('2025-07')}" for a in accounts])
+    expected = [record_id("itv-trial", "2025.1", a, "2025-07") for a in accounts]
     with RecordIds("itv-trial", "2025.1") as ids:
         assert ids.submit_names(names).result().to_pylist() == expected
 
@@ -367,13 +368,13 @@ def test_record_ids_are_the_row_paths(accounts: list[str]) -> None:
 def test_record_ids_hashed_in_the_background_are_the_row_paths() -> None:
     """Columns from BACKGROUND_MIN_ROWS rows on are hashed by DuckDB: the same uuid5 text."""
     accounts = pl.Series([f"账户{i:07d}" if i % 3 else f" A{i} " for i in range(5000)])
-    tails = pl.Series(["2025-07\x1fsd\x1fcharged"] * len(accounts))
+    tails = pl.Series([record_tail("2025-07")] * len(accounts))
     with RecordIds("itv-trial", "2025.1") as ids:
         background = ids.column(accounts, tails).to_pylist()
     with RecordIds("itv-trial", "2025.1", background=False) as ids:
         here = ids.column(accounts, tails).to_pylist()
     assert len(accounts) >= BACKGROUND_MIN_ROWS
-    assert background == here == [record_id("itv-trial", "2025.1", a, "2025-07", "sd", "charged")
+    assert background == here == [record_id("itv-trial", "2025.1", a, "2025-07")
                                   for a in accounts.to_list()]
 
 

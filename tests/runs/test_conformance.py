@@ -323,3 +323,44 @@ def test_every_run_ends_in_one_count_that_loses_no_row() -> None:
     assert itvrules.RunSummary(5, 2, 2, "-", None, skipped=1).rows_in == 5
     with pytest.raises(RuntimeError, match="lost rows: 5 read, 2 decided, 2 rejected, 0 skipped"):
         itvrules.RunSummary(5, 2, 2, "-", None)
+
+
+def test_a_corrected_feed_keeps_its_record_ids_with_the_new_decisions(
+        spark: SparkSession, tmp_path: Path) -> None:
+    """A cancellation registered late: a re-run gives the same ids (SPEC §11), so a billing system
+    that upserts on the id replaces the old charge, on every path."""
+    first = [{"account_id": "U1", "product": "brand", "accepted_on": "2025-04-01",
+              "completed_on": "2025-04-02"},
+             {"account_id": "U2", "product": "annual", "accepted_on": "2025-04-03",
+              "completed_on": "2025-04-05", "switched_to": "hd"}]
+    corrected = [{**first[0], "cancel_requested_on": "2025-06-20"}, first[1]]
+
+    def bills(rows: list[dict[str, str]], out: Path) -> dict[str, list[tuple[str, str, str]]]:
+        out.mkdir()
+        feed = write_csv(out / "crm.csv", rows)
+        found = {}
+        for backend in ("rows", "columnar"):
+            itvrules.run_bill(POLICY, MONTH, [str(feed)], str(out / f"{backend}.csv"), backend=backend,
+                              pm=itvrules.plugin_manager(autoload=False))
+            found[backend] = [(r["account_id"], r["record_id"], r["code"])
+                              for r in read_rows(out / f"{backend}.csv")]
+        parquet = out / "crm.parquet"
+        pl.DataFrame([cells(r) for r in rows],
+                     schema=dict.fromkeys(COLUMNS, pl.String)).write_parquet(parquet)
+        itvrules.run_bill(POLICY, MONTH, [str(parquet)], str(out / "bill.parquet"),
+                          pm=itvrules.plugin_manager(autoload=False))
+        found["parquet"] = [(r["account_id"], r["record_id"], r["code"])
+                            for r in read_rows(out / "bill.parquet")]
+        frame = spark.createDataFrame([tuple(typed(r).values()) for r in rows], schema=(
+            "account_id string, product string, accepted_on date, completed_on date, returned boolean, "
+            "return_reason string, cancel_requested_on date, cancel_effective_on date, switched_to string"))
+        found["spark"] = sorted((r["account_id"], r["record_id"], r["code"])
+                                for r in POLICY.fees_spark(frame, MONTH, rejects=True).decided.collect())
+        return found
+
+    before, after = bills(first, tmp_path / "first"), bills(corrected, tmp_path / "corrected")
+    for path in before:
+        assert [(a, i) for a, i, _c in before[path]] == [(a, i) for a, i, _c in after[path]], path
+        assert [c for *_, c in before[path]] == ["default_paid", "switched"], path
+        assert [c for *_, c in after[path]] == ["late_cancel_waiver", "switched"], path
+    assert len({tuple(found) for found in before.values()}) == 1  # every path, the same ids

@@ -83,8 +83,7 @@ def test_round_trip_types_counts_record_ids_and_fee(tmp_path: Path) -> None:
                 row["follow_up"], row["rule"], row["clause"]) == (
             fee.account_id, MONTH, "202507", fee.code, fee.gross, fee.waived, fee.amount,
             fee.amount_fen, fee.package, fee.follow_up, fee.rule, fee.clause)
-        assert row["record_id"] == record_id(POLICY.id, POLICY.version, fee.account_id, MONTH,
-                                             fee.package or "", fee.code)
+        assert row["record_id"] == record_id(POLICY.id, POLICY.version, fee.account_id, MONTH)
         assert (row["policy_id"], row["policy_version"], row["policy_hash"]) == (
             fee.policy_id, fee.policy_version, fee.policy_hash)
         assert (row["source"], row["source_row"]) == ("feed.parquet", number)
@@ -150,8 +149,8 @@ def test_record_ids_are_the_same_hashed_in_the_background(tmp_path: Path,
     bill_parquet(POLICY, MONTH, source, str(tmp_path / "helped.parquet"), batch_rows=100)
     alone = pl.read_parquet(tmp_path / "alone.parquet")
     assert alone.equals(pl.read_parquet(tmp_path / "helped.parquet"))
-    expected = [record_id(POLICY.id, POLICY.version, r["account_id"], MONTH, r["package"] or "",
-                          r["code"]) for r in alone.iter_rows(named=True)]
+    expected = [record_id(POLICY.id, POLICY.version, r["account_id"], MONTH)
+                for r in alone.iter_rows(named=True)]
     assert alone.get_column("record_id").to_list() == expected
 
 

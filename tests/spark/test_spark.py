@@ -468,14 +468,15 @@ def test_record_id_column_is_record_id(spark: SparkSession, monkeypatch: pytest.
                                   "account_id string, billing_month string, package string, code string")
     cells = {name: F.col(name) for name in frame.columns}
     ids = [r[0] for r in frame.select(uuid_text(record_digest(cells))).collect()]
-    assert ids == [record_id(p, v, a, m, c or "", code) for p, v, a, m, c, code in cases]
+    assert ids == [record_id(p, v, a, m) for p, v, a, m, _c, _code in cases]
     # Every part counts: each case's id differs from the next's.
     assert len(set(ids)) == len(cases)
 
-    # The parts are defined once: an id without the decision code changes both alike.
-    monkeypatch.setattr(_run_common, "RECORD_ID_PARTS", tuple(p for p in RECORD_ID_PARTS if p != "code"))
+    # The parts are defined once: an id without the month changes both alike.
+    monkeypatch.setattr(_run_common, "RECORD_ID_PARTS",
+                        tuple(p for p in RECORD_ID_PARTS if p != "billing_month"))
     without = [r[0] for r in frame.select(uuid_text(record_digest(cells))).collect()]
-    assert without == [record_id(p, v, a, m, c or "", "any code") for p, v, a, m, c, _ in cases]
+    assert without == [record_id(p, v, a, "any month") for p, v, a, _m, _c, _ in cases]
     assert not set(without) & set(ids)
 
 

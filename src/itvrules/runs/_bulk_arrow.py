@@ -39,7 +39,7 @@ from ..hookspecs import ArrowBatchReader, ArrowFeed, ArrowTableWriter, RawRow, T
 from ..model._months import parse_month
 from ._arrow import EXPORT_SCHEMA
 from ._bulk_arrow_checks import ROW, ArrowBatchChecker, repeated_rows
-from ._common import RunSummary, billing_cycle
+from ._common import RunSummary, billing_cycle, record_tail
 from ._files import STDIN, check_feed, check_usage, open_target
 from ._plugins import plugin_manager, reader_for, writer_for
 from ._record_ids import Pending, RecordIds
@@ -240,10 +240,8 @@ class _Decided:
         self.ids: Pending | None = None
 
     def submit(self, ids: RecordIds) -> None:
-        tails = self.decided.select(pl.concat_str(pl.lit(self.export.month),
-                                                  pl.col("package").fill_null(""), "code",
-                                                  separator="\x1f")).to_series()
-        self.ids = ids.submit(self.good.get_column("account_id"), tails.gather(self.index))
+        tails = pl.repeat(record_tail(self.export.month), self.good.height, dtype=pl.String, eager=True)
+        self.ids = ids.submit(self.good.get_column("account_id"), tails)
 
     def table(self) -> pa.Table:
         assert self.ids is not None

@@ -68,16 +68,24 @@ class RunSummary:
 #: What a record id hashes: these export columns, in this order, a null as "", joined by
 #: ``RECORD_SEPARATOR``. ``record_id`` and the Spark export (``_spark_frames.record_digest``)
 #: both read this, so a change to the id's parts changes every path alike.
-RECORD_ID_PARTS = ("policy_id", "policy_version", "account_id", "billing_month", "package", "code")
+RECORD_ID_PARTS = ("policy_id", "policy_version", "account_id", "billing_month")
 RECORD_SEPARATOR = "\x1f"
+#: The charge a line bills, the last part of its record id: the iTV monthly charge (the shipped
+#: policy bills one item a month, SPEC §5). Never the decision code or the amount, so a re-run
+#: on a corrected feed gives the same id with the new decision and an upsert replaces the line.
+CHARGE_ITEM = "itv"
 
 
-def record_id(policy_id: str, policy_version: str, account_id: str, month: str,
-              charge_item: str, code: str) -> str:
-    """The stable id of one export row: a re-run of the same policy gives the same id."""
+def record_id(policy_id: str, policy_version: str, account_id: str, month: str) -> str:
+    """The stable id of one export row: policy, version, account, month and charge item (SPEC §11)."""
     cells = {"policy_id": policy_id, "policy_version": policy_version, "account_id": account_id,
-             "billing_month": month, "package": charge_item, "code": code}
+             "billing_month": month}
     return record_id_of(cells)
+
+
+def record_tail(month: str) -> str:
+    """What follows the account in a record id's name, for the bulk paths' hashers."""
+    return f"{month}{RECORD_SEPARATOR}{CHARGE_ITEM}"
 
 
 def record_id_of(row: Mapping[str, object]) -> str:
@@ -89,7 +97,8 @@ def record_id_of(row: Mapping[str, object]) -> str:
     global _parts_of, _parts_for
     if _parts_for is not RECORD_ID_PARTS:  # the parts were changed (tests do): read them anew
         _parts_of, _parts_for = itemgetter(*RECORD_ID_PARTS), RECORD_ID_PARTS
-    name = RECORD_SEPARATOR.join(["" if cell is None else str(cell) for cell in _parts_of(row)])
+    cells = ["" if cell is None else str(cell) for cell in _parts_of(row)]
+    name = RECORD_SEPARATOR.join([*cells, CHARGE_ITEM])
     hashed = _NAMESPACE_SHA1.copy()
     hashed.update(name.encode())
     digest = bytearray(hashed.digest()[:16])

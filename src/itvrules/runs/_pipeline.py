@@ -376,8 +376,7 @@ class _Run:
     def bill_row(self, raw: RawRow, fee: FeeDecision, cycle: str) -> dict[str, Any]:
         policy = self.policy
         return {
-            "record_id": record_id(policy.id, policy.version, fee.account_id, fee.month,
-                                   fee.package or "", fee.code),
+            "record_id": record_id(policy.id, policy.version, fee.account_id, fee.month),
             "account_id": fee.account_id,
             "billing_month": fee.month,
             "billing_cycle": cycle,

@@ -80,7 +80,7 @@ class RecordIds:
             connection.close()
 
     def column(self, accounts: pl.Series, tails: pl.Series) -> pa.Array:
-        """The id of every row, named ``account + "\\x1f" + tail`` (tail: month, charge item, code)."""
+        """The id of every row, named ``account + "\\x1f" + tail`` (tail: ``_common.record_tail``)."""
         return self.submit(accounts, tails).result()
 
     def submit(self, accounts: pl.Series, tails: pl.Series) -> Pending:
@@ -89,7 +89,7 @@ class RecordIds:
                                                          separator=_SEPARATOR)).to_series())
 
     def submit_names(self, names: pl.Series) -> Pending:
-        """Start on the ids of ``names``: account, month, charge item and code joined by ``\x1f``."""
+        """Start on the ids of ``names``: account, month and charge item joined by ``\x1f``."""
         names = names.cast(pl.Binary)
         if not self._background or len(names) < BACKGROUND_MIN_ROWS:
             return Pending(ready=format_ids(self._digests(names.to_list())))

@@ -164,6 +164,7 @@ def record_digest(cells: Mapping[str, Column]) -> Column:
     # Read from ``_run_common`` when called, so the row path and this one hash the same parts.
     common = _run_common
     parts = [F.coalesce(cells[part].cast("string"), F.lit("")) for part in common.RECORD_ID_PARTS]
+    parts.append(F.lit(common.CHARGE_ITEM))
     name = F.encode(F.concat_ws(common.RECORD_SEPARATOR, *parts), "UTF-8")
     return F.sha1(F.concat(F.unhex(F.lit(common.RECORD_NAMESPACE.hex)), name))
 

@@ -27,7 +27,7 @@ import polars as pl
 from ..._errors import InputError
 from ...hookspecs import FeedReader, RawRow, TextBatchReader, TextColumnsSink, TextColumnsWriter
 from ...model._inputs import Enrollment
-from .._common import STDIN_SOURCE, RunSummary, billing_cycle
+from .._common import RECORD_SEPARATOR, STDIN_SOURCE, RunSummary, billing_cycle, record_tail
 from .._common import account_of as _account
 from .._files import STDIN, open_source, open_target
 from .._record_ids import RecordIds
@@ -277,7 +277,7 @@ class _Biller:
     def _case(self, fee: FeeDecision) -> _Case:
         """The export cells of one decision, as the row path fills them, and its line template."""
         cells = self.run.bill_row(RawRow("", 0, {}), fee, self.cycle)
-        tail = "\x1f".join(("", fee.month, fee.package or "", fee.code))
+        tail = RECORD_SEPARATOR + record_tail(fee.month)
         return _Case(cells, tail, self.export.template(cells, SLOTS))
 
 
