@@ -8,7 +8,7 @@ it never meets a traceback.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -338,7 +338,3 @@ def _kind_of(value: Any) -> str:
         return "date"
     return "text"
 
-
-def header_names(contract: Contract) -> Sequence[tuple[str, str]]:
-    """(header, field) for every header that names a column."""
-    return [(header, c.field) for c in contract.columns for header in c.headers]

@@ -235,6 +235,7 @@ def _contract_columns(windows: Sequence[CampaignWindow]) -> list[pl.Expr]:
         "cancel_requested_on": pl.col("req"),
         "cancel_effective_on": pl.col("eff"),
         "returned": pl.col("ret") == 1,
+        # only whether a reason was given is read here: a stand-in text when it was, else empty
         "return_reason": pl.when(pl.col("reason")).then(pl.lit("given")),
         # an unknown package reads as None: kept as a mark, so "not empty and not known" holds
         "switched_to": pl.when(pl.col("switched") == "").then(None)
