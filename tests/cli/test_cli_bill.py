@@ -56,7 +56,7 @@ def test_every_row_decided_is_status_0(clean_feed: Path, tmp_path: Path,
     err = capsys.readouterr().err
     assert "rows in: 4  decided: 4  rejected: 0" in err
     assert f"output: {out}" in err
-    assert "rejects:" not in err
+    assert f"rejects: {tmp_path / 'bill.rejects.csv'}" in err  # written every run, header only here
     rows = {r["account_id"]: r for r in read_csv(out)}
     assert rows["A001"]["code"] == "default_paid"
     assert (rows["A001"]["amount"], rows["A001"]["amount_fen"]) == ("35.00", "3500")
@@ -66,7 +66,10 @@ def test_every_row_decided_is_status_0(clean_feed: Path, tmp_path: Path,
     assert rows["A003"]["code"] == "not_installed"
     assert rows["A004"]["code"] == "late_cancel_waiver"
     assert all(r["billing_month"] == "2025-06" for r in rows.values())
-    assert not (tmp_path / "bill.rejects.csv").exists()
+    # nothing rejected: the rejects file holds its header only, so no earlier run's rejects stay
+    assert (tmp_path / "bill.rejects.csv").read_text(encoding="utf-8-sig").splitlines() == \
+        ["source,source_row,field,error,account_id,product,accepted_on,completed_on,returned,"
+         "return_reason,cancel_requested_on,cancel_effective_on,switched_to"]
 
 
 def test_rejected_rows_are_status_3_and_both_files_are_written(
@@ -246,3 +249,16 @@ def test_progress_line_on_a_terminal(bad_feed: Path, tmp_path: Path,
     terminal.seek(0)
     assert main(["bill", "2025-06", str(bad_feed), "-o", str(tmp_path / "c.csv"), "--no-progress"]) == 3
     assert "\r" not in terminal.getvalue()
+
+
+def test_a_rerun_with_no_rejects_leaves_no_earlier_rejects_beside_the_export(
+        bad_feed: Path, clean_feed: Path, tmp_path: Path) -> None:
+    """Every run writes its rejects file, its header only when nothing was rejected, so the
+    folder of an export never shows the rejects of an earlier run beside it (all backends)."""
+    for backend in ("rows", "columnar"):
+        out = tmp_path / f"bill-{backend}.csv"
+        assert main(["bill", "2025-06", str(bad_feed), "-o", str(out), "--backend", backend]) == 3
+        rejects = out.with_name(f"bill-{backend}.rejects.csv")
+        assert len(rejects.read_text(encoding="utf-8-sig").splitlines()) > 1
+        assert main(["bill", "2025-06", str(clean_feed), "-o", str(out), "--backend", backend]) == 0
+        assert len(rejects.read_text(encoding="utf-8-sig").splitlines()) == 1

@@ -69,7 +69,8 @@ def test_round_trip_types_counts_record_ids_and_fee(tmp_path: Path) -> None:
     out = tmp_path / "bill.parquet"
     summary = bill_parquet(POLICY, MONTH, feed(GOOD, tmp_path / "feed.parquet"), str(out))
     assert (summary.rows_in, summary.decided, summary.rejected) == (len(GOOD), len(GOOD), 0)
-    assert summary.rejects is None and not (tmp_path / "bill.rejects.parquet").exists()
+    assert summary.rejects == str(tmp_path / "bill.rejects.parquet")  # written, with no rows
+    assert pq.read_table(summary.rejects).num_rows == 0
     assert pq.read_schema(out) == EXPORT_SCHEMA
     assert tuple(EXPORT_SCHEMA.names) == BILL_COLUMNS
     assert EXPORT_SCHEMA.field("amount").type == pa.decimal128(12, 2)

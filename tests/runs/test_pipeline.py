@@ -186,7 +186,8 @@ def test_gb18030_with_chinese_headers_round_trip(policy: Policy, pm: pluggy.Plug
     summary = run_bill(policy, MONTH, [str(FEEDS / "bill_zh_gb18030.csv")], str(out),
                        out_encoding="gb18030", pm=pm)
     check_counts(summary, rows_in=4, decided=4, rejected=0)
-    assert summary.rejects is None and not (tmp_path / "账单.rejects.csv").exists()
+    assert summary.rejects == str(tmp_path / "账单.rejects.csv")  # written, its header only
+    assert len((tmp_path / "账单.rejects.csv").read_bytes().splitlines()) == 1
     data = out.read_bytes()
     assert not data.startswith(codecs.BOM_UTF8)
     rows = read_csv(out, encoding="gb18030")

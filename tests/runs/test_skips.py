@@ -78,7 +78,8 @@ def test_skips_alone_are_status_0_and_printed(tmp_path: Path, capsys: pytest.Cap
         assert main(["bill", MONTH, str(feed), "-o", str(tmp_path / f"{backend}.csv"),
                      "--backend", backend]) == 0
         assert "rows in: 4  decided: 1  rejected: 0  skipped: 3" in capsys.readouterr().err
-    assert not (tmp_path / "rows.rejects.csv").exists()  # nothing rejected, nothing to keep
+    # nothing rejected: the rejects file holds its header only
+    assert len((tmp_path / "rows.rejects.csv").read_text(encoding="utf-8-sig").splitlines()) == 1
     feed.write_text(HEADER + BODY.format(remark=""), encoding="utf-8")
     assert main(["bill", MONTH, str(feed), "-o", str(tmp_path / "b.csv")]) == 3
     assert "rows in: 7  decided: 2  rejected: 1  skipped: 4" in capsys.readouterr().err
@@ -143,3 +144,21 @@ def test_parquet_blank_and_total_rows_on_both_paths(tmp_path: Path) -> None:
         results[backend] = (bill, [(r["source_row"], r["field"]) for r in read_rows(rejects)])
     assert results["rows"] == results["auto"]
     assert results["rows"] == ([("P1", 1), ("P3", 6)], [("5", "product")])
+
+
+def test_a_json_feed_of_blank_rows_maps_no_header_on_any_backend(tmp_path: Path) -> None:
+    """A JSON object has no header row: its keys are mapped when a record is read, and a skipped
+    blank object is no record, on the row path and the columnar path alike."""
+    first = tmp_path / "first.csv"
+    first.write_text("account_id,product,accepted_on,completed_on,cancel_requested_on,"
+                     "cancel_effective_on\n,,,,,\n", encoding="utf-8")
+    second = tmp_path / "second.jsonl"
+    second.write_text('{"account_id": "", "product": "", "accepted_on": "", "remark": " "}\n',
+                      encoding="utf-8")
+    seen = []
+    for backend in ("rows", "columnar"):
+        summary = itvrules.run_bill(itvrules.load_policy(), "2025-04", [str(first), str(second)],
+                                    str(tmp_path / f"{backend}.csv"), backend=backend,
+                                    pm=itvrules.plugin_manager(autoload=False))
+        seen.append((summary.skipped, [h.source for h in summary.headers]))
+    assert seen == [(2, ["first.csv"])] * 2

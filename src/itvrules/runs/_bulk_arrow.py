@@ -128,7 +128,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
         rows_in, decided, skipped = _bill(feed, batch_rows, checker, out,
                                           _Export(policy, month, cycle, name), ids, sink, progress,
                                           fields["account_id"])
-        written = out.finish(named=rejects is not None)
+        written = out.finish()
     return RunSummary(rows_in, decided, out.count, target, written, skipped, (header_map,))
 
 
@@ -341,10 +341,9 @@ class _Rejects:
             self.stack.callback(self.file.close)  # before the stream is closed
         return self.file
 
-    def finish(self, *, named: bool) -> str | None:
-        """Write what is pending; the path written, or None when there was nothing to write."""
-        if not (self.count or named):
-            return None
+    def finish(self) -> str:
+        """Write what is pending, also when nothing was rejected (the header only), so the folder
+        of an export never holds an earlier run's rejects beside it; the path written."""
         if self.tables is not None:
             self._table_sink()  # finished on the way out
         else:

@@ -54,7 +54,7 @@ class RunSummary:
     decided: int
     rejected: int
     output: str  # where decisions went ("-" for stdout)
-    rejects: str | None  # where rejects went; None when none were written
+    rejects: str | None  # where rejects went (a bill or eligibility run always writes them)
     skipped: int = 0
     headers: tuple[HeaderMap, ...] = ()
 

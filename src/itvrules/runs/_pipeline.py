@@ -228,7 +228,6 @@ class _Run:
     # -- the run as a whole ----------------------------------------------------------
     def execute(self, decide: Callable[[Any], None]) -> RunSummary:
         """Open the output, ``decide`` every row into it, then write the rejects; all or nothing."""
-        written_rejects: str | None = None
         with self.spool, open_target(self.output, self._stdout) as stream:
             sink = self.writer.open(stream, self.columns, kind=self.kind, encoding=self.out_encoding)
             try:
@@ -236,13 +235,17 @@ class _Run:
             except _SourceFailed as failed:
                 raise failed.error from None
             sink.close()
-            if self.spool.count or self.rejects_named:
-                with open_target(self.rejects_path, self._stdout) as rejects_stream:
-                    self.spool.write_to(self.rejects_writer, rejects_stream, self.out_encoding)
-                written_rejects = self.rejects_path
+            written_rejects = self.write_rejects()
         if self.progress is not None:
             self.progress(self.rows_in)
         return self.summary(written_rejects)
+
+    def write_rejects(self) -> str:
+        """Write the rejects file, also when nothing was rejected (its header only), so the folder
+        of an export never holds the rejects of an earlier run beside it; where it went."""
+        with open_target(self.rejects_path, self._stdout) as rejects_stream:
+            self.spool.write_to(self.rejects_writer, rejects_stream, self.out_encoding)
+        return self.rejects_path
 
     def summary(self, written_rejects: str | None) -> RunSummary:
         """The run's counts (``RunSummary`` checks that no row was lost)."""

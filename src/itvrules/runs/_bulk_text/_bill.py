@@ -61,17 +61,13 @@ def bill_columnar(run: _Run, month: str, progress_every: int) -> RunSummary:
     The writer declares ``TextColumnsWriter`` (``obstacle`` saw to it); progress
     is reported every ``progress_every`` rows, as the row path reports it.
     """
-    written_rejects: str | None = None
     writer = run.writer
     assert isinstance(writer, TextColumnsWriter)
     with run.spool, open_target(run.output, run._stdout) as stream:
         export = writer.open_text_columns(stream, run.columns, kind=run.kind, encoding=run.out_encoding)
         _Biller(run, month, export, progress_every).bill()
         export.close()
-        if run.spool.count or run.rejects_named:
-            with open_target(run.rejects_path, run._stdout) as rejects_stream:
-                run.spool.write_to(run.rejects_writer, rejects_stream, run.out_encoding)
-            written_rejects = run.rejects_path
+        written_rejects = run.write_rejects()
     if run.progress is not None:
         run.progress(run.rows_in)
     return run.summary(written_rejects)
@@ -158,8 +154,11 @@ class _Biller:
         """The account a row registers as seen, as ``_Run._accept`` finds it, or None."""
         if raw.error is not None:
             return None
+        mapped = self.reader.column_map(raw) if raw.columns is not None else None
+        if self.reader.skip(raw, mapped) is not None:
+            return None  # a blank or total row claims no account, and maps no header of its own
         try:
-            columns = self.reader.column_map(raw)
+            columns = mapped if mapped is not None else self.reader.column_map(raw)
         except ColumnsError as exc:
             if raw.columns is not None or isinstance(exc, NearMissError):
                 raise
