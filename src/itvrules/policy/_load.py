@@ -140,8 +140,9 @@ class _Checker:
         params = {name: value for name, value in self._section(data, "parameters").items()
                   if self.clean(("parameters", name))}
         broken = set(self._section(data, "parameters")) - set(params)
-        if "trial_rate_target" in params:
-            params["trial_rate_target"] = Decimal(params["trial_rate_target"])
+        for name in ("trial_rate_target", "tax_rate"):  # decimal strings the schema checked
+            if name in params:
+                params[name] = Decimal(params[name])
         families = self._families(data.get("catalogue", {}))
         packages = self._packages(data.get("packages", {}))
         # Package names, even when a package has other problems, so this one is reported too.
@@ -361,6 +362,11 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator in ("oneOf", "anyOf") and error.context:
         best = jsonschema.exceptions.best_match(error.context)
         return str(best.message)
+    # A definition may word its own message (``errorMessage``), for values an author often
+    # gets wrong: the value is shown as written, in JSON.
+    worded = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if isinstance(worded, str):
+        return worded.replace("{value}", json.dumps(_jsonable(error.instance), ensure_ascii=False))
     return str(error.message)
 
 

@@ -126,6 +126,13 @@ class Policy:
         return {code: pkg.tariff["brand"] for code, pkg in self.document.packages.items()}
 
     @property
+    def tax_rate(self) -> Decimal | None:
+        """The VAT rate the tariffs include (``parameters.tax_rate``), or None when the policy
+        names none: exports that split tax, such as TMF678, need it, the fees do not."""
+        rate = self.document.parameters.get("tax_rate")
+        return rate if isinstance(rate, Decimal) else None
+
+    @property
     def assumptions(self) -> tuple[str, ...]:
         """Values the notice leaves open that this policy assumes."""
         return self.document.assumptions
