@@ -78,7 +78,7 @@ def capability_sections() -> dict[str, str]:
 
 def test_the_capabilities_are_found() -> None:
     assert "TextBatchReader" in CAPABILITIES and "ArrowTableWriter" in CAPABILITIES
-    assert len(CAPABILITIES) == 5
+    assert len(CAPABILITIES) == 6
 
 
 @pytest.mark.parametrize("name", CAPABILITIES)

@@ -8,10 +8,11 @@ package register through these same hooks. Each hook is documented in
 docs/adapters.md.
 
 A reader or writer may also declare a *capability* (the protocols in
-``CAPABILITIES``): an optional method that hands over or takes whole batches.
-A bill run takes a bulk path when its readers and writer declare what that
-path needs, whoever wrote them, and falls back to rows otherwise; it never
-looks at a plug-in's class. Each capability is documented in docs/adapters.md.
+``CAPABILITIES``): an optional method that hands over or takes whole batches,
+or binds a writer to the run's policy. A bill run takes a bulk path when its
+readers and writer declare what that path needs, whoever wrote them, and
+falls back to rows otherwise; it never looks at a plug-in's class. Each
+capability is documented in docs/adapters.md.
 """
 
 from __future__ import annotations
@@ -291,9 +292,25 @@ class ArrowTableWriter(Protocol):
         ...
 
 
+@runtime_checkable
+class PolicyBoundWriter(Protocol):
+    """Capability of a writer: what it writes depends on the run's policy (a tax split, say).
+
+    Declared by having ``for_policy``. A run looks its output formats up, then
+    asks such a writer for one bound to its policy and uses that one for all it
+    writes (the export and the rejects) on the row path and any bulk path. The
+    writer reads the policy through its public attributes (``policy.tax_rate``,
+    ``policy.id``).
+    """
+
+    def for_policy(self, policy: Policy) -> ExportWriter:
+        """This format's writer for a run of ``policy`` (a new object; ``self`` is unchanged)."""
+        ...
+
+
 #: The capabilities a reader or writer may declare, each documented in docs/adapters.md.
 CAPABILITIES = (TextBatchReader, TextRowsReader, ArrowBatchReader, TextColumnsWriter,
-                ArrowTableWriter)
+                ArrowTableWriter, PolicyBoundWriter)
 
 
 @hookspec

@@ -28,6 +28,7 @@ from itvrules.hookspecs import (
     CAPABILITIES,
     ArrowBatchReader,
     ArrowTableWriter,
+    PolicyBoundWriter,
     TextBatchReader,
     TextColumnsWriter,
     TextRowsReader,
@@ -222,6 +223,67 @@ def test_the_arrow_path_needs_both_declarations(tmp_path: Path, monkeypatch: pyt
     assert isinstance(ParquetReader(), ArrowBatchReader) and isinstance(ParquetWriter(), ArrowTableWriter)
     assert not isinstance(RowsOnlyParquetWriter(), ArrowTableWriter)
     assert not isinstance(RowsOnlyCsvWriter(), TextColumnsWriter)
+
+
+# -- a writer bound to the run's policy ------------------------------------------------------------------
+
+
+class PolicyCsvWriter(CsvWriter):
+    """A CSV writer that must be bound to the run's policy before it writes anything."""
+
+    def __init__(self, policy: itvrules.Policy | None = None) -> None:
+        self.policy = policy
+
+    def for_policy(self, policy: itvrules.Policy) -> PolicyCsvWriter:
+        return PolicyCsvWriter(policy)
+
+    def open(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
+             encoding: str | None = None) -> Any:
+        assert self.policy is POLICY, "opened without the run's policy"
+        return super().open(stream, columns, kind=kind, encoding=encoding)
+
+    def open_text_columns(self, stream: IO[bytes], columns: Sequence[str], *, kind: str,
+                          encoding: str | None = None) -> Any:
+        assert self.policy is POLICY, "opened in bulk without the run's policy"
+        return super().open_text_columns(stream, columns, kind=kind, encoding=encoding)
+
+
+class PolicyParquetWriter(ParquetWriter):
+    """A Parquet writer that must be bound to the run's policy before it writes a table."""
+
+    def __init__(self, policy: itvrules.Policy | None = None) -> None:
+        self.policy = policy
+
+    def for_policy(self, policy: itvrules.Policy) -> PolicyParquetWriter:
+        return PolicyParquetWriter(policy)
+
+    def open_table(self, stream: IO[bytes], schema: Any, *, kind: str) -> Any:
+        assert self.policy is POLICY, "opened for tables without the run's policy"
+        return super().open_table(stream, schema, kind=kind)
+
+
+@pytest.mark.parametrize("backend", ["rows", "columnar"])
+def test_a_policy_bound_writer_writes_every_path_bound(tmp_path: Path, bulk_runs: list[str],
+                                                       backend: str) -> None:
+    assert isinstance(PolicyCsvWriter(), PolicyBoundWriter)
+    assert not isinstance(CsvWriter(), PolicyBoundWriter)
+    built_in = bill(tmp_path, "built-in", manager())
+    out = tmp_path / "bound.csv"
+    run_bill(POLICY, MONTH, [str(FEEDS / "bill_bad_rows.csv")], str(out), backend=backend,
+             rejects=str(tmp_path / "bound.rejects.csv"), pm=manager(writer=PolicyCsvWriter()))
+    assert out.read_bytes() == built_in[1]
+    assert bulk_runs == ["CsvReader"] + (["CsvReader"] if backend == "columnar" else [])
+
+
+def test_a_policy_bound_writer_takes_arrow_tables_bound(tmp_path: Path) -> None:
+    import polars as pl
+
+    feed = tmp_path / "feed.parquet"
+    pl.read_csv(FEEDS / "bill_bad_rows.csv", infer_schema=False).write_parquet(feed)
+    bound, reference = tmp_path / "bound.parquet", tmp_path / "rows.parquet"
+    run_bill(POLICY, MONTH, [str(feed)], str(bound), pm=manager(writer=PolicyParquetWriter()))
+    run_bill(POLICY, MONTH, [str(feed)], str(reference), pm=manager(), backend="rows")
+    assert pq.read_table(bound).to_pylist() == pq.read_table(reference).to_pylist()
 
 
 # -- the built-ins are found by entry point ---------------------------------------------------------------

@@ -105,7 +105,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
             raise UsageError(f"the {found.name} reader gives no Arrow batches (ArrowBatchReader)")
         reader = found
     if writer is None:
-        made = writer_for(pm, target, "parquet")
+        made = writer_for(pm, target, "parquet", policy=policy)
         if not isinstance(made, ArrowTableWriter):
             raise UsageError(f"the {made.name} writer takes no Arrow tables (ArrowTableWriter)")
         writer = made
@@ -121,7 +121,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
         ids = stack.enter_context(RecordIds(policy.id, policy.version, background=background))
         checker = ArrowBatchChecker(policy, fields, repeated_rows(feed, fields["account_id"], batch_rows))
         out = stack.enter_context(_Rejects(rejects if rejects is not None else _default_rejects(target),
-                                           headers, name, pm))
+                                           headers, name, pm, policy))
         stream = stack.enter_context(open_target(target, sys.stdout.buffer))
         sink = writer.open_table(stream, _WRITTEN, kind="bill")
         stack.callback(sink.close)  # on the way out, before the stream is closed
@@ -283,13 +283,13 @@ class _Rejects:
     """A run's rejects: Parquet written a batch at a time; other formats spooled, written last."""
 
     def __init__(self, path: str, headers: tuple[str, ...], source: str,
-                 pm: pluggy.PluginManager) -> None:
+                 pm: pluggy.PluginManager, policy: Policy) -> None:
         self.path = path
         self.source = source
         self.count = 0
         self.headers = headers
         self.names = [f"{h} (input)" if h in REJECT_COLUMNS else h for h in headers]
-        writer = writer_for(pm, path)
+        writer = writer_for(pm, path, policy=policy)
         #: Rejects go out a batch at a time when the writer takes tables (Parquet does).
         self.tables = writer if isinstance(writer, ArrowTableWriter) else None
         self.schema = pa.schema([("source", pa.string()), ("source_row", pa.int64()),

@@ -204,11 +204,12 @@ class _Run:
             (feed, reader_for(self.pm, feed, in_format or (STREAM_FORMAT if feed == STDIN else None)))
             for feed in feeds]
         self.writer = writer_for(self.pm, output, out_format or (
-            STREAM_FORMAT if output == STDIN else None))
+            STREAM_FORMAT if output == STDIN else None), policy=policy)
         self.rejects_named = rejects is not None
         self.rejects_path = rejects if rejects is not None else default_rejects(output, self.writer)
         self.rejects_writer = writer_for(self.pm, self.rejects_path,
-                                         STREAM_FORMAT if self.rejects_path == STDIN else None)
+                                         STREAM_FORMAT if self.rejects_path == STDIN else None,
+                                         policy=policy)
         self.columns = _columns(self.pm, kind)
         probe(self.writer, self.columns, kind, out_encoding)
         probe(self.rejects_writer, REJECT_COLUMNS, "rejects", out_encoding)

@@ -19,14 +19,17 @@ import os
 import sys
 from collections.abc import Mapping
 from importlib.metadata import entry_points
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
 from .. import hookspecs
 from .._errors import InputError
 from .._version import __version__
-from ..hookspecs import ExportWriter, FeedReader
+from ..hookspecs import ExportWriter, FeedReader, PolicyBoundWriter
+
+if TYPE_CHECKING:
+    from ..policy._policy import Policy
 
 ENTRY_POINT_GROUP = "itvrules"
 AUTOLOAD_ENV = "ITVRULES_DISABLE_PLUGIN_AUTOLOAD"
@@ -131,9 +134,17 @@ def reader_for(pm: pluggy.PluginManager, path: str, fmt: str | None = None) -> F
     return _pick(feed_readers(pm), path, fmt, "input", "--format")
 
 
-def writer_for(pm: pluggy.PluginManager, path: str, fmt: str | None = None) -> ExportWriter:
-    """The writer for ``path``: by ``fmt`` name if given, else by its extension."""
-    return _pick(export_writers(pm), path, fmt, "output", "--out-format")
+def writer_for(pm: pluggy.PluginManager, path: str, fmt: str | None = None, *,
+               policy: Policy | None = None) -> ExportWriter:
+    """The writer for ``path``: by ``fmt`` name if given, else by its extension.
+
+    With ``policy``, a writer that declares ``PolicyBoundWriter`` is bound to it,
+    so every path of the run writes what that policy says (a tax split, say).
+    """
+    writer = _pick(export_writers(pm), path, fmt, "output", "--out-format")
+    if policy is not None and isinstance(writer, PolicyBoundWriter):
+        return writer.for_policy(policy)
+    return writer
 
 
 def describe_plugins(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
