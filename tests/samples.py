@@ -84,3 +84,14 @@ class Unseekable(io.RawIOBase):
         chunk = self._data.read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)
+
+
+def taxed_policy(tmp_path: Path, rate: str) -> itvrules.Policy:
+    """The shipped policy with ``parameters.tax_rate: "<rate>"`` (it names none itself)."""
+    text = Path(itvrules.load_policy().source).read_text(encoding="utf-8")
+    anchor = "\n  default_package: "
+    assert text.count(anchor) == 1, "the shipped policy changed; move the anchor"
+    end = text.index("\n", text.index(anchor) + 1) + 1
+    path = tmp_path / f"taxed-{rate}.yaml"
+    path.write_text(f'{text[:end]}  tax_rate: "{rate}"\n{text[end:]}', encoding="utf-8")
+    return itvrules.load_policy(path)

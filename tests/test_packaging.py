@@ -30,6 +30,7 @@ def test_wheel_contains_policy_schema_and_marker(wheel: Path) -> None:
     assert "itvrules/rulesets/itv-trial.yaml" in names
     assert "itvrules/rulesets/policy.schema.json" in names
     assert "itvrules/py.typed" in names
+    assert "itvrules_adapters/tmf678.schema.json" in names  # the TMF678 export's JSON Schema
 
 
 def test_installed_wheel_loads_its_default_policy(wheel: Path, tmp_path: Path) -> None:

@@ -14,6 +14,6 @@ gets the bulk path; the bulk CSV, JSON Lines and Parquet I/O is here.
 - ``csv_io``: CSV in (UTF-8, UTF-16, GB18030; encoding detected) and out.
 - ``xlsx_io``: Excel in (python-calamine; the registration form) and out (xlsxwriter).
 - ``jsonl_io``: JSON Lines in and out.
-- ``tmf678``: TMF678 CustomerBill JSON out (bill runs only).
+- ``tmf678``: TMF678 v4.0.0 CustomerBill and AppliedCustomerBillingRate JSON out (bill runs only).
 - ``parquet_io``: Parquet in and out (pyarrow; record batches in, typed row groups out).
 """

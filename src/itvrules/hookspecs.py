@@ -300,7 +300,7 @@ class PolicyBoundWriter(Protocol):
     asks such a writer for one bound to its policy and uses that one for all it
     writes (the export and the rejects) on the row path and any bulk path. The
     writer reads the policy through its public attributes (``policy.tax_rate``,
-    ``policy.id``).
+    ``policy.id``); the built-in TMF678 writer has it.
     """
 
     def for_policy(self, policy: Policy) -> ExportWriter:

@@ -1,4 +1,4 @@
-"""The built-in export writers: CSV for Excel, XLSX, JSON Lines, TMF678 bills."""
+"""The built-in export writers: CSV for Excel, XLSX, JSON Lines (TMF678: test_tmf678.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 from itvrules_adapters.csv_io import CsvWriter
 from itvrules_adapters.jsonl_io import JsonlWriter
-from itvrules_adapters.tmf678 import Tmf678Writer
 from itvrules_adapters.xlsx_io import XlsxWriter
 from python_calamine import CalamineWorkbook
 
 from itvrules import InputError
-from itvrules.runs._pipeline import BILL_COLUMNS
 
 ROW: dict[str, Any] = {
     "account_id": "0571000123", "name": "=HYPERLINK(\"http://x\")", "phone": "+8613812345678",
@@ -37,20 +35,6 @@ def write(writer: Any, rows: list[dict[str, Any]], columns: list[str], *, kind: 
         sink.write(row)
     sink.close()
     return stream.getvalue()
-
-
-def bill_row(code: str, gross: str, waived: str, **extra: Any) -> dict[str, Any]:
-    amount = Decimal(gross) - Decimal(waived)
-    row: dict[str, Any] = {
-        "record_id": "4f3c2b1a-0000-5000-8000-000000000001", "account_id": "A001",
-        "billing_month": "2025-06", "billing_cycle": "202506", "code": code,
-        "gross": Decimal(gross), "waived": Decimal(waived), "amount": amount,
-        "amount_fen": int(amount * 100), "package": "quanneng", "follow_up": False,
-        "rule": f"fee.{code}", "clause": "§三", "policy_id": "itv-trial", "policy_version": "2025.1",
-        "policy_hash": "0123456789ab", "source": "feed.csv", "source_row": 2,
-    }
-    row.update(extra)
-    return row
 
 
 # -- CSV --------------------------------------------------------------------------------------------
@@ -137,43 +121,3 @@ def test_jsonl_keeps_money_exact_and_dates_iso() -> None:
 def test_jsonl_is_utf8_only() -> None:
     with pytest.raises(InputError, match="UTF-8"):
         JsonlWriter().open(io.BytesIO(), ["a"], kind="bill", encoding="gb18030")
-
-
-# -- TMF678 ------------------------------------------------------------------------------------------------
-
-def test_tmf678_trial_month_is_a_charge_and_its_own_negative_waiver() -> None:
-    data = write(Tmf678Writer(), [bill_row("trial", "35.00", "35.00")], list(BILL_COLUMNS))
-    (bill,) = json.loads(data)
-    assert bill["@type"] == "CustomerBill"
-    assert bill["id"] == "4f3c2b1a-0000-5000-8000-000000000001"
-    assert bill["billingAccount"]["id"] == "A001"
-    assert bill["billingPeriod"] == {"startDateTime": "2025-06-01T00:00:00+08:00",
-                                     "endDateTime": "2025-06-30T23:59:59+08:00"}
-    assert bill["amountDue"] == {"unit": "CNY", "value": "0.00"}
-    charge, waiver = bill["appliedCustomerBillingRate"]
-    assert charge["@type"] == waiver["@type"] == "AppliedCustomerBillingRate"
-    assert charge["taxIncludedAmount"] == {"unit": "CNY", "value": "35.00"}
-    assert waiver["taxIncludedAmount"] == {"unit": "CNY", "value": "-35.00"}
-    assert charge["id"] != waiver["id"]
-    assert {"name": "code", "value": "trial"} in charge["characteristic"]
-
-
-def test_tmf678_paid_month_has_no_waiver_and_plugin_columns_become_characteristics() -> None:
-    row = bill_row("default_paid", "35.00", "0.00", region="伊山")
-    data = write(Tmf678Writer(), [row, bill_row("trial", "35.00", "35.00")],
-                 [*BILL_COLUMNS, "region"])
-    paid, trial = json.loads(data)  # a whole JSON array, written one bill at a time
-    (charge,) = paid["appliedCustomerBillingRate"]
-    assert paid["amountDue"]["value"] == "35.00"
-    assert {"name": "region", "value": "伊山"} in charge["characteristic"]
-    assert len(trial["appliedCustomerBillingRate"]) == 2
-
-
-def test_tmf678_of_no_rows_is_an_empty_array() -> None:
-    assert json.loads(write(Tmf678Writer(), [], list(BILL_COLUMNS))) == []
-
-
-@pytest.mark.parametrize("kind", ["eligibility", "rejects"])
-def test_tmf678_writes_bills_only(kind: str) -> None:
-    with pytest.raises(InputError, match="bills"):
-        Tmf678Writer().open(io.BytesIO(), ["a"], kind=kind)

@@ -47,7 +47,7 @@ def test_the_built_ins_declare_what_their_bulk_paths_need() -> None:
         "CsvReader": ["TextBatchReader"], "JsonlReader": ["TextRowsReader"],
         "ParquetReader": ["ArrowBatchReader"], "XlsxReader": [],
         "CsvWriter": ["TextColumnsWriter"], "JsonlWriter": ["TextColumnsWriter"],
-        "ParquetWriter": ["ArrowTableWriter"], "XlsxWriter": [], "Tmf678Writer": [],
+        "ParquetWriter": ["ArrowTableWriter"], "XlsxWriter": [], "Tmf678Writer": ["PolicyBoundWriter"],
     }
 
 

@@ -262,14 +262,19 @@ def test_a_tmf678_bill_run(policy: Policy, pm: pluggy.PluginManager, tmp_path: P
     out = tmp_path / "bill.tmf.json"
     summary = run_bill(policy, MONTH, [str(FEEDS / "bill_bad_rows.csv")], str(out), pm=pm)
     assert summary.rejects == str(tmp_path / "bill.rejects.csv")
-    bills = json.loads(out.read_text("utf-8"))
-    assert len(bills) == summary.decided == 4
+    resources = json.loads(out.read_text("utf-8"))
+    bills = [r for r in resources if r["@type"] == "CustomerBill"]
     csv_out = tmp_path / "bill.csv"
     run_bill(policy, MONTH, [str(FEEDS / "bill_bad_rows.csv")], str(csv_out), pm=pm)
-    assert [b["id"] for b in bills] == [r["record_id"] for r in read_csv(csv_out)]
-    trial = bills[1]
-    assert [r["taxIncludedAmount"]["value"] for r in trial["appliedCustomerBillingRate"]] == \
-        ["35.00", "-35.00"]
+    rows = read_csv(csv_out)
+    assert summary.decided == len(rows) == 4
+    # A bill for every row with something charged or credited; none for the account never installed.
+    assert [b["id"] for b in bills] == [r["record_id"] for r in rows if r["gross"] != "0.00"]
+    assert [r["code"] for r in rows if r["gross"] == "0.00"] == ["not_installed"]
+    trial = bills[1]["id"]
+    assert [(r["type"], r["taxIncludedAmount"]["value"]) for r in resources
+            if r.get("bill", {}).get("id") == trial] == \
+        [("appliedBillingCharge", 35.0), ("appliedBillingCredit", 35.0)]
 
 
 def test_tmf678_cannot_hold_eligibility(policy: Policy, pm: pluggy.PluginManager,
