@@ -5,9 +5,12 @@ joined by ``all``/``any``. Parameters are resolved at load time, so engines
 see only constants; the tree keeps the parameter names for explanations.
 
 The input contract (``itvrules.contract``) writes its row checks in the same
-language, with two additions: a comparison with another field of the row
-(``{lt: {field: accepted_on}}``, a :class:`FieldRef` value) and ``empty``
-(``{empty: true}``: no value, or only whitespace). A comparison with an empty
+language, with three additions: a comparison with another field of the row
+(``{lt: {field: accepted_on}}``, a :class:`FieldRef` value), ``empty``
+(``{empty: true}``: no value, or only whitespace) and ``matches`` /
+``not_matches`` (a portable regular expression, ``_patterns``, over the whole
+value; a policy parameter's as ``{param: name}``, a :class:`ParamRef` until
+``bind`` puts the policy's pattern in its place). A comparison with an empty
 side never holds, as in SQL, so every target evaluates a check alike.
 """
 
@@ -18,11 +21,16 @@ from typing import Any
 
 import attrs
 
+from . import _patterns
+
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in")
+#: Operators of a text and a portable regular expression that must match it as a whole.
+PATTERN_OPERATORS = ("matches", "not_matches")
 _NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt",
             "in": "not_in", "not_in": "in"}
 _SYMBOL = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
-           "in": "in", "not_in": "not in", "empty": "is empty:"}
+           "in": "in", "not_in": "not in", "empty": "is empty:", "matches": "matches",
+           "not_matches": "does not match"}
 
 
 @attrs.frozen
@@ -33,6 +41,16 @@ class FieldRef:
 
     def __repr__(self) -> str:
         return self.field
+
+
+@attrs.frozen
+class ParamRef:
+    """A policy parameter, as the right side of a contract's comparison, until :func:`bind`."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return f"parameters.{self.name}"
 
 
 @attrs.frozen
@@ -47,7 +65,7 @@ class Compare:
     def describe(self) -> str:
         if self.op == "empty":
             return f"{self.field} is {'' if self.value else 'not '}empty"
-        shown = self.source or repr(self.value)
+        shown = self.source or (str(self.value) if self.op in PATTERN_OPERATORS else repr(self.value))
         return f"{self.field} {_SYMBOL[self.op]} {shown}"
 
 
@@ -90,7 +108,7 @@ def negate(cond: Condition) -> Condition:
     if isinstance(cond, Compare):
         if cond.op == "empty":
             return Compare(cond.field, "empty", not cond.value, cond.source)
-        if isinstance(cond.value, FieldRef):
+        if isinstance(cond.value, FieldRef) or cond.op in PATTERN_OPERATORS:
             raise ValueError(f"cannot negate {cond.describe()}: an empty side makes both false")
         return Compare(cond.field, _NEGATED[cond.op], cond.value, cond.source)
     if isinstance(cond, AllOf):
@@ -112,6 +130,13 @@ def holds(cond: Condition, facts: Mapping[str, Any]) -> bool:
         right = facts[right.field]
         if is_empty(left) or is_empty(right):
             return False
+    if cond.op in PATTERN_OPERATORS:
+        if isinstance(right, ParamRef):
+            raise ValueError(f"{cond.describe()}: the parameter is not bound to a policy's value")
+        if is_empty(left):
+            return False
+        found = _patterns.python(right).fullmatch(left) is not None
+        return found if cond.op == "matches" else not found
     if cond.op == "eq":
         return bool(left == right)
     if cond.op == "ne":
@@ -132,6 +157,28 @@ def holds(cond: Condition, facts: Mapping[str, Any]) -> bool:
 def is_empty(value: object) -> bool:
     """No value: None, or text of whitespace only (what a blank cell reads as)."""
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def bind(cond: Condition, parameters: Mapping[str, Any]) -> Condition:
+    """``cond`` with every :class:`ParamRef` replaced by that parameter's value in ``parameters``
+    (a ``KeyError`` names one the policy lacks)."""
+    if isinstance(cond, Compare):
+        if not isinstance(cond.value, ParamRef):
+            return cond
+        name = cond.value.name
+        return Compare(cond.field, cond.op, parameters[name], f"parameters.{name}")
+    bound = tuple(bind(part, parameters) for part in cond.parts)
+    return AllOf(bound) if isinstance(cond, AllOf) else AnyOf(bound)
+
+
+def params_of(cond: Condition) -> set[str]:
+    """The policy parameters ``cond`` reads (:class:`ParamRef` values)."""
+    if isinstance(cond, Compare):
+        return {cond.value.name} if isinstance(cond.value, ParamRef) else set()
+    out: set[str] = set()
+    for part in cond.parts:
+        out |= params_of(part)
+    return out
 
 
 def fields_of(cond: Condition) -> set[str]:

@@ -19,6 +19,7 @@ import jsonschema
 
 from .._errors import PolicyError, PolicyProblem
 from ..model._money import parse_yuan
+from . import _patterns
 from ._conditions import AllOf, AnyOf, Compare, Condition
 from ._document import Package, PolicyDocument, Rule, State
 from ._facts import FIELDS, TABLE_PATHS
@@ -27,6 +28,10 @@ from ._yaml_lines import LinedYaml, parse_lined, read_lined
 from ._yaml_lines import Path as YPath
 
 _DATE_PARAMS = ("campaign.first_day", "campaign.last_day")
+#: Parameters a policy file may leave out, and the value it then has.
+DEFAULT_PARAMETERS = {
+    "account_id_pattern": "[A-Za-z0-9@._-]+",  # ASCII letters, digits and @ . _ - (SPEC §11)
+}
 _OPS_BY_KIND = {
     "bool": {"eq", "ne"},
     "str": {"eq", "ne", "in", "not_in"},
@@ -143,6 +148,12 @@ class _Checker:
         for name in ("trial_rate_target", "tax_rate"):  # decimal strings the schema checked
             if name in params:
                 params[name] = Decimal(params[name])
+        for name in _patterns_of(params):
+            why = _patterns.problem(params[name])
+            if why is not None:
+                self.problem(("parameters", name), why)
+                broken.add(name)
+        params = {**DEFAULT_PARAMETERS, **params}
         families = self._families(data.get("catalogue", {}))
         packages = self._packages(data.get("packages", {}))
         # Package names, even when a package has other problems, so this one is reported too.
@@ -341,6 +352,13 @@ class _Params:
                 return f"parameter {name!r} ({value!r}) cannot be compared with a {kind} field"
             total += value
         return total, f"{' + '.join(names)} ({total})"
+
+
+def _patterns_of(params: Mapping[str, Any]) -> list[str]:
+    """The parameters that hold a portable pattern (``"format": "regex"`` in the schema)."""
+    schema: Any = _validator().schema
+    specs = schema["properties"]["parameters"]["properties"]
+    return [name for name in params if specs.get(name, {}).get("format") == "regex"]
 
 
 def _check_literal(kind: Any, value: Any) -> tuple[bool, Any]:
