@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._document import CONTRACT_FILE, Check, Column, Contract, Fact, Skip, load_contract
 from ._python import PythonChecks, render, shown
 from ._row import RunChecks
+from ._unsafe import UNSAFE_CLASS, escaped, quoted
 
-__all__ = ["CONTRACT_FILE", "Check", "Column", "Contract", "Fact", "PythonChecks", "RunChecks", "Skip",
-           "load_contract", "render", "shown"]
+__all__ = ["CONTRACT_FILE", "UNSAFE_CLASS", "Check", "Column", "Contract", "Fact", "PythonChecks",
+           "RunChecks", "Skip", "escaped", "load_contract", "quoted", "render", "shown"]

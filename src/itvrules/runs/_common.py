@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .._errors import InputError
-from ..contract import shown
+from ..contract import quoted, shown
 from ..hookspecs import RawRow
 from ._rows import ColumnMap, HeaderMap, cell_value, header_of
 
@@ -121,13 +121,17 @@ def billing_cycle(month: str, pm: pluggy.PluginManager) -> str:
 
 def worded(error: InputError, header: str | None) -> str:
     """A reject's error as the rejects file says it: the column when its header is not the
-    field's name, then the value found (a date as ``2025-03-31``, text quoted)."""
+    field's name, then the value found (a date as ``2025-03-31``, text quoted with every
+    control or invisible character written as ``<U+000A>``, never as it is)."""
     message = error.problem
     if header is not None and header != error.field:
         message += f" (column {header!r})"
     if error.value is not None:
         value = error.value
-        message += f"; got {shown(value) if isinstance(value, date) else repr(value)}"
+        if isinstance(value, date):
+            message += f"; got {shown(value)}"
+        else:
+            message += f"; got {quoted(value) if isinstance(value, str) else repr(value)}"
     return message
 
 
