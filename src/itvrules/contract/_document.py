@@ -7,6 +7,7 @@ it never meets a traceback.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -16,8 +17,20 @@ from typing import Any
 import attrs
 
 from .._errors import PolicyError, PolicyProblem
-from ..policy._conditions import AllOf, AnyOf, Compare, Condition, FieldRef, fields_of
-from ..policy._resources import rulesets_dir
+from ..policy import _patterns
+from ..policy._conditions import (
+    PATTERN_OPERATORS,
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    FieldRef,
+    ParamRef,
+    bind,
+    fields_of,
+    params_of,
+)
+from ..policy._resources import rulesets_dir, schema_path
 from ..policy._yaml_lines import LinedYaml, read_lined
 
 #: The file of the shipped contract, beside the shipped policy.
@@ -32,6 +45,7 @@ SCOPES = ("record", "run")
 FACT_KINDS = {
     "repeated": "bool", "known_package": "bool", "package_list": "text",
     "campaign_first_day": "date", "campaign_last_day": "date",
+    "pattern_words": "text",  # what a policy's pattern parameter allows, in words, for messages
 }
 _COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in")
 _VALUE_KIND = {"id": "text", "text": "text", "enum": "text", "package": "text",
@@ -62,6 +76,7 @@ class Fact:
     name: str
     kind: str
     of: str | None
+    parameter: str | None = None  # the policy parameter a ``pattern_words`` fact says in words
 
 
 @attrs.frozen
@@ -81,6 +96,20 @@ class Check:
     def reads(self) -> set[str]:
         """The fields and facts the check reads, its message's included."""
         return fields_of(self.when) | set(placeholders(self.message))
+
+    def bound(self, parameters: Mapping[str, Any]) -> Check:
+        """The check with the policy's values for the parameters it reads (``{param: name}``).
+
+        Raises :class:`PolicyError` when the policy lacks one or its value is no portable pattern.
+        """
+        for name in params_of(self.when):
+            value = parameters.get(name)
+            why = "the policy has no such parameter" if name not in parameters \
+                else _patterns.problem(value)
+            if why is not None:
+                raise PolicyError(f"the input contract's check {self.id} reads parameters.{name}: "
+                                  f"{why}")
+        return attrs.evolve(self, when=bind(self.when, parameters))
 
 
 @attrs.frozen
@@ -127,9 +156,19 @@ class Contract:
             return FACT_KINDS[self.facts[name].kind]
         return _VALUE_KIND[self.column(name).type]
 
-    def scoped(self, scope: str, run: str | None = None) -> tuple[Check, ...]:
-        """The checks of ``scope`` ("record" or "run"), of those only the ones ``run`` applies."""
-        return tuple(c for c in self.checks if c.scope == scope and (run is None or run in c.runs))
+    def scoped(self, scope: str, run: str | None = None,
+               parameters: Mapping[str, Any] | None = None) -> tuple[Check, ...]:
+        """The checks of ``scope`` ("record" or "run"), of those only the ones ``run`` applies;
+        with a policy's ``parameters``, bound to them (``Check.bound``), ready to compile."""
+        checks = tuple(c for c in self.checks if c.scope == scope and (run is None or run in c.runs))
+        return checks if parameters is None else tuple(c.bound(parameters) for c in checks)
+
+    def constants(self, parameters: Mapping[str, Any]) -> dict[str, str]:
+        """The facts that are the same for a whole run under a policy's ``parameters``, by name:
+        each ``pattern_words`` fact, its parameter's pattern said in words."""
+        return {name: _patterns.words(str(parameters[fact.parameter]))
+                for name, fact in self.facts.items()
+                if fact.kind == "pattern_words" and fact.parameter is not None}
 
 
 def placeholders(message: str) -> list[str]:
@@ -222,7 +261,14 @@ class _Reader:
             of = spec.get("of")
             if of is not None and of not in names:
                 self.problem((*path, "of"), f"{of!r} is not a column of the contract")
-            facts[str(name)] = Fact(str(name), kind, of)
+            parameter = spec.get("parameter")
+            if (kind == "pattern_words") != (parameter is not None):
+                self.problem((*path, "parameter"), "a pattern_words fact names its parameter, "
+                                                   "and only such a fact")
+            elif parameter is not None and parameter not in pattern_parameters():
+                self.problem((*path, "parameter"), _unknown_pattern(parameter))
+            facts[str(name)] = Fact(str(name), kind, of,
+                                    None if parameter is None else str(parameter))
         return facts
 
     def _skip(self, raw: Any) -> Skip:
@@ -269,6 +315,9 @@ class _Reader:
                 if outside:
                     self.problem((*path, "scope"), f"a record check cannot read run facts: "
                                                    f"{', '.join(sorted(outside))}")
+                if params_of(when):
+                    self.problem((*path, "scope"), "a record check cannot read policy parameters: "
+                                                   "the model that runs it has no policy")
             runs = tuple(item.get("runs") or RUNS)
             for run in runs:
                 if run not in RUNS:
@@ -311,8 +360,11 @@ class _Reader:
                 self.problem(path, "empty takes true or false")
                 return None
             return Compare(field, "empty", operand)
+        if op in PATTERN_OPERATORS:
+            return self._pattern(field, op, operand, path, contract)
         if op not in _COMPARE_OPS:
-            self.problem(path, f"unknown operator {op!r}; use empty or one of: {', '.join(_COMPARE_OPS)}")
+            self.problem(path, f"unknown operator {op!r}; use empty or one of: "
+                               f"{', '.join((*_COMPARE_OPS, *PATTERN_OPERATORS))}")
             return None
         if isinstance(operand, dict):
             other = operand.get("field")
@@ -329,6 +381,41 @@ class _Reader:
             self.problem(path, f"{operand!r} is not a {kind} value for {field}")
             return None
         return Compare(field, op, tuple(values) if op in ("in", "not_in") else values[0])
+
+
+    def _pattern(self, field: str, op: str, operand: Any, path: tuple[str | int, ...],
+                 contract: Contract) -> Compare | None:
+        """``matches`` / ``not_matches``: a text field and a portable pattern, or a policy's."""
+        if contract.kind(field) != "text":
+            self.problem(path, f"{op} applies to text; {field} holds a {contract.kind(field)}")
+            return None
+        if isinstance(operand, dict):
+            name = operand.get("param")
+            if set(operand) != {"param"} or not isinstance(name, str):
+                self.problem(path, f"{op} takes a pattern or {{param: NAME}} of a policy parameter")
+                return None
+            if name not in pattern_parameters():
+                self.problem(path, _unknown_pattern(name))
+                return None
+            return Compare(field, op, ParamRef(name))
+        why = _patterns.problem(operand, _patterns.CONTRACT_MAX_LENGTH)
+        if why is not None:
+            self.problem(path, why)
+            return None
+        return Compare(field, op, operand)
+
+
+@cache
+def pattern_parameters() -> tuple[str, ...]:
+    """The policy parameters that hold a pattern (``"format": "regex"`` in the policy schema)."""
+    schema = json.loads(schema_path().read_text(encoding="utf-8"))
+    specs = schema["properties"]["parameters"]["properties"]
+    return tuple(name for name, spec in specs.items() if spec.get("format") == "regex")
+
+
+def _unknown_pattern(name: object) -> str:
+    known = ", ".join(pattern_parameters()) or "none"
+    return f"{name!r} is not a pattern parameter of a policy; known: {known}"
 
 
 def _kind_of(value: Any) -> str:

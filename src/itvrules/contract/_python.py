@@ -14,7 +14,8 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from .._errors import InputError
-from ..policy._conditions import AllOf, AnyOf, Compare, Condition, FieldRef, is_empty
+from ..policy import _patterns
+from ..policy._conditions import PATTERN_OPERATORS, AllOf, AnyOf, Compare, Condition, FieldRef, is_empty
 from ._document import Check
 
 _PY_OP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
@@ -64,6 +65,11 @@ def python_condition(cond: Condition, kind: Callable[[str], str] = lambda _name:
         return f"({filled(name)} and {filled(other)} and {name} {_PY_OP[cond.op]} {other})"
     if isinstance(cond.value, bool):
         return f"({name} is {cond.value!r})" if cond.op == "eq" else f"({name} is not {cond.value!r})"
+    if cond.op in PATTERN_OPERATORS:
+        if not isinstance(cond.value, str):
+            raise ValueError(f"{cond.describe()}: bind the check to a policy's parameters first")
+        found = f"_fullmatch[{cond.value!r}]({name})"
+        return f"({filled(name)} and {found} is {'not ' if cond.op == 'matches' else ''}None)"
     return f"({filled(name)} and {name} {_PY_OP[cond.op]} {cond.value!r})"
 
 
@@ -79,7 +85,7 @@ class PythonChecks:
             lines.append(f"    if {python_condition(check.when, kind)}:  # {check.id} {check.clause}")
             lines.append(f"        return {index}")
         lines.append("    return -1")
-        namespace: dict[str, Any] = {"_empty": is_empty}
+        namespace: dict[str, Any] = {"_empty": is_empty, "_fullmatch": _FullMatch()}
         exec(compile("\n".join(lines), f"<itvrules contract {name}>", "exec"), namespace)
         self._first: Callable[..., int] = namespace[f"first_failed_{name}"]
         self.source = "\n".join(lines)
@@ -104,6 +110,14 @@ class PythonChecks:
         if self._first(*self._attributes(record)) < 0:
             return None  # the common case: no mapping built
         return self.error({name: getattr(record, name) for name in self.names})
+
+
+class _FullMatch(dict[str, Callable[[str], Any]]):
+    """A pattern's ``fullmatch``, by the pattern, compiled the first time it is asked for."""
+
+    def __missing__(self, pattern: str) -> Callable[[str], Any]:
+        self[pattern] = found = _patterns.python(pattern).fullmatch
+        return found
 
 
 def _getter(kind: Callable[..., Callable[[Any], Any]],

@@ -2,7 +2,7 @@
 
 The record checks run inside the model (``Enrollment``); these need the run:
 the campaign window of the policy version in force on the acceptance day,
-the accounts seen before, the policy's packages.
+the accounts seen before, the policy's packages and its pattern of an account id.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ class RunChecks:
     def __init__(self, policy: Policy, run: str) -> None:
         self.policy = policy
         contract = load_contract()
-        self.checks = PythonChecks(contract.scoped("run", run), f"run_{run}", contract.kind)
+        self.checks = PythonChecks(contract.scoped("run", run, policy.parameters), f"run_{run}",
+                                   contract.kind)
         self.known_packages = ", ".join(policy.packages)
+        self.constants = contract.constants(policy.parameters)  # a pattern in words
         self._windows: dict[date, tuple[date, date] | None] = {}  # acceptance day -> its window
 
     def error(self, *, account_id: str | None = None, accepted_on: date | None = None,
@@ -46,5 +48,6 @@ class RunChecks:
             "switched_to": switched_to,
             "switched_known": switched_to is None or self.policy.package_code(switched_to) is not None,
             "known_packages": self.known_packages,
+            **self.constants,
         }
         return self.checks.error(facts)

@@ -14,7 +14,8 @@ from typing import Any
 import polars as pl
 
 from ..contract._document import Check, placeholders
-from ..policy._conditions import AllOf, AnyOf, Compare, Condition, FieldRef
+from ..policy import _patterns
+from ..policy._conditions import PATTERN_OPERATORS, AllOf, AnyOf, Compare, Condition, FieldRef
 
 
 def _empty(name: str, kind: str) -> pl.Expr:
@@ -39,6 +40,12 @@ def polars_condition(cond: Condition, kind: Callable[[str], str]) -> pl.Expr:
         empty = _empty(cond.field, kind(cond.field))
         return empty if cond.value else ~empty
     left = pl.col(cond.field)
+    if cond.op in PATTERN_OPERATORS:
+        if not isinstance(cond.value, str):
+            raise ValueError(f"{cond.describe()}: bind the check to a policy's parameters first")
+        found = left.str.contains(_patterns.rust(cond.value))
+        found = found if cond.op == "matches" else ~found
+        return (~_empty(cond.field, "text") & found).fill_null(False)
     right: Any = pl.col(cond.value.field) if isinstance(cond.value, FieldRef) else cond.value
     if cond.op in ("in", "not_in"):
         found = left.is_in(list(right))

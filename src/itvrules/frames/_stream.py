@@ -32,7 +32,7 @@ import numpy as np
 import polars as pl
 
 from .._errors import InputError
-from ..contract import load_contract
+from ..contract import escaped, load_contract
 from ..model._enums import Product
 from ..model._inputs import Enrollment, _Bad, _to_prior_modem, _to_product
 from ..model._parse import WHITESPACE
@@ -274,7 +274,8 @@ def _suspect(frame: pl.DataFrame, policy: Policy, has_reason: bool, bad_modems: 
     left to the row path, which reads names.
     """
     contract = load_contract()
-    rules = (*contract.scoped("record"), *(contract.scoped("run", "fees") if checked else ()))
+    rules = (*contract.scoped("record"),
+             *(contract.scoped("run", "fees", policy.parameters) if checked else ()))
     switched = pl.when(~_blank("switched_to")).then(pl.col("switched_to"))  # as Enrollment keeps it
     known = switched.is_in(list(policy.document.packages))
     first, last = campaign_days(policy.windows, pl.col("accepted_on"), lambda day: day)
@@ -309,7 +310,7 @@ def _located(error: InputError, row: dict[str, Any], position: int) -> InputErro
     account = row.get("account_id")
     problem = error.problem
     if isinstance(account, str) and account.strip() and account not in problem:
-        problem = f"{problem} (account {account})"
+        problem = f"{problem} (account {escaped(account)})"
     return InputError(error.field, error.value, problem, source=SOURCE, row=position)
 
 

@@ -102,9 +102,11 @@ class ArrowBatchChecker:
         self.checks = self._checks()
         self.run_checks = RunChecks(policy, BILL)
         contract = load_contract()
-        self.contract = (*contract.scoped("record"), *contract.scoped("run", BILL))
+        self.contract = (*contract.scoped("record"),
+                         *contract.scoped("run", BILL, policy.parameters))
         self.failed = first_failed(self.contract, contract.kind)
-        self.constants = {"known_packages": ", ".join(policy.packages)}
+        self.constants = {"known_packages": ", ".join(policy.packages),
+                          **contract.constants(policy.parameters)}
         # The row path's view of the header: the same pairs, in the same order.
         self.columns = ColumnMap(tuple((header, field) for field, header in fields.items()), ())
         self.reader = RowReader(BILL)

@@ -13,7 +13,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from ..contract._document import Check, placeholders
-from ..policy._conditions import AllOf, AnyOf, Compare, Condition, FieldRef
+from ..policy import _patterns
+from ..policy._conditions import PATTERN_OPERATORS, AllOf, AnyOf, Compare, Condition, FieldRef
 
 _SPARK_OP = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__", "gt": "__gt__",
              "ge": "__ge__"}
@@ -37,6 +38,12 @@ def spark_condition(cond: Condition, kind: Callable[[str], str],
     if cond.op == "empty":
         empty = left.isNull() | (left == F.lit("")) if kind(cond.field) == "text" else left.isNull()
         return empty if cond.value else ~empty
+    if cond.op in PATTERN_OPERATORS:
+        if not isinstance(cond.value, str):
+            raise ValueError(f"{cond.describe()}: bind the check to a policy's parameters first")
+        found = left.rlike(_patterns.java(cond.value))
+        found = found if cond.op == "matches" else ~found
+        return F.coalesce(~(left.isNull() | (left == F.lit(""))) & found, F.lit(False))
     right: Any = column(cond.value.field) if isinstance(cond.value, FieldRef) else F.lit(cond.value)
     if cond.op in ("in", "not_in"):
         found = left.isin(list(cond.value))

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..contract import load_contract
+from ..contract import UNSAFE_CLASS, load_contract
 from ..model._enums import PriorModem, Product
 from ..model._inputs import CELL_ORDER, PRIOR_MODEM_ALIASES, PRODUCT_ALIASES
 from ..model._parse import WHITESPACE
+from ..policy import _patterns
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -58,17 +59,30 @@ def _enum_value(text: Column, aliases: Mapping[str, str]) -> Column:
     return F.when(text != F.lit(""), read)
 
 
-def _repr(text: Column) -> Column:
-    """Python's ``repr`` of a string, as the row path puts the value it rejects into words.
+def _escaped(text: Column) -> Column:
+    """``contract.escaped``: each control or invisible character (``UNSAFE_CLASS``) as ``<U+XXXX>``.
 
-    Quotes, backslashes, tabs and line ends are escaped as ``repr`` does; other
-    control characters are left as they are.
+    Only a text that holds one is taken apart, a character (code point) at a time.
     """
     from pyspark.sql import functions as F
 
-    escaped = text
-    for char, escape in (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-        escaped = F.replace(escaped, F.lit(char), F.lit(escape))
+    unsafe = _patterns.java(UNSAFE_CLASS)  # one such character, as a whole
+    chars = F.split(text, "")  # code points, not UTF-16 units
+    spelled = F.array_join(F.transform(chars, lambda char: F.when(
+        char.rlike(unsafe), F.format_string("<U+%04X>", F.ascii(char))).otherwise(char)), "")
+    return F.when(text.rlike(_patterns.java(f".*{UNSAFE_CLASS}.*")), spelled).otherwise(text)
+
+
+def _repr(text: Column) -> Column:
+    """``contract.quoted``: a text in quotes as the row path puts the value it rejects into words.
+
+    Control and invisible characters are written as ``<U+XXXX>``, a backslash
+    doubled, the text quoted as Python quotes a string.
+    """
+    from pyspark.sql import functions as F
+
+    text = _escaped(text)
+    escaped = F.replace(text, F.lit("\\"), F.lit("\\\\"))
     double = text.contains("'") & ~text.contains('"')
     return (F.when(double, F.concat(F.lit('"'), escaped, F.lit('"')))
             .otherwise(F.concat(F.lit("'"), F.replace(escaped, F.lit("'"), F.lit("\\'")), F.lit("'"))))
@@ -170,9 +184,10 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
     checks.sort(key=lambda check: (check[2] is not missing, CELL_ORDER[check[1]]))
     # ... then the contract's checks, compiled: the fields and facts they read, by name.
     contract = load_contract()
-    rules = (*contract.scoped("record"), *contract.scoped("run", "bill"))
+    rules = (*contract.scoped("record"), *contract.scoped("run", "bill", policy.parameters))
     first_day, last_day = _campaign_days(policy.windows, accepted)
     named: dict[str, Column] = {
+        "account_id": own("account_id"),
         "accepted_on": accepted,
         "completed_on": F.col("completed_on"),
         "cancel_requested_on": F.col("cancel_requested_on"),
@@ -186,7 +201,7 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
         "campaign_first_day": first_day,
         "campaign_last_day": last_day,
     }
-    constants = {"known_packages": ", ".join(policy.packages)}
+    constants = {"known_packages": ", ".join(policy.packages), **contract.constants(policy.parameters)}
     value_of = {"account_id": own("account_id"), "switched_to": own("switched_text")}
     repeated_at = len(checks) + [c.id for c in rules].index("account.repeated")
     for check in rules:

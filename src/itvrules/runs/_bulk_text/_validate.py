@@ -120,6 +120,9 @@ class TextBatchChecker:
     def __init__(self, policy: Policy) -> None:
         self._readers = _readers(policy.package_code)
         self._named = _contract_columns(policy.windows)  # built once: a run has many batches
+        contract = load_contract()
+        self._checks = any_failed((*contract.scoped("record"),
+                                   *contract.scoped("run", "bill", policy.parameters)), contract.kind)
         self._read: dict[str, dict[str, Any]] = {field: {} for field in (*self._readers, "account_id")}
 
     def check(self, group: Group, index: int) -> pl.DataFrame:
@@ -160,7 +163,7 @@ class TextBatchChecker:
             mapped["switched_to"].alias("switched"),
             mapped["prior_modem"].alias("modem_ok"),
         ).with_columns(_days()).with_columns(self._named) \
-            .with_columns(_CHECKS.alias("_failed")) \
+            .with_columns(self._checks.alias("_failed")) \
             .select(*_verdict(group.source, index)).collect(engine=ENGINE)
 
     def _mapped(self, field: str, cells: pl.Expr, distinct: list[str], read: Callable[[str], Any],
@@ -220,16 +223,14 @@ def _verdict(source: str, index: int) -> list[pl.Expr | str]:
 #: household count): such a row, and a blank one, is left to the row path, which skips it
 #: (SPEC §11) or decides it; a skipped row claims no account.
 _IDLESS = pl.col("account").str.contains(TOTAL_MARK_PATTERN) | pl.col("account").str.contains("户")
-#: The contract's checks of a bill run, as one first-hit expression over its named columns.
-_CONTRACT = load_contract()
-_CHECKS = any_failed((*_CONTRACT.scoped("record"), *_CONTRACT.scoped("run", "bill")), _CONTRACT.kind)
 
 
 def _contract_columns(windows: Sequence[CampaignWindow]) -> list[pl.Expr]:
-    """The checked cells under the names the contract's checks read (``_CHECKS``)."""
+    """The checked cells under the names the contract's checks read (``TextBatchChecker._checks``)."""
     accepted = pl.when(pl.col("acc") > BLANK).then(pl.col("acc"))
     first, last = campaign_days(windows, accepted, day_number)
     named = {
+        "account_id": pl.when(pl.col("account") != "").then(pl.col("account")),
         "accepted_on": accepted,
         "completed_on": pl.col("comp"),
         "cancel_requested_on": pl.col("req"),
