@@ -22,6 +22,7 @@ from .model._convert import converter, structure, unstructure
 from .model._enums import Community, FeeCode, IneligibleReason, PriorModem, Product, Segment
 from .model._inputs import Enrollment, Subscriber
 from .model._results import Eligibility, FeeDecision, TrialWindow
+from .policy._assumptions import Assumption
 from .policy._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
 from .runs._pipeline import RunSummary, run_bill, run_eligibility
 from .runs._plugins import plugin_manager
@@ -30,6 +31,7 @@ from .runs._rows import HeaderMap
 __all__ = [
     "DEFAULT_ENGINE",
     "ENGINES",
+    "Assumption",
     "Case",
     "CaseReport",
     "CaseResult",

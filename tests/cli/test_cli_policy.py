@@ -84,6 +84,8 @@ def test_show_text_lists_every_rule_with_its_condition(capsys: pytest.CaptureFix
     assert "quanneng  iTV 全能包 [§三]: brand 35.00" in out
     for assumption in policy.assumptions:
         assert assumption in out
+    assert "  - placeholder other-packages, §三: other iTV packages" in out
+    assert "      covers packages.basic, packages.hd" in out
     for table in ("eligibility", "fees"):
         for rule in policy.rules(table):
             assert f"{rule.id}  [{rule.clause}]" in out
@@ -107,6 +109,9 @@ def test_show_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert fees[0]["result"] == {"code": "not_installed", "charge": "none"}
     assert fees[0]["condition"] == "returned == True"
     assert all(isinstance(r["line"], int) for r in fees)
+    assert info["assumptions"][2] == {
+        "id": "other-packages", "kind": "placeholder", "clause": "§三",
+        "text": itvrules.load_policy().assumptions[2], "covers": ["packages.basic", "packages.hd"]}
 
 
 def test_show_a_broken_policy_is_status_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

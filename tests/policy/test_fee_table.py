@@ -221,8 +221,8 @@ def test_switched_user_pays_the_switched_package(policy: itvrules.Policy, engine
 def test_non_brand_tariffs_come_from_the_policy(tmp_path: Path, engine: str) -> None:
     """Tariffs per broadband product are policy data: edit them and the charge follows."""
     text = Path(itvrules.load_policy().source).read_text(encoding="utf-8")
-    for old, new in (('annual: "35.00"           # ASSUMPTION', 'annual: "38.00"'),
-                     ('single_monthly: "35.00"   # ASSUMPTION', 'single_monthly: "41.50"'),
+    for old, new in (('annual: "35.00"           # assumed', 'annual: "38.00"  # assumed'),
+                     ('single_monthly: "35.00"   # assumed', 'single_monthly: "41.50"  # assumed'),
                      ('annual: "20.00"', 'annual: "22.00"')):
         assert text.count(old) == 1, old
         text = text.replace(old, new)

@@ -51,6 +51,19 @@ BREAKS: list[Break] = [
           "parameters.install_days", "install_days: 8", "duplicate"),
     Break("default-package-unknown", "  default_package: quanneng", "  default_package: premium",
           "parameters.default_package", "default_package: premium", "premium"),
+    # The `assumptions:` entries that mark values as assumptions or placeholders.
+    Break("assumption-covers-no-such-value", "covers: [packages.basic, packages.hd]",
+          "covers: [packages.basci, packages.hd]", "assumptions[2].covers[0]", "packages.basci",
+          "no such value"),
+    Break("assumption-unknown-kind", "    kind: placeholder\n", "    kind: guess\n",
+          "assumptions[2].kind", "kind: guess", "guess"),
+    Break("assumption-id-twice", "  - id: quanneng-other-products", "  - id: campaign-year",
+          "assumptions[1].id", "- id: campaign-year", "twice", nth=2),
+    Break("assumption-covers-nothing", "    covers: [campaign.first_day, campaign.last_day]\n", "",
+          "assumptions[0]", "- id: campaign-year", "covers"),
+    Break("assumption-path-malformed", "packages.quanneng.tariff.single_monthly]",
+          "packages..single_monthly]", "assumptions[1].covers[1]", "packages..single_monthly",
+          "not a path"),
 ]
 
 

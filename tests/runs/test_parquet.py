@@ -332,7 +332,7 @@ def test_chinese_headers_numeric_ids_and_an_empty_feed(tmp_path: Path) -> None:
     completed = pl.Series([datetime(2025, 3, 31, 17, 0), None]).dt.replace_time_zone("UTC")
     pl.DataFrame({"宽带账号": [7001, 7002], "产品类型": ["品牌", "包年"],
                   "受理日期": [D(2025, 3, 25)] * 2, "竣工日期": completed,
-                  "转换套餐": ["iTV 高清包 (placeholder)", None],
+                  "转换套餐": ["iTV 高清包", None],
                   "拆机申请日期": pl.Series([None, None], dtype=pl.Date),
                   "拆机生效日期": pl.Series([None, None], dtype=pl.Date)}).write_parquet(source)
     summary = bill_parquet(POLICY, "2025-06", str(source), str(tmp_path / "bill.parquet"))

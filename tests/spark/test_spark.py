@@ -224,7 +224,7 @@ BAD_ROWS: list[tuple[Any, ...]] = [
     ("padded, by name", "\u3000A17\xa0", "BRAND", D(2025, 3, 25), D(2025, 3, 31), False, None, None,
      " HD ", None, "E8-B"),
     ("chinese", "A18", "品牌", D(2025, 4, 1), D(2025, 4, 3), False, None, None,
-     "ITV 基础包 (PLACEHOLDER)", None, "普通猫"),
+     "ITV 基础包", None, "普通猫"),
     ("repeated once stripped", "A17", "annual", D(2025, 3, 25), None, False, None, None, None, None,
      None),
     ("cancelled", "A20", "single_monthly", D(2025, 3, 26), D(2025, 4, 2), False, D(2025, 5, 3),

@@ -12,7 +12,8 @@ codes through the catalogue, enrolments through the fee key), finds:
   input it matches (an error), or one that matches no input at all;
 * overlaps: two rules that match one input with different results. First-hit
   tables overlap on purpose, so these are information, with a witness;
-* parameters out of a sane range (errors or warnings).
+* parameters out of a sane range (errors or warnings);
+* values the policy marks as assumptions or placeholders (warnings, at their lines).
 
 Every finding carries a witness: an input that shows it.
 """
@@ -224,9 +225,33 @@ def lint_parameters(doc: PolicyDocument) -> list[Finding]:
     return out
 
 
+def lint_assumptions(doc: PolicyDocument) -> list[Finding]:
+    """A warning for every value the policy marks as an assumption or a placeholder, at its line.
+
+    Placeholders say more strongly that they are not the operator's values; an
+    entry that names no value (a plain sentence) is reported at its own line.
+    """
+    out: list[Finding] = []
+    for index, entry in enumerate(doc.assumptions):
+        where = ", ".join(part for part in (entry.id, entry.clause) if part)
+        label = f" ({where})" if where else ""
+        if entry.placeholder:
+            message = (f"placeholder{label}: {entry.text} — not the operator's value; set the "
+                       "real one before billing with it")
+        else:
+            message = f"assumed{label}: {entry.text}"
+        if not entry.covers:
+            out.append(Finding("warning", entry.kind, f"assumptions[{index}]", "",
+                               f"{message} — names no value it covers: write it with id, kind, "
+                               "text and covers", entry.line))
+        for path, line in entry.covers.items():
+            out.append(Finding("warning", entry.kind, path, "", message, line))
+    return out
+
+
 def lint(doc: PolicyDocument) -> list[Finding]:
-    """Every finding for a policy: parameters first, then each table."""
-    findings = lint_parameters(doc)
+    """Every finding for a policy: parameters and assumptions first, then each table."""
+    findings = lint_parameters(doc) + lint_assumptions(doc)
     for table in FIELDS:
         findings.extend(lint_table(doc, table))
     return findings

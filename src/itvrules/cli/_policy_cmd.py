@@ -115,7 +115,9 @@ def policy_info(policy: Policy) -> dict[str, Any]:
         "packages": {code: {"name": pkg.name, "clause": pkg.clause,
                             "tariff": {product: f"{amount:.2f}" for product, amount in pkg.tariff.items()}}
                      for code, pkg in policy.packages.items()},
-        "assumptions": list(policy.assumptions),
+        "assumptions": [{"id": entry.id, "kind": entry.kind, "clause": entry.clause,
+                         "text": entry.text, "covers": list(entry.covers)}
+                        for entry in policy.assumption_entries],
         "rules": {table: [_rule_info(rule) for rule in policy.rules(table)]
                   for table in ("eligibility", "fees")},
     }
@@ -176,7 +178,12 @@ def render_text(info: Mapping[str, Any]) -> str:
     for code, pkg in info["packages"].items():
         tariffs = ", ".join(f"{product} {amount}" for product, amount in pkg["tariff"].items())
         out.append(f"  {code:<9} {pkg['name']} [{pkg['clause']}]: {tariffs}")
-    out += ["", "assumptions:", *(f"  - {text}" for text in info["assumptions"])]
+    out += ["", "assumptions (policy lint warns about each value they cover):"]
+    for entry in info["assumptions"]:
+        label = ", ".join(part for part in (entry["id"], entry["clause"]) if part)
+        out.append(f"  - {entry['kind']}{f' {label}' if label else ''}: {entry['text']}")
+        if entry["covers"]:
+            out.append(f"      covers {', '.join(entry['covers'])}")
     for table, rules in info["rules"].items():
         out += ["", f"{'fee' if table == 'fees' else table} rules (first match wins):"]
         for number, rule in enumerate(rules, start=1):

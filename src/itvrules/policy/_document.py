@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from ._assumptions import Assumption
 from ._conditions import Condition
 
 
@@ -56,7 +57,8 @@ class PolicyDocument:
     in_force_from: date | None
     in_force_until: date | None
     title: str
-    assumptions: tuple[str, ...]
+    #: the ``assumptions:`` entries: values assumed or left as placeholders, and where
+    assumptions: tuple[Assumption, ...]
     campaign_first_day: date
     campaign_last_day: date
     campaign_clause: str

@@ -20,6 +20,7 @@ import jsonschema
 from .._errors import PolicyError, PolicyProblem
 from ..model._money import parse_yuan
 from . import _patterns
+from ._assumptions import read_assumptions
 from ._conditions import AllOf, AnyOf, Compare, Condition
 from ._document import Package, PolicyDocument, Rule, State
 from ._facts import FIELDS, TABLE_PATHS
@@ -169,6 +170,7 @@ class _Checker:
                              f"{code}: family {family!r} is not in the catalogue")
         resolver = _Params(params, first, last, broken)
         states = self._states(data.get("lifecycle"))
+        assumptions = read_assumptions(data.get("assumptions"), self.lined, self.problem, self.clean)
         seen: dict[str, YPath] = {}
         tables: dict[str, tuple[Rule, ...]] = {}
         for table, where in TABLE_PATHS.items():
@@ -196,7 +198,7 @@ class _Checker:
         return PolicyDocument(
             source=self.source, id=data["id"], version=str(data["version"]),
             in_force_from=in_force_from, in_force_until=in_force_until,
-            title=data.get("title", ""), assumptions=tuple(data.get("assumptions", ())),
+            title=data.get("title", ""), assumptions=assumptions,
             campaign_first_day=first, campaign_last_day=last,
             campaign_clause=data["campaign"]["clause"], parameters=params,
             families=families, known_codes=known_codes, packages=packages,

@@ -21,6 +21,7 @@ from ..model._money import ZERO
 from ..model._months import last_day, month_index, month_text, parse_month
 from ..model._results import Eligibility, FeeDecision, TrialWindow, trusted_eligibility, trusted_fee
 from ..runs._common import BACKENDS
+from ._assumptions import Assumption, placeholder_tariffs
 from ._document import Package, PolicyDocument, Rule
 from ._facts import Catalogue, eligibility_facts, fee_facts_from_key, fee_key
 from ._resources import rulesets_dir
@@ -60,6 +61,7 @@ class Policy:
         self._default_package = str(document.parameters["default_package"])
         self._provenance = (document.id, document.version, document.content_hash[:12])
         self._fees_checks: RunChecks | None = None
+        self._placeholder_tariffs = placeholder_tariffs(document.assumptions, document.packages)
 
     # -- what the policy says -------------------------------------------------
     @property
@@ -134,8 +136,18 @@ class Policy:
 
     @property
     def assumptions(self) -> tuple[str, ...]:
-        """Values the notice leaves open that this policy assumes."""
+        """Values the notice leaves open that this policy assumes, as the sentences of its entries."""
+        return tuple(entry.text for entry in self.document.assumptions)
+
+    @property
+    def assumption_entries(self) -> tuple[Assumption, ...]:
+        """The ``assumptions:`` entries: what each assumes or leaves as a placeholder, and which
+        values of the file (with their lines) it covers."""
         return self.document.assumptions
+
+    def placeholder_tariff(self, package: str, product: str) -> Assumption | None:
+        """The entry that marks ``package``'s tariff for ``product`` a placeholder, or None."""
+        return self._placeholder_tariffs.get((package, product))
 
     def rules(self, table: str) -> tuple[Rule, ...]:
         """The rules of ``"eligibility"`` or ``"fees"``, in first-hit order."""
