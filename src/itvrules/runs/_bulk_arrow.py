@@ -41,6 +41,7 @@ from ._arrow import EXPORT_SCHEMA
 from ._bulk_arrow_checks import ROW, ArrowBatchChecker, repeated_rows
 from ._common import RunSummary, billing_cycle, record_tail
 from ._files import STDIN, check_feed, check_usage, open_target
+from ._placeholders import PlaceholderTally
 from ._plugins import plugin_manager, reader_for, writer_for
 from ._record_ids import Pending, RecordIds
 from ._rejects import REJECT_COLUMNS, RejectSpool
@@ -125,11 +126,12 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
         stream = stack.enter_context(open_target(target, sys.stdout.buffer))
         sink = writer.open_table(stream, _WRITTEN, kind="bill")
         stack.callback(sink.close)  # on the way out, before the stream is closed
-        rows_in, decided, skipped = _bill(feed, batch_rows, checker, out,
-                                          _Export(policy, month, cycle, name), ids, sink, progress,
-                                          fields["account_id"])
+        export = _Export(policy, month, cycle, name)
+        rows_in, decided, skipped = _bill(feed, batch_rows, checker, out, export, ids, sink,
+                                          progress, fields["account_id"])
         written = out.finish()
-    return RunSummary(rows_in, decided, out.count, target, written, skipped, (header_map,))
+    return RunSummary(rows_in, decided, out.count, target, written, skipped, (header_map,),
+                      export.placeholders.counts())
 
 
 def _bill(feed: ArrowFeed, batch_rows: int, checker: ArrowBatchChecker, out: _Rejects, export: _Export,
@@ -219,13 +221,23 @@ class _Export:
     def __init__(self, policy: Policy, month: str, cycle: str, source: str) -> None:
         self.policy = policy
         self.month = month
+        self.placeholders = PlaceholderTally(policy)
         self.constants = {"billing_month": month, "billing_cycle": cycle, "policy_id": policy.id,
                           "policy_version": policy.version,
                           "policy_hash": policy.content_hash[:12], "source": source}
 
     def decide(self, good: pl.DataFrame) -> _Decided:
+        """A batch decided once per case; every row of it is written, so its placeholder
+        charges are counted here, a case at a time."""
         cases, index = fee_cases(good)
-        return _Decided(self, good, self.policy.fees_frame(cases, self.month), index)
+        decided = self.policy.fees_frame(cases, self.month)
+        rows = np.bincount(index.to_numpy(), minlength=cases.height)
+        for count, product, package, fen in zip(
+                rows.tolist(), cases.get_column("product").to_list(),
+                decided.get_column("package").to_list(),
+                decided.get_column("amount_fen").to_list(), strict=True):
+            self.placeholders.add(package, product, fen, count)
+        return _Decided(self, good, decided, index)
 
 
 class _Decided:

@@ -43,8 +43,9 @@ BACKENDS = ("auto", "rows", "columnar")
 
 @attrs.frozen
 class RunSummary:
-    """What a run did: rows read, decided, rejected and skipped, where the outputs went, and
-    how each source's headers were mapped (printed by the command line, SPEC §11).
+    """What a run did: rows read, decided, rejected and skipped, where the outputs went, how
+    each source's headers were mapped (printed by the command line, SPEC §11), and how many
+    rows were charged from a placeholder tariff.
 
     ``rows_in == decided + rejected + skipped``: skipped rows are blank rows and
     total rows (合计/小计), which are not records.
@@ -57,6 +58,9 @@ class RunSummary:
     rejects: str | None  # where rejects went (a bill or eligibility run always writes them)
     skipped: int = 0
     headers: tuple[HeaderMap, ...] = ()
+    #: rows a bill charged (an amount above 0) from a tariff the policy marks a placeholder,
+    #: by package code; empty when none was, and for an eligibility run
+    placeholder_charges: Mapping[str, int] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         """The end of every run, on every path: no row may be lost between reading and writing."""

@@ -53,6 +53,7 @@ from ._files import (
     open_target,
     probe,
 )
+from ._placeholders import PlaceholderTally
 from ._plugins import plugin_manager, reader_for, writer_for
 from ._rejects import REJECT_COLUMNS, RejectSpool
 from ._rows import (
@@ -220,6 +221,7 @@ class _Run:
         self.rows_in = 0
         self.decided = 0
         self.skipped = 0
+        self.placeholders = PlaceholderTally(policy)
         self.policy_hash = policy.content_hash[:12]
         hook = self.pm.hook
         self.check_row = hook.itvrules_check_row if hook.itvrules_check_row.get_hookimpls() else None
@@ -251,7 +253,7 @@ class _Run:
     def summary(self, written_rejects: str | None) -> RunSummary:
         """The run's counts (``RunSummary`` checks that no row was lost)."""
         return RunSummary(self.rows_in, self.decided, self.spool.count, self.output, written_rejects,
-                          self.skipped, self.reader.header_maps())
+                          self.skipped, self.reader.header_maps(), self.placeholders.counts())
 
     @property
     def _stdout(self) -> IO[bytes]:
@@ -335,25 +337,26 @@ class _Run:
 
     # -- deciding and writing ---------------------------------------------------------------
     def bill(self, sink: Any, month: str) -> None:
-        pending: deque[RawRow] = deque()
+        pending: deque[tuple[RawRow, str]] = deque()  # each row read, with its product
         cycle = billing_cycle(month, self.pm)
 
         def enrollments() -> Iterator[Enrollment]:
             for raw, enrollment in self.accepted():
-                pending.append(raw)
+                pending.append((raw, enrollment.product.value))
                 yield enrollment
 
         source = enrollments()
         while True:
             try:
                 for decision in self.policy.fees(source, month, engine=self.engine):
-                    raw = pending.popleft()
-                    self.emit(sink, raw, decision, self.bill_row(raw, decision, cycle))
+                    raw, product = pending.popleft()
+                    if self.emit(sink, raw, decision, self.bill_row(raw, decision, cycle)):
+                        self.placeholders.add(decision.package, product, decision.amount)
             except InputError as exc:
                 if not pending:
                     raise
                 # Policy.fees stopped on this row; the rest of the feed is decided by a fresh call.
-                self.reject(pending.popleft(), exc)
+                self.reject(pending.popleft()[0], exc)
                 continue
             return
 
@@ -367,15 +370,17 @@ class _Run:
                 continue
             self.emit(sink, raw, result, self.eligibility_row(raw, result, accepted_on))
 
-    def emit(self, sink: Any, raw: RawRow, decision: Any, row: dict[str, Any]) -> None:
+    def emit(self, sink: Any, raw: RawRow, decision: Any, row: dict[str, Any]) -> bool:
+        """Write ``row``; False when a plug-in refused it (the row is rejected instead)."""
         try:
             if self.decision_row is not None:
                 self.decision_row(kind=self.kind, row=row, decision=decision, policy=self.policy)
             sink.write(row)
         except InputError as exc:
             self.reject(raw, exc)
-            return
+            return False
         self.decided += 1
+        return True
 
     def bill_row(self, raw: RawRow, fee: FeeDecision, cycle: str) -> dict[str, Any]:
         policy = self.policy

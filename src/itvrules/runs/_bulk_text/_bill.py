@@ -232,6 +232,9 @@ class _Biller:
 
         if not keyed.height:
             return 0
+        for case, product, rows in keyed.group_by("_case", "product").len().iter_rows():
+            cells = cases[case].cells
+            self.run.placeholders.add(cells["package"], product, cells["amount"], rows)
         cased = keyed.lazy().select(
             "account", "source", ROW, "_case",
             pl.concat_str(pl.col("account"), per_case([c.tail for c in cases])).cast(pl.Binary)
