@@ -20,12 +20,14 @@ from ._common import (
     note,
     on_option,
 )
+from ._warnings import strict_option, strict_status
 
 LINT_EPILOG = """\
 examples:
   itvrules policy lint                           # the shipped policy
   itvrules policy lint my-policy.yaml --verbose  # with the overlaps first-match tables resolve
   itvrules policy lint rulesets/ --on 2026-01-01 # the version in force that day
+  itvrules policy lint my-policy.yaml --strict   # fail on a warning (a placeholder tariff)
 """
 DIFF_EPILOG = """\
 examples:
@@ -44,7 +46,8 @@ examples:
   itvrules policy chart my-policy.yaml > lifecycle.mmd
 """
 STATUS = {
-    "lint": "\nexit status: 0 no error (warnings and infos do not fail); 1 an error or an invalid policy.",
+    "lint": "\nexit status: 0 no error (warnings and infos do not fail); 1 an error or an invalid policy,"
+            "\nor with --strict a warning.",
     "diff": "\nexit status: 0 compared (whatever the differences); 1 an invalid policy or feed; 2 usage.",
     "test": "\nexit status: 0 every case passed; 1 a case failed, or an invalid policy or case file.",
     "chart": "\nexit status: 0 drawn; 1 an invalid policy.",
@@ -64,8 +67,10 @@ def add_parsers(actions: Any) -> None:
         description="Check the policy's decision tables over every class of input: inputs no "
                     "rule decides (gaps), rules that can never decide (shadowed), rules that "
                     "overlap (information: first match resolves them), and parameters out of a "
-                    "sane range. Every finding comes with a witness input.",
-        epilog=LINT_EPILOG + STATUS["lint"], parents=[on_option(), debug_option()])
+                    "sane range. Every finding comes with a witness input. Every value the "
+                    "policy's assumptions mark as an assumption or a placeholder is a warning "
+                    "at its line.",
+        epilog=LINT_EPILOG + STATUS["lint"], parents=[on_option(), strict_option(), debug_option()])
     lint.add_argument("file", metavar="POLICY", nargs="?", type=Path,
                       help="policy file or folder of versions (default: the shipped policy)")
     lint.add_argument("--verbose", "-v", action="store_true", help="also print the infos (overlaps)")
@@ -126,7 +131,7 @@ def run_lint(args: argparse.Namespace) -> int:
     hidden = "" if args.verbose or not counts["info"] else " (--verbose shows the infos)"
     print(f"{policy.source}: {counts['error']} error(s), {counts['warning']} warning(s), "
           f"{counts['info']} info(s){hidden}")
-    return FAILED if counts["error"] else OK
+    return strict_status(args, counts["warning"], FAILED if counts["error"] else OK)
 
 
 def finding_text(source: str, finding: Finding) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ._common import command_parser, debug_option, feed_options, month_arg, policy_options
 from ._feeds import run_feeds
+from ._warnings import strict_option
 
 EPILOG = """\
 examples:
@@ -20,9 +21,11 @@ examples:
   itvrules bill 2025-07 feed.parquet -o bill.parquet
   itvrules bill 2025-07 feed.parquet -o bill.csv --rejects bad-rows.parquet
   itvrules bill 2025-07 feed.csv -o bill.parquet --backend rows
+  itvrules bill 2025-07 feed.csv -o bill.csv --strict    # status 1 on a placeholder tariff
 
 exit status: 0 every row decided; 3 some rows rejected (outputs still written);
-2 usage error; 1 policy error or unreadable input.
+2 usage error; 1 policy error or unreadable input, or with --strict any warning
+(outputs still written).
 """
 
 
@@ -34,7 +37,7 @@ def add_parser(sub: Any) -> None:
                     "code, gross, waived, amount (yuan and fen), rule and notice clause per row. "
                     "Rows that cannot be decided go to the rejects file, naming source, row and "
                     "field.",
-        epilog=EPILOG, parents=[feed_options(), policy_options(), debug_option()])
+        epilog=EPILOG, parents=[feed_options(), policy_options(), strict_option(), debug_option()])
     parser.add_argument("month", metavar="MONTH", type=month_arg, help="billing month, YYYY-MM")
     parser.add_argument("feeds", metavar="FEED", nargs="+", help="CRM feed files; - reads stdin")
     parser.add_argument("--backend", choices=("auto", "rows", "columnar"), default="auto",
@@ -49,4 +52,4 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..runs._pipeline import run_bill
 
-    return run_feeds(args, partial(run_bill, backend=args.backend), args.month)
+    return run_feeds(args, partial(run_bill, backend=args.backend), args.month, kind="bill")

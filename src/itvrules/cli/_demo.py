@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import shutil
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._common import OK, REJECTED, command_parser, debug_option, load_policy_arg, policy_options
+from ._warnings import report_warnings, run_warnings, strict_option, strict_status
 
 if TYPE_CHECKING:
     from ..policy._policy import Policy
@@ -58,7 +60,8 @@ rejects file for each. Then it ingests the feed into a fresh ledger
 Monday extract of {WEEK} (weekly-{WEEK}.csv and .xlsx) and the KPI report
 (kpi.txt, kpi.html).
 Exit status 0 when the rows rejected are exactly the sample's deliberate bad
-rows (listed in {MANIFEST}); 3 if any other row was rejected or one was missed.
+rows (listed in {MANIFEST}); 3 if any other row was rejected or one was missed;
+with --strict, 1 when a run warned (the sample bills placeholder tariffs).
 """
 
 
@@ -67,7 +70,7 @@ def add_parser(sub: Any) -> None:
         sub, "demo", help="run on the bundled sample data",
         description="Run eligibility, one month of billing, the ledger, work orders and reports "
                     "on the bundled sample feed and print what came out.",
-        epilog=EPILOG, parents=[policy_options(), debug_option()])
+        epilog=EPILOG, parents=[policy_options(), strict_option(), debug_option()])
     parser.add_argument("--out", metavar="DIR", type=Path, default=Path("out/demo"),
                         help="folder for the inputs and outputs (default: out/demo)")
     parser.set_defaults(handler=run)
@@ -103,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
           f"({bill.rows_in} rows, GB18030, Chinese headers)")
     surprises = _summarise("eligibility", "eligibility", eligibility, bad)
     surprises += _summarise(f"billing {MONTH}", "bill", bill, bad)
+    warnings = run_warnings(policy, eligibility, "eligibility") + run_warnings(policy, bill, "bill")
+    sys.stdout.flush()  # the warnings (stderr) follow the billing summary
+    report_warnings(warnings)
     for summary in (eligibility, bill):
         written += [Path(p) for p in (summary.output, summary.rejects) if p is not None]
     operations, more = _operations(policy, out, feed, bad, args.engine)
@@ -114,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nnext: itvrules eligibility {out / FORM} -o {out / 'form-eligibility.csv'}")
     print(f"      itvrules workorders --db {out / LEDGER} --as-of {AS_OF} --due-by {AS_OF} "
           f"--open -o {out / 'todo.csv'}")
-    return REJECTED if surprises else OK
+    return strict_status(args, len(warnings), REJECTED if surprises else OK, wrote=True)
 
 
 def _operations(policy: Policy, out: Path, feed: str, bad: list[dict[str, Any]],

@@ -7,6 +7,7 @@ from typing import Any
 
 from ._common import command_parser, debug_option, feed_options, policy_options
 from ._feeds import run_feeds
+from ._warnings import strict_option
 
 EPILOG = """\
 examples:
@@ -16,7 +17,8 @@ examples:
   itvrules eligibility feed.csv -o targets.csv --engine durable
 
 exit status: 0 every row decided; 3 some rows rejected (outputs still written);
-2 usage error; 1 policy error or unreadable input.
+2 usage error; 1 policy error or unreadable input, or with --strict any warning
+(outputs still written).
 """
 
 
@@ -27,7 +29,7 @@ def add_parser(sub: Any) -> None:
                     "its acceptance date (受理日期) makes them a trial target, with the segment or "
                     "the reason, the rule and the notice clause. Rows that cannot be decided go to "
                     "the rejects file.",
-        epilog=EPILOG, parents=[feed_options(), policy_options(), debug_option()])
+        epilog=EPILOG, parents=[feed_options(), policy_options(), strict_option(), debug_option()])
     parser.add_argument("feeds", metavar="FEED", nargs="+", help="CRM feed files; - reads stdin")
     parser.set_defaults(handler=run)
 
@@ -35,4 +37,4 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..runs._pipeline import run_eligibility
 
-    return run_feeds(args, run_eligibility)
+    return run_feeds(args, run_eligibility, kind="eligibility")

@@ -10,17 +10,21 @@ from typing import TYPE_CHECKING, Any
 from .._errors import InputError
 from ._common import OK, REJECTED, UsageError, columns_of, load_policy_arg, note, where
 from ._progress import progress_for
+from ._warnings import report_warnings, run_warnings, strict_status
 
 if TYPE_CHECKING:
     from ..runs._pipeline import RunSummary
 
 
-def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *leading: Any) -> int:
+def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *leading: Any,
+              kind: str) -> int:
     """Call ``runner(policy, *leading, feeds, output, ...)`` with the command's options.
 
     Prints how each feed's headers were mapped, ``rows in: N  decided: D
-    rejected: R  skipped: S`` and where the outputs went on stderr; the status is
-    0 when every row was decided or skipped, 3 when some were rejected.
+    rejected: R  skipped: S``, where the outputs went and the run's warnings
+    (``kind``: ``bill`` or ``eligibility``) on stderr; the status is 0 when
+    every row was decided or skipped, 3 when some were rejected, and 1 when
+    ``--strict`` was given and there was a warning.
     """
     columns = columns_of(args)
     policy = load_policy_arg(args)
@@ -42,7 +46,9 @@ def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *lead
         if progress is not None:
             progress.close()
     report(summary)
-    return REJECTED if summary.rejected else OK
+    warnings = run_warnings(policy, summary, kind)
+    report_warnings(warnings)
+    return strict_status(args, len(warnings), REJECTED if summary.rejected else OK, wrote=True)
 
 
 def report(summary: RunSummary) -> None:
