@@ -24,7 +24,7 @@ HEADER = "account_id,product,accepted_on,completed_on,returned,return_reason,can
 #: still in its trial (charged the default package, waived), one returned.
 SWITCHED = HEADER + (
     "B001,brand,2025-03-25,2025-03-31,,,,,basic\n"
-    "B002,annual,2025-04-02,2025-04-03,,,,,iTV 基础包\n"
+    "B002,包年,2025-04-02,2025-04-03,,,,,iTV 基础包\n"  # Chinese product, package by name
     "H001,single_monthly,2025-03-25,2025-03-28,,,,,hd\n"
     "Q001,brand,2025-03-25,2025-03-31,,,,,\n"
     "T001,brand,2025-05-30,2025-06-02,,,,,basic\n"
@@ -188,3 +188,21 @@ def test_the_demo_says_it_billed_placeholder_tariffs(tmp_path: Path,
     assert [int(w.split(": warning: ")[1].split(" ")[0]) for w in found] == \
         [charged.count("basic"), charged.count("hd")]
     assert err[-1] == STRICT.format(n=2)
+
+
+@pytest.mark.parametrize("backend", ["rows", "columnar"])
+def test_a_placeholder_of_one_product_counts_its_rows_only(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str) -> None:
+    old = "    covers: [packages.basic, packages.hd]"
+    assert SHIPPED.count(old) == 1
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(SHIPPED.replace(old, "    covers: [packages.basic.tariff.annual]"),
+                      encoding="utf-8")
+    rows = HEADER + ("A1,包年,2025-04-02,2025-04-03,,,,,basic\n"
+                     "A2,annual,2025-04-02,2025-04-03,,,,,basic\n"
+                     "A3,品牌,2025-04-02,2025-04-03,,,,,basic\n"
+                     "A4,包年,2025-04-02,2025-04-03,,,,,hd\n")
+    assert main(["bill", "2025-08", str(feed(tmp_path, rows)), "-o", str(tmp_path / "b.csv"),
+                 "--policy", str(policy), "--backend", backend]) == 0
+    assert [w.split(" — ")[0] for w in warnings_of(capsys.readouterr().err)] == [
+        "itvrules: warning: 2 rows charged with placeholder tariff basic (iTV 基础包) 20.00"]

@@ -22,6 +22,7 @@ from datetime import date
 from typing import IO, TYPE_CHECKING, Any
 
 import attrs
+import numpy as np
 import polars as pl
 
 from ..._errors import InputError
@@ -214,7 +215,7 @@ class _Biller:
                 try:
                     fee = self.run.policy.fee(_representative(first), self.month,
                                               engine=self.run.engine)
-                    case = self.cases[key] = self._case(fee)
+                    case = self.cases[key] = self._case(fee, first["product"])
                 except InputError:
                     index.append(None)  # the engine refused this row: its key is decided row by row
                     continue
@@ -232,9 +233,10 @@ class _Biller:
 
         if not keyed.height:
             return 0
-        for case, product, rows in keyed.group_by("_case", "product").len().iter_rows():
-            cells = cases[case].cells
-            self.run.placeholders.add(cells["package"], product, cells["amount"], rows)
+        # A case is one fee key, so one product: its rows are counted by case number.
+        rows = np.bincount(keyed.get_column("_case").to_numpy(), minlength=len(cases))
+        for case, count in zip(cases, rows.tolist(), strict=True):
+            self.run.placeholders.add(case.cells["package"], case.product, case.cells["amount"], count)
         cased = keyed.lazy().select(
             "account", "source", ROW, "_case",
             pl.concat_str(pl.col("account"), per_case([c.tail for c in cases])).cast(pl.Binary)
@@ -264,7 +266,8 @@ class _Biller:
                 record = self.reader.read(raw, self.reader.column_map(raw))
                 assert isinstance(record, Enrollment)
                 enrollment = run._known_package(record)
-                case = self._case(run.policy.fee(enrollment, self.month, engine=run.engine))
+                case = self._case(run.policy.fee(enrollment, self.month, engine=run.engine),
+                                  enrollment.product.value)
             except InputError as exc:
                 deferred.seq = seq
                 run.reject(raw, exc)
@@ -276,11 +279,12 @@ class _Biller:
                                                 return_dtype=pl.Int32))) \
             .filter(pl.col("_case").is_not_null())
 
-    def _case(self, fee: FeeDecision) -> _Case:
-        """The export cells of one decision, as the row path fills them, and its line template."""
+    def _case(self, fee: FeeDecision, product: str) -> _Case:
+        """The export cells of one decision, as the row path fills them, and its line template;
+        ``product`` is the broadband product of its rows (part of the fee key)."""
         cells = self.run.bill_row(RawRow("", 0, {}), fee, self.cycle)
         tail = RECORD_SEPARATOR + record_tail(fee.month)
-        return _Case(cells, tail, self.export.template(cells, SLOTS))
+        return _Case(cells, tail, self.export.template(cells, SLOTS), product)
 
 
 @attrs.frozen
@@ -290,6 +294,7 @@ class _Case:
     cells: dict[str, Any]
     tail: str
     template: list[str]
+    product: str
 
 
 class _Deferred:
