@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
 import shutil
 import sys
@@ -87,9 +88,13 @@ def sample_manifest() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..runs._paths import folder_problem
     from ..runs._pipeline import run_bill, run_eligibility
 
     out: Path = args.out
+    problem = folder_problem(str(out))
+    if problem is not None:
+        raise NotADirectoryError(errno.ENOTDIR, problem, str(out))
     out.mkdir(parents=True, exist_ok=True)
     written = [out / name for name in (FEED, FORM, MANIFEST)]
     for name, target in zip((FEED, FORM, MANIFEST), written, strict=True):

@@ -8,11 +8,13 @@ it, so they are left out and the report reads as it would have on that day.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from .._errors import ItvRulesError
 from ._common import run_day
 
 if TYPE_CHECKING:
@@ -32,10 +34,38 @@ def ledger_option() -> argparse.ArgumentParser:
 
 
 def open_db(args: argparse.Namespace) -> Ledger:
-    """The ledger ``--db`` names (created if it is a new SQLite file)."""
+    """The ledger ``--db`` names (created if it is a new SQLite file).
+
+    A SQLite file that cannot be there (its folder missing, a folder by its
+    name) fails as an ``OSError`` naming the path and what to do, not as
+    SQLite's "unable to open database file".
+    """
+    from ..runs._paths import unwritable
     from ..store import open_ledger
 
+    path = sqlite_file(args.db)
+    if path is not None and not os.path.isfile(path):
+        problem = unwritable(path)
+        if problem is not None:
+            raise problem
     return open_ledger(args.db)
+
+
+def sqlite_file(db: str | None) -> str | None:
+    """The SQLite file ``--db`` names; None for a server or an in-memory ledger."""
+    from ..store import DEFAULT_PATH
+    from ..store._open import MEMORY, sqlite_path
+
+    if db is None:
+        return DEFAULT_PATH
+    if db.startswith("sqlite:"):
+        try:
+            db = sqlite_path(db)
+        except ItvRulesError:
+            return None  # a malformed URL: open_ledger says what is wrong with it
+    elif "://" in db:
+        return None
+    return None if db == MEMORY else db
 
 
 def db_name(args: argparse.Namespace) -> str:

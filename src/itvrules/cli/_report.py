@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -113,15 +112,10 @@ def _suffix(path: str, allowed: tuple[str, ...], what: str) -> str:
 
 
 def write_atomically(path: str, write: Callable[[str], None]) -> None:
-    """``write(temporary)`` beside ``path``, renamed onto it only once it is whole."""
-    folder, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.part{os.path.splitext(name)[1]}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    """``write(part)`` to a part file beside ``path``, renamed onto it only once whole and on disk."""
+    from ..runs._parts import write_through_part
+
+    write_through_part(path, write)
 
 
 # -- weekly ---------------------------------------------------------------------------------
@@ -129,8 +123,10 @@ def write_atomically(path: str, write: Callable[[str], None]) -> None:
 
 def run_weekly(args: argparse.Namespace) -> int:
     from ..reports import previous_week
+    from ..runs._files import check_target
 
     suffix = _suffix(args.output, WEEKLY_FORMATS, "extract")
+    check_target(args.output)  # before the ledger is replayed
     week = args.week or previous_week(run_day())
     policy = load_policy_arg(args)
     with open_db(args) as ledger:
@@ -172,8 +168,11 @@ def describe_weekly(extract: WeeklyExtract) -> str:
 
 def run_kpi(args: argparse.Namespace) -> int:
     from ..reports import render_text
+    from ..runs._files import check_target
 
     suffix = _suffix(args.output, KPI_FORMATS, "KPI report") if args.output else None
+    if args.output:
+        check_target(args.output)  # before the ledger is replayed
     policy = load_policy_arg(args)
     day = as_of(args)
     results, rejected = (read_eligibility(args.eligibility) if args.eligibility else ([], 0))

@@ -57,8 +57,8 @@ def read_table(path: str, table: str, *, in_format: str | None = None,
 
     fields = USAGE_FIELDS if table == "usage" else ELIGIBILITY_FIELDS
     aliases = {_key(name): field for field, names in fields.items() for name in (field, *names)}
-    reader = reader_for(plugin_manager(), path, in_format)
     check_feed(path)
+    reader = reader_for(plugin_manager(), path, in_format)
     source = "<stdin>" if path == "-" else os.path.basename(path)
     with open_source(path, getattr(sys.stdin, "buffer", None)) as stream:
         for raw in reader.read(stream, source, encoding=encoding):

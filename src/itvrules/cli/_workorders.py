@@ -141,9 +141,10 @@ def order_row(order: WorkOrder) -> dict[str, Any]:
 def pick_writer(output: str, out_format: str | None, out_encoding: str | None) -> ExportWriter:
     """The export writer the file name (or ``--out-format``) picks, tried before any work is done."""
     from .._errors import InputError
-    from ..runs._files import STDIN, probe
+    from ..runs._files import STDIN, check_target, probe
     from ..runs._plugins import plugin_manager, writer_for
 
+    check_target(output)  # a folder that does not exist: before the ledger is replayed
     try:
         writer = writer_for(plugin_manager(), output,
                             out_format or ("csv" if output == STDIN else None))

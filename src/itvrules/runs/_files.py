@@ -2,9 +2,11 @@
 
 Everything that can be found wrong without reading a row is checked first
 (feeds that do not exist, an output that would overwrite a feed, both outputs
-on stdout), so a run never stops halfway for it. Outputs are written to a
-temporary name beside the target and renamed when the run succeeds: a stopped
-run leaves no half-written export behind.
+on stdout, an output in a folder that does not exist), so a run never stops
+halfway for it. Outputs are written to a hidden part file beside the target
+and renamed when the run succeeds (``_parts``): a stopped run leaves no
+half-written export behind, and a killed one's part file is removed by the
+next run on the same output.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO
 
 from .._errors import InputError, UsageError
 from ..hookspecs import ExportWriter
+from ._parts import part_stream
+from ._paths import read_problem, unwritable
 
 #: "-" as a feed reads standard input, as an output writes standard output.
 STDIN = "-"
@@ -44,6 +47,17 @@ def check_usage(feeds: Sequence[str], output: str, rejects: str | None) -> None:
     for feed in feeds:
         if feed != STDIN and any(_same_file(feed, t) for t in targets):
             raise UsageError(f"{feed} is both a feed and an output")
+    for target in targets:
+        check_target(target)
+
+
+def check_target(path: str) -> None:
+    """An output that cannot be written (its folder missing, a folder by its name) fails now,
+    as an ``OSError`` naming ``path`` and what to do, before any row is read."""
+    if path not in (STDIN, os.devnull):
+        problem = unwritable(path)
+        if problem is not None:
+            raise problem
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -55,9 +69,11 @@ def _same_file(a: str, b: str) -> bool:
 
 def check_feed(feed: str) -> None:
     """A feed that is not there stops the run before any output is started."""
-    if feed != STDIN and not os.path.isfile(feed):
-        problem = "is a directory, not a file" if os.path.isdir(feed) else "no such file"
-        raise InputError("(file)", feed, problem, source=feed)
+    if feed == STDIN:
+        return
+    problem = read_problem(feed)
+    if problem is not None:
+        raise InputError("(file)", None, problem, source=feed)
 
 
 def default_rejects(output: str, writer: ExportWriter) -> str:
@@ -93,18 +109,10 @@ def open_source(feed: str, stdin: IO[bytes] | None) -> Iterator[IO[bytes]]:
 
 @contextmanager
 def open_target(path: str, stdout: IO[bytes]) -> Iterator[IO[bytes]]:
-    """Where an export goes: stdout, or a temporary file renamed to ``path`` on success."""
+    """Where an export goes: stdout as it comes, or a part file renamed to ``path`` on success."""
     if path == STDIN:
         yield stdout
         stdout.flush()
         return
-    folder, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.part")
-    try:
-        with open(temporary, "xb") as stream:  # "x": never clobber; the umask sets the mode
-            yield stream
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with part_stream(path) as stream:
+        yield stream

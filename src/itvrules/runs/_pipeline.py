@@ -47,6 +47,7 @@ from ._common import account_of as _account
 from ._files import (
     STDIN,
     check_feed,
+    check_target,
     check_usage,
     default_rejects,
     open_source,
@@ -201,6 +202,8 @@ class _Run:
         self.stdout = stdout
         self.output = output
         check_usage(feeds, output, rejects)
+        for feed in feeds:
+            check_feed(feed)  # a feed not there (or a folder) is named as such, not by its format
         self.feeds: list[tuple[str, FeedReader]] = [
             (feed, reader_for(self.pm, feed, in_format or (STREAM_FORMAT if feed == STDIN else None)))
             for feed in feeds]
@@ -208,14 +211,13 @@ class _Run:
             STREAM_FORMAT if output == STDIN else None), policy=policy)
         self.rejects_named = rejects is not None
         self.rejects_path = rejects if rejects is not None else default_rejects(output, self.writer)
+        check_target(self.rejects_path)  # a folder named like the default rejects file
         self.rejects_writer = writer_for(self.pm, self.rejects_path,
                                          STREAM_FORMAT if self.rejects_path == STDIN else None,
                                          policy=policy)
         self.columns = _columns(self.pm, kind)
         probe(self.writer, self.columns, kind, out_encoding)
         probe(self.rejects_writer, REJECT_COLUMNS, "rejects", out_encoding)
-        for feed, _reader in self.feeds:
-            check_feed(feed)
         self.spool = RejectSpool()
         self.run_checks = RunChecks(policy, kind)
         self.rows_in = 0
