@@ -2,7 +2,9 @@
 
 ``main(argv)`` returns the exit status instead of exiting, so tests and other
 programs can call it: 0 every row decided, 3 some rows rejected, 2 usage error,
-1 policy error or unreadable input, 130 interrupted, 141 output pipe closed.
+1 policy error or a file that cannot be read or written, 130 interrupted
+(Ctrl-C), 143 and 129 stopped by SIGTERM and SIGHUP (128 + the signal), 141
+output pipe closed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .._errors import ItvRulesError, PolicyError
+from ..runs._paths import os_error_words
 from . import (
     _bill,
     _demo,
@@ -29,6 +32,7 @@ from . import (
     _workorders,
 )
 from ._common import BROKEN_PIPE, FAILED, INTERRUPTED, PROG, USAGE, UsageError, err
+from ._signals import Stopped, stop_on_signals
 
 EPILOG = """\
 examples:
@@ -49,7 +53,8 @@ examples:
   itvrules plugins
 
 exit status: 0 every row decided; 3 some rows rejected (outputs still written);
-2 usage error; 1 policy error or unreadable input; 130 interrupted.
+2 usage error; 1 policy error, or a file that cannot be read or written;
+130 interrupted (Ctrl-C); 143 stopped by SIGTERM, 129 by SIGHUP.
 Run 'itvrules COMMAND --help' for a command's options and examples.
 """
 
@@ -77,11 +82,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (status 2)
         return exc.code if isinstance(exc.code, int) else USAGE
+    with stop_on_signals():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler, its errors turned into one line and a status."""
     debug = bool(getattr(args, "debug", False))
     try:
         status = int(args.handler(args))
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return status
+    except Stopped as stopped:  # SIGTERM, SIGHUP: cleaned up as for Ctrl-C
+        print(f"{PROG}: stopped by {stopped.name}", file=sys.stderr)
+        return stopped.status
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return INTERRUPTED
@@ -96,9 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, debug, FAILED)
     except ItvRulesError as exc:
         return _fail(exc, debug, FAILED)
-    except OSError as exc:
-        name = f"{exc.filename}: " if exc.filename else ""
-        return _fail(exc, debug, FAILED, f"{name}{exc.strerror or exc}")
+    except OSError as exc:  # a file the person named: which, what went wrong, what to do
+        return _fail(exc, debug, FAILED, os_error_words(exc))
 
 
 def _fail(exc: BaseException, debug: bool, status: int, message: str | None = None) -> int:
