@@ -163,17 +163,25 @@ def test_usage_rows_are_checked_like_the_rest(ingested: Path, tmp_path: Path,
     assert [(e.on, e.source, e.source_row) for e in usage_event] == [(date(2025, 4, 1), "usage.csv", 2)]
 
 
-def test_a_clean_feed_is_status_0_and_writes_no_rejects(db: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    feed = tmp_path / "clean.csv"
-    feed.write_text(HEADER + GOOD, encoding="utf-8")
+def test_a_clean_feed_is_status_0_and_replaces_earlier_rejects_with_a_header(
+        feed: Path, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every ingest writes its rejects file, the header only when nothing was rejected, so
+    the file beside the ledger is never an earlier run's."""
+    assert main(["ingest", str(feed), "--db", str(tmp_path / "other.db"), "--as-of", AS_OF]) == 3
+    rejects = tmp_path / "ledger.rejects.csv"
+    (tmp_path / "other.rejects.csv").replace(rejects)  # an earlier run's rejects, beside the ledger
+    assert len(read_csv(rejects)) == 2
+    clean = tmp_path / "clean.csv"
+    clean.write_text(HEADER + GOOD, encoding="utf-8")
     monkeypatch.setattr(_ledger, "run_day", lambda: date(2025, 7, 1))  # the default --as-of
-    assert main(["ingest", str(feed), "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["ingest", str(clean), "--db", str(db)]) == 0
     err = capsys.readouterr().err
     assert "states as of 2025-07-01" in err
-    assert "rejects:" not in err
-    assert not (tmp_path / "ledger.rejects.csv").exists()
+    assert f"rejects: {rejects}" in err
+    assert read_csv(rejects) == []
+    assert rejects.read_text(encoding="utf-8-sig").startswith("source,source_row,field,error")
     with open_ledger(db) as ledger:
         assert ledger.projection("A001")["as_of"] == "2025-07-01"  # type: ignore[index]
         assert ledger.projection("A001")["state"] == "converted_paid"  # type: ignore[index]

@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with open_db(args) as ledger:
             summary = ingest(policy, list(args.feeds), ledger, as_of=as_of(args), rejects=rejects,
-                             rejects_named=args.rejects is not None, usage=args.usage,
+                             usage=args.usage,
                              in_format=args.in_format, encoding=args.encoding,
                              out_format=args.out_format, out_encoding=args.out_encoding,
                              engine=args.engine, progress=progress, columns=columns_of(args))
@@ -174,7 +174,7 @@ def report(summary: IngestSummary, ledger: str, day: date, events: int, accounts
 
 
 def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
-           rejects: str | None, rejects_named: bool = False, usage: str | None = None,
+           rejects: str | None, usage: str | None = None,
            in_format: str | None = None, encoding: str | None = None,
            out_format: str | None = None, out_encoding: str | None = None,
            engine: str | None = None, progress: Callable[[int], None] | None = None,
@@ -199,7 +199,9 @@ def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
                 if event is not None:
                     usage_ingested += batch.offer(raw, [event])
         batch.flush()
-        written = records.write_rejects(always=rejects_named)
+        # Every run writes its rejects (the header only when none), so the file beside the
+        # ledger is never an earlier run's.
+        written = records.write_rejects(always=True)
         return IngestSummary(rows_in, ingested, rejected, records.skipped, records.headers,
                              usage_in, usage_ingested,
                              records.rejected - rejected, batch.added, batch.present, written)
