@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .._errors import ItvRulesError, PolicyError
-from ..runs._paths import os_error_words
+from .._paths import os_error_words
 from . import (
     _bill,
     _demo,

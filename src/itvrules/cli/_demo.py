@@ -88,7 +88,7 @@ def sample_manifest() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runs._paths import folder_problem
+    from .._paths import folder_problem
     from ..runs._pipeline import run_bill, run_eligibility
 
     out: Path = args.out

@@ -40,7 +40,7 @@ def open_db(args: argparse.Namespace) -> Ledger:
     name) fails as an ``OSError`` naming the path and what to do, not as
     SQLite's "unable to open database file".
     """
-    from ..runs._paths import unwritable
+    from .._paths import unwritable
     from ..store import open_ledger
 
     path = sqlite_file(args.db)

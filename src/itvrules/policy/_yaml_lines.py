@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from .._errors import PolicyError, PolicyProblem
+from .._paths import read_problem
 
 Path = tuple[str | int, ...]
 
@@ -97,7 +98,8 @@ def read_lined(path: FilePath, what: str) -> LinedYaml:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(f"{source}: cannot read the {what}: {exc.strerror or exc}") from None
+        problem = read_problem(source) or exc.strerror or str(exc)
+        raise PolicyError(f"{source}: cannot read the {what}: {problem}") from None
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{source}: a {what} must be UTF-8 ({exc})") from None
     return parse_lined(text, source)

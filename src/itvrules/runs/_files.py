@@ -21,7 +21,7 @@ from typing import IO
 from .._errors import InputError, UsageError
 from ..hookspecs import ExportWriter
 from ._parts import part_stream
-from ._paths import read_problem, unwritable
+from .._paths import read_problem, unwritable
 
 #: "-" as a feed reads standard input, as an output writes standard output.
 STDIN = "-"
