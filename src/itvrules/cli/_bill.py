@@ -15,7 +15,7 @@ examples:
   itvrules bill 2025-07 crm-feed.csv -o bill-2025-07.csv
   itvrules bill 2025-07 week1.xlsx week2.xlsx -o bill.jsonl --rejects bad-rows.csv
   itvrules bill 2025-07 gbk-export.csv -o bill.csv --out-encoding gb18030
-  cat feed.csv | itvrules bill 2025-07 - -o - --out-format jsonl | head
+  cat feed.csv | itvrules bill 2025-07 - -o - --rejects rejects.csv --out-format jsonl | head
   itvrules bill 2025-07 feed.csv -o bill.csv --engine durable --policy my-policy.yaml
   itvrules bill 2025-07 big-feed.csv -o bill.csv --backend rows
   itvrules bill 2025-07 feed.parquet -o bill.parquet

@@ -13,7 +13,7 @@ EPILOG = """\
 examples:
   itvrules eligibility crm-feed.csv -o targets.csv
   itvrules eligibility registration-form.xlsx -o targets.xlsx --rejects bad-rows.csv
-  itvrules eligibility - -o - --format jsonl --out-format jsonl < feed.jsonl
+  itvrules eligibility - -o - --rejects bad-rows.csv --format jsonl --out-format jsonl < feed.jsonl
   itvrules eligibility feed.csv -o targets.csv --engine durable
 
 exit status: 0 every row decided; 3 some rows rejected (outputs still written);

@@ -56,8 +56,10 @@ examples:
   itvrules ingest crm-feed.csv                         # into itvrules.db, as of today
   itvrules ingest week1.xlsx week2.xlsx --db ledger.db --as-of 2025-06-30
   itvrules ingest crm-feed.csv --usage viewing-hours.csv --rejects bad-rows.csv
-  itvrules ingest crm-feed.csv --db postgresql://itv@db.example/itv
   itvrules ingest crm-feed.csv && itvrules ingest crm-feed.csv   # the second adds nothing
+
+--db postgresql://user@host/db keeps the ledger on a PostgreSQL server
+(pip install 'itvrules[postgres]').
 
 A usage file (CSV, XLSX or JSONL) has the columns account_id (宽带账号), month
 (月份, YYYY-MM) and hours (收视时长); a month's hours are dated the first day

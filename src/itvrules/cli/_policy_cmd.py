@@ -30,7 +30,7 @@ SHOW_EPILOG = """\
 examples:
   itvrules policy show                           # the shipped policy, as text
   itvrules policy show my-policy.yaml
-  itvrules policy show --json | jq '.rules.fees[].id'
+  itvrules policy show --json > policy.json      # every rule with its line, for scripts
   itvrules policy show rulesets/ --on 2026-01-01   # the version in force that day
 """
 
