@@ -112,3 +112,16 @@ def test_a_feed_without_subscriber_columns_is_status_1(tmp_path: Path,
     assert "missing required column(s)" in err
     for column in ("plan", "community", "new_install", "has_itv", "line_ready"):
         assert column in err
+
+
+def test_a_rerun_with_no_rejects_replaces_the_earlier_rejects_with_a_header(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    feed, out = tmp_path / "feed.csv", tmp_path / "targets.csv"
+    feed.write_text(FEED + "2025-04-06,0007,e8-68,融合,未提速,否,否,是,\n", encoding="utf-8")
+    assert main(["eligibility", str(feed), "-o", str(out)]) == 3
+    rejects = tmp_path / "targets.rejects.csv"
+    assert [r["source_row"] for r in read_csv(rejects)] == ["8"]
+    feed.write_text(FEED, encoding="utf-8")
+    assert main(["eligibility", str(feed), "-o", str(out)]) == 0
+    assert read_csv(rejects) == []
+    assert rejects.read_text(encoding="utf-8-sig").startswith("source,source_row,field,error")
