@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import itertools
 import json
 import os
 import shlex
@@ -233,8 +234,7 @@ def shell_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def written_by(example: str) -> list[str]:
     """The files and folders the example says it writes (``-`` is stdout, not a file)."""
     words = shlex.split(example, comments=True)
-    return [after for word, after in zip(words, words[1:], strict=False)
-            if word in WRITES and after != "-"]
+    return [after for word, after in itertools.pairwise(words) if word in WRITES and after != "-"]
 
 
 @pytest.mark.parametrize(("command", "examples"), pages_to_run(), ids=[c for c, _ in pages_to_run()])

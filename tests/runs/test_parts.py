@@ -120,7 +120,7 @@ def test_a_writer_librarys_own_error_about_the_part_file_names_the_output(tmp_pa
 
     def wrapped(part: str) -> None:
         try:
-            open(part, "wb").close()  # noqa: SIM115 - fails: the folder is not there
+            open(part, "wb").close()  # fails: the folder is not there
         except OSError as exc:
             raise WriterError(exc) from None
 
@@ -134,7 +134,7 @@ def test_an_error_about_another_file_keeps_its_own_name(tmp_path: Path) -> None:
     elsewhere = str(tmp_path / "feed.csv")
 
     def reads_a_missing_feed(part: str) -> None:
-        open(elsewhere, "rb").close()  # noqa: SIM115
+        open(elsewhere, "rb").close()
 
     with pytest.raises(FileNotFoundError) as caught:
         write_through_part(str(target), reads_a_missing_feed)

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from typing import IO
 
 from .._errors import InputError, UsageError
+from .._paths import read_problem, unwritable
 from ..hookspecs import ExportWriter
 from ._parts import part_stream
-from .._paths import read_problem, unwritable
 
 #: "-" as a feed reads standard input, as an output writes standard output.
 STDIN = "-"

@@ -125,11 +125,10 @@ def part_stream(path: str) -> Iterator[IO[bytes]]:
 
     Any failure names ``path``, never the part file, so the person sees the file they named.
     """
-    with _part(path, "") as part:
-        with open(part, "xb") as stream:  # "x": never clobber; the umask sets the mode
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
+    with _part(path, "") as part, open(part, "xb") as stream:  # "x": never clobber
+        yield stream
+        stream.flush()
+        os.fsync(stream.fileno())
 
 
 def write_through_part(path: str, write: Callable[[str], None]) -> None:
