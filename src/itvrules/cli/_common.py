@@ -152,9 +152,12 @@ def feed_options() -> argparse.ArgumentParser:
     add_column_option(parent)
     parent.add_argument("-o", "--output", metavar="EXPORT", required=True,
                         help="output file; its extension picks the format (.csv, .xlsx, .jsonl, "
-                             ".parquet); - writes stdout (not Parquet)")
+                             ".parquet); - writes stdout (not Parquet), and then --rejects FILE "
+                             "is needed")
     parent.add_argument("--rejects", metavar="FILE",
-                        help="where rows that cannot be decided go (default: beside the output)")
+                        help="where rows that cannot be decided go, written every run (the header "
+                             "only when none were): default beside the output (bill.csv -> "
+                             "bill.rejects.csv); needed with -o -")
     parent.add_argument("--format", dest="in_format", metavar="F",
                         help="read every feed as this format (csv, xlsx, jsonl, parquet) whatever "
                              "its name; needed for - (stdin) unless it is CSV")

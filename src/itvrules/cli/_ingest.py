@@ -105,7 +105,8 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--usage", metavar="FILE",
                         help="viewing hours per account and month (account_id, month, hours)")
     parser.add_argument("--rejects", metavar="FILE",
-                        help="where refused rows go (default: beside the ledger, "
+                        help="where refused rows go, written every run (the header only when none were; "
+                             "default: beside the ledger, "
                              f"itvrules.db -> itvrules{REJECTS_SUFFIX})")
     parser.add_argument("--format", dest="in_format", metavar="F",
                         help="read every feed as this format (csv, xlsx, jsonl) whatever its name")
