@@ -262,3 +262,27 @@ def test_a_rerun_with_no_rejects_leaves_no_earlier_rejects_beside_the_export(
         assert len(rejects.read_text(encoding="utf-8-sig").splitlines()) > 1
         assert main(["bill", "2025-06", str(clean_feed), "-o", str(out), "--backend", backend]) == 0
         assert len(rejects.read_text(encoding="utf-8-sig").splitlines()) == 1
+
+
+@pytest.mark.parametrize("backend", ["rows", "columnar"])
+def test_jsonl_stdin_to_csv_stdout(backend: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Standard output takes the export as it is decided, no part file; the rejects go to the
+    file --rejects names."""
+    lines = [json.dumps({"account_id": "A001", "product": "brand", "accepted_on": "2025-03-25",
+                         "completed_on": "2025-03-31"}),
+             json.dumps({"account_id": "A005", "product": "brand", "accepted_on": "2025-02-30"})]
+    stdin = io.TextIOWrapper(io.BytesIO("\n".join(lines).encode("utf-8")), encoding="utf-8")
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    rejects = tmp_path / "rejects.csv"
+    assert main(["bill", "2025-06", "-", "--format", "jsonl", "-o", "-", "--rejects", str(rejects),
+                 "--backend", backend]) == 3
+    buffer = stdout.buffer
+    assert isinstance(buffer, io.BytesIO)
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue().decode("utf-8-sig"))))
+    assert [(r["account_id"], r["code"], r["source"]) for r in rows] == [
+        ("A001", "default_paid", "<stdin>")]
+    assert [(r["source_row"], r["field"]) for r in read_csv(rejects)] == [("2", "accepted_on")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rejects.csv"]
