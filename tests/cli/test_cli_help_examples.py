@@ -8,9 +8,10 @@ and the shipped policy. The examples of each ``--help`` page (an example
 shown on several pages runs on the first, the program's page last) then run one after another, as
 written, in a fresh copy of that folder, through bash (pipes, ``<``, ``>``,
 ``&&``) with ``itvrules`` on the PATH. An example passes when it exits 0 (or
-141 when ``| head`` cut it off), prints no error, leaves no part file, and
-writes every file it names (``-o``, ``--out``, ``--rejects``, ``>``), or else
-prints something.
+141 when ``| head`` cut it off) and prints no error, or exits with the status
+its comment names (``# status 1 on a placeholder tariff``) and prints no
+traceback; leaves no part file; and writes every file it names (``-o``,
+``--out``, ``--rejects``, ``>``), or else prints something.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import io
 import itertools
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -237,6 +239,15 @@ def written_by(example: str) -> list[str]:
     return [after for word, after in itertools.pairwise(words) if word in WRITES and after != "-"]
 
 
+def expected_statuses(example: str) -> set[int]:
+    """The status the example's comment names (``# status 1 ...``); else 0, or 141 when
+    ``| head`` may cut it off."""
+    named = re.search(r"#\s*status (\d+)", example)
+    if named is not None:
+        return {int(named.group(1))}
+    return {0, 141} if "| head" in example else {0}
+
+
 @pytest.mark.parametrize(("command", "examples"), pages_to_run(), ids=[c for c, _ in pages_to_run()])
 def test_help_examples_run_as_written(command: str, examples: list[str], examples_folder: Path,
                                       shell_env: dict[str, str], tmp_path: Path) -> None:
@@ -246,9 +257,10 @@ def test_help_examples_run_as_written(command: str, examples: list[str], example
         result = subprocess.run(["bash", "-o", "pipefail", "-c", example], cwd=folder,
                                 env=shell_env, capture_output=True, timeout=300, check=False)
         stderr = result.stderr.decode("utf-8", "replace")
-        allowed = {0, 141} if "| head" in example else {0}
-        assert result.returncode in allowed, f"{example}\nexit {result.returncode}\n{stderr}"
-        assert "Traceback" not in stderr and "error:" not in stderr, f"{example}\n{stderr}"
+        assert result.returncode in expected_statuses(example), \
+            f"{example}\nexit {result.returncode}\n{stderr}"
+        assert "Traceback" not in stderr, f"{example}\n{stderr}"
+        assert result.returncode != 0 or "error:" not in stderr, f"{example}\n{stderr}"
         written = written_by(example)
         for name in written:
             target = folder / name

@@ -27,7 +27,7 @@ examples:
   itvrules policy lint                           # the shipped policy
   itvrules policy lint my-policy.yaml --verbose  # with the overlaps first-match tables resolve
   itvrules policy lint rulesets/ --on 2026-01-01 # the version in force that day
-  itvrules policy lint my-policy.yaml --strict   # fail on a warning (a placeholder tariff)
+  itvrules policy lint my-policy.yaml --strict   # status 1 on a warning (a placeholder tariff)
 """
 DIFF_EPILOG = """\
 examples:
