@@ -22,6 +22,9 @@ from ._encoding import codec_name, detect_encoding, seekable
 
 #: Key under which the text of a line that is not a JSON object goes to the rejects.
 LINE_KEY = "(line)"
+#: What a line held instead of an object, in JSON's words (never a Python type name).
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "true or false", type(None): "null"}
 
 
 class JsonlReader:
@@ -62,7 +65,7 @@ def read_lines(lines: Iterable[str], source: str) -> Iterator[RawRow]:
             continue
         if not isinstance(value, dict):
             yield RawRow(source, number, {LINE_KEY: line.rstrip("\r\n")}, None, InputError(
-                "(json)", None, f"expected a JSON object, got {type(value).__name__}"))
+                "(json)", None, f"expected a JSON object, not {_JSON_KINDS.get(type(value), 'a value')}"))
             continue
         yield RawRow(source, number, value)
     if not anything:

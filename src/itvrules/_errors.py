@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._words import quoted
+
 
 class ItvRulesError(Exception):
     """Root of every error raised by itvrules."""
@@ -50,6 +52,10 @@ class InputError(ItvRulesError, ValueError):
     ``row`` so a reject file can point at the input line.
     """
 
+    #: True for errors whose message already names the value (the headers of a column error):
+    #: the message then does not end in "(got ...)" as well.
+    message_names_value = False
+
     def __init__(
         self,
         field: str,
@@ -73,12 +79,12 @@ class InputError(ItvRulesError, ValueError):
             if self.row is not None:
                 where += f", row {self.row}"
             where += ": "
-        got = "" if self.value is None else f" (got {self.value!r})"
+        got = "" if self.value is None or self.message_names_value else f" (got {quoted(self.value)})"
         return f"{where}{self.field}: {self.problem}{got}"
 
     def at(self, source: str, row: int | None) -> InputError:
         """The same error located in a feed: ``source`` file and ``row`` number."""
-        return InputError(self.field, self.value, self.problem, source=source, row=row)
+        return type(self)(self.field, self.value, self.problem, source=source, row=row)
 
 
 class EngineError(ItvRulesError):

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from .._errors import EngineError, InputError, PolicyError, PolicyProblem
+from .._words import quoted
 from ..lifecycle import Event, replay
 from ..model._convert import structure
 from ..model._enums import FeeCode, IneligibleReason, Segment
@@ -285,8 +286,7 @@ def _dotted(path: YPath) -> str:
 
 
 def _input_problem(error: InputError) -> str:
-    value = error.value
-    got = "" if value is None else f" (got {value.isoformat() if isinstance(value, date) else repr(value)})"
+    got = "" if error.value is None else f" (got {quoted(error.value)})"
     return f"bad input: {error.problem}{got}"
 
 
@@ -478,7 +478,7 @@ class _Reader:
         try:
             return parse_date(raw)
         except ValueError as exc:
-            self.problem((*at, key), f"{label}: bad input: {exc} (got {raw!r})")
+            self.problem((*at, key), f"{label}: bad input: {exc} (got {quoted(raw)})")
             return None
 
     def month(self, at: YPath, label: str, raw: Any) -> str | None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from datetime import date
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import attrs
 
 from .._errors import InputError
-from ..contract import quoted, shown
+from .._words import quoted
+from ..contract import quoted as quoted_text
 from ..hookspecs import RawRow
 from ._rows import ColumnMap, HeaderMap, cell_value, header_of
 
@@ -125,17 +125,14 @@ def billing_cycle(month: str, pm: pluggy.PluginManager) -> str:
 
 def worded(error: InputError, header: str | None) -> str:
     """A reject's error as the rejects file says it: the column when its header is not the
-    field's name, then the value found (a date as ``2025-03-31``, text quoted with every
-    control or invisible character written as ``<U+000A>``, never as it is)."""
+    field's name, then the value found in words (``itvrules._words.quoted``), never a Python
+    repr: a date as ``2025-03-31``, a number as written, text quoted with every control or
+    invisible character written as ``<U+000A>``, never as it is (``contract.quoted``)."""
     message = error.problem
     if header is not None and header != error.field:
         message += f" (column {header!r})"
-    if error.value is not None:
-        value = error.value
-        if isinstance(value, date):
-            message += f"; got {shown(value)}"
-        else:
-            message += f"; got {quoted(value) if isinstance(value, str) else repr(value)}"
+    if error.value is not None and not error.message_names_value:
+        message += f"; got {quoted(error.value, text=quoted_text)}"
     return message
 
 

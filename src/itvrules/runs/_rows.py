@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from .._errors import InputError, UsageError
+from .._words import kind_of
 from ..hookspecs import RawRow
 from ..model._convert import structure
 from ..model._inputs import Enrollment, Subscriber
@@ -176,8 +177,11 @@ def describe(field: str) -> str:
 class ColumnsError(InputError):
     """A header a run cannot use (a required column missing, one field twice).
 
-    For a file with a header row this stops the run: no row of it can be decided.
+    For a file with a header row this stops the run: no row of it can be decided. The
+    message names the headers; ``value`` holds them as a list for callers.
     """
+
+    message_names_value = True
 
 
 class NearMissError(ColumnsError):
@@ -343,7 +347,7 @@ def _text_cell(field: str, value: Any) -> str:
                              "a number of more than 15 digits has lost its last digits in Excel; "
                              "the cell must be typed as text")
         return str(int(value))
-    raise InputError(field, value, f"expected text, got {type(value).__name__}")
+    raise InputError(field, value, f"expected text, not {kind_of(value)}")
 
 
 #: Key sets of JSON objects whose maps are kept (a feed has a handful; the cap bounds a pathological one).
