@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._errors import PolicyError
+from .._words import plain
 from ..model._inputs import Enrollment
 from ..policy._facts import FIELDS
 
@@ -28,10 +29,24 @@ class Change:
 
     def __str__(self) -> str:
         if self.change == "added":
-            return f"+ {self.what} {self.key}: {self.new}"
+            return f"+ {self.what} {self.key}: {_words(self.new)}"
         if self.change == "removed":
-            return f"- {self.what} {self.key}: {self.old}"
-        return f"~ {self.what} {self.key} {self.change}: {self.old} -> {self.new}"
+            return f"- {self.what} {self.key}: {_words(self.old)}"
+        if isinstance(self.old, Mapping) and isinstance(self.new, Mapping):  # the parts of a rule
+            return f"~ {self.what} {self.key} {self.change}: " + "; ".join(
+                f"{part}: {_words(self.old.get(part))} -> {_words(self.new.get(part))}"
+                for part in (*self.old, *(p for p in self.new if p not in self.old)))
+        return f"~ {self.what} {self.key} {self.change}: {_words(self.old)} -> {_words(self.new)}"
+
+
+def _words(value: Any, *, nested: bool = False) -> str:
+    """A changed value in words: a rule as ``when: ...; then: code=trial, charge=none``, a tariff
+    as ``brand=35.00``, a rule order as ``a, b``, dates ISO; never a dict or list repr."""
+    if isinstance(value, Mapping):
+        if nested:
+            return ", ".join(f"{k}={plain(v)}" for k, v in value.items())
+        return "; ".join(f"{k}: {_words(v, nested=True)}" for k, v in value.items())
+    return plain(value)
 
 
 @attrs.frozen
@@ -81,9 +96,9 @@ class PolicyDiff:
             i = self.impact
             lines += [f"impact on {i.accounts} account(s) billed for {i.month}:",
                       f"  {i.changed} change decision (code or amount)",
-                      f"  billed {i.billed_old} -> {i.billed_new} CNY (change {i.delta:+})"]
-            lines += [f"  {e.account_id}: {e.old_code} {e.old_amount} ({e.old_rule}) -> "
-                      f"{e.new_code} {e.new_amount} ({e.new_rule})" for e in i.examples]
+                      f"  billed {i.billed_old:.2f} -> {i.billed_new:.2f} CNY (change {i.delta:+.2f})"]
+            lines += [f"  {e.account_id}: {e.old_code} {e.old_amount:.2f} ({e.old_rule}) -> "
+                      f"{e.new_code} {e.new_amount:.2f} ({e.new_rule})" for e in i.examples]
         return "\n".join(lines)
 
 

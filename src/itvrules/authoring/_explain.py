@@ -13,7 +13,8 @@ from typing import Any
 import attrs
 
 from .._errors import EngineError
-from ..policy._conditions import AllOf, AnyOf, Compare, Condition, holds
+from .._words import plain
+from ..policy._conditions import AllOf, AnyOf, Compare, Condition, holds, literal
 from ..policy._document import Rule
 from ..policy._facts import FIELDS
 
@@ -44,7 +45,7 @@ class Explanation:
     def render(self) -> str:
         """Plain text for a terminal: the facts, then each rule in order."""
         lines = [f"{self.table} decision for {self.subject}", "facts:"]
-        lines += [f"  {name} = {value}" for name, value in self.facts.items()]
+        lines += [f"  {name} = {plain(value)}" for name, value in self.facts.items()]
         lines.append("rules, first match decides:")
         for number, check in enumerate(self.checks, 1):
             mark = {"decided": "=>", "did not match": "  ", "not reached": " ."}[check.outcome]
@@ -54,8 +55,15 @@ class Explanation:
             lines += [f"       failed: {reason}" for reason in check.failed]
             if check.outcome == "decided":
                 lines.append(f"       notice: {check.text}")
-        lines.append(f"decision: {self.decision}")
+        lines += ["decision:", *(f"  {name} = {value}" for name, value in decision_fields(self.decision))]
         return "\n".join(lines)
+
+
+def decision_fields(decision: Any) -> list[tuple[str, str]]:
+    """(name, value in words) of each field of a decision: ``gross = 35.00``, never its repr."""
+    if attrs.has(type(decision)):
+        return [(name, plain(value)) for name, value in attrs.asdict(decision, recurse=False).items()]
+    return [("result", plain(decision))]
 
 
 def _show(field: str, value: Any, kind: Any) -> Any:
@@ -71,7 +79,8 @@ def _why_not(cond: Condition, facts: Mapping[str, Any], kinds: Mapping[str, Any]
         if kinds[cond.field] == "date":
             target = date.fromordinal(cond.value).isoformat()
             shown = shown if cond.source else f"{cond.field} {cond.op} {target}"
-        return [f"{shown}, but {cond.field} is {value!r}"]
+        found = plain(value) if kinds[cond.field] == "date" else literal(value)
+        return [f"{shown}, but {cond.field} is {found}"]
     if isinstance(cond, AllOf):
         return [reason for part in cond.parts for reason in _why_not(part, facts, kinds)]
     assert isinstance(cond, AnyOf)

@@ -28,6 +28,7 @@ from typing import Any
 
 import attrs
 
+from .._words import plain
 from ..engines._compiled import python_expression
 from ..model._enums import Product
 from ..policy._conditions import Compare, Condition
@@ -52,10 +53,14 @@ class Finding:
 
     def __str__(self) -> str:
         where = f":{self.line}" if self.line else ""
-        witness = ", ".join(f"{k}={v!r}" for k, v in self.witness.items())
+        witness = self.witness_text()
         text = f"{self.severity}{where} [{self.kind}] {self.table}"
         text += f" {self.rule}: {self.message}" if self.rule else f": {self.message}"
         return text + (f"\n    witness: {witness}" if witness else "")
+
+    def witness_text(self) -> str:
+        """The witness as an input is written (``line_ready=false, plan=e6-67``), not as Python."""
+        return ", ".join(f"{name}={plain(value)}" for name, value in self.witness.items())
 
 
 def _constants(rules: Sequence[Rule], field: str) -> set[int]:

@@ -140,7 +140,7 @@ def finding_text(source: str, finding: Finding) -> str:
     rule = f" {finding.rule}" if finding.rule else ""
     text = f"{where}: {finding.severity} [{finding.kind}] {finding.table}{rule}: {finding.message}"
     if finding.witness:
-        text += "\n    witness: " + ", ".join(f"{k}={v!r}" for k, v in finding.witness.items())
+        text += "\n    witness: " + finding.witness_text()
     return text
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from .._words import joined, quoted
 from . import _patterns
 
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in")
@@ -65,8 +66,23 @@ class Compare:
     def describe(self) -> str:
         if self.op == "empty":
             return f"{self.field} is {'' if self.value else 'not '}empty"
-        shown = self.source or (str(self.value) if self.op in PATTERN_OPERATORS else repr(self.value))
+        shown = self.source or (str(self.value) if self.op in PATTERN_OPERATORS else literal(self.value))
         return f"{self.field} {_SYMBOL[self.op]} {shown}"
+
+
+def literal(value: Any) -> str:
+    """A condition's value as an explanation writes it: ``'e9'``, ``true``, ``('a', 'b')``, ``accepted_on``.
+
+    Text is quoted (it is a literal, not a parameter or field name); booleans
+    read as the policy file writes them; a list of values is put in brackets.
+    """
+    if isinstance(value, FieldRef):
+        return value.field
+    if isinstance(value, ParamRef):
+        return f"parameters.{value.name}"
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return f"({joined(value, quoted)})"
+    return quoted(value)
 
 
 @attrs.frozen
