@@ -14,7 +14,7 @@ import pytest
 import itvrules
 from itvrules.cli import _demo, _ledger, _report, main
 from itvrules.lifecycle import events_from_enrollment, replay
-from itvrules.operations import work_orders
+from itvrules.operations import detail_fields, work_orders
 from itvrules.reports import weekly_extract
 from itvrules.store import open_ledger
 
@@ -229,11 +229,16 @@ def test_workorders_are_those_of_the_replayed_states(ingested: Path, tmp_path: P
     expected = [o for s in expected_states(date(2025, 6, 30)) for o in work_orders(policy, s)]
     rows = read_csv(out)
     assert list(rows[0]) == ["order_id", "account_id", "kind", "due", "assignee", "priority", "status",
-                             "clause", "contact_phone", "details"]
+                             "clause", "contact_phone", *detail_fields(policy)]
     assert sorted(r["order_id"] for r in rows) == sorted(o.order_id for o in expected)
     call = next(r for r in rows if r["account_id"] == "A001" and r["kind"] == "outbound_call")
-    assert json.loads(call["details"])["silent"] == "yes"  # no usage recorded
-    assert call["priority"] == "high"
+    assert call["silent"] == "yes" and call["usage_recorded"] == "no"  # no usage recorded
+    assert call["priority"] == "high" and call["hours"] == "0"
+    for row in rows:  # each detail in its own column, no JSON in a cell
+        order = next(o for o in expected if o.order_id == row["order_id"])
+        assert {k: v for k, v in row.items() if k in detail_fields(policy) and v} == \
+            {k: v for k, v in order.details.items() if v}
+        assert not any(cell.startswith(("{", "[")) for cell in row.values())
     err = capsys.readouterr().err
     assert f"accounts: 5 (as of {AS_OF})  work orders: {len(expected)}" in err
     assert f"output: {out}" in err
@@ -252,6 +257,8 @@ def test_workorders_filters(ingested: Path, tmp_path: Path) -> None:
                  "--open", "-o", str(calls)]) == 0
     lines = [json.loads(line) for line in calls.read_text(encoding="utf-8").splitlines()]
     assert [(o["account_id"], o["kind"]) for o in lines] == [("A004", "cancellation")]
+    assert "details" not in lines[0] and date.fromisoformat(lines[0]["requested_on"])
+    assert lines[0]["late"] in ("yes", "no") and lines[0]["fit"] is None  # not a cancellation's
 
 
 def test_workorders_as_of_an_earlier_day_leave_out_later_events(ingested: Path, tmp_path: Path) -> None:

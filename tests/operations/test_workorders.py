@@ -10,11 +10,14 @@ import pytest
 import itvrules
 from itvrules.lifecycle import EnrollmentState, Event, replay
 from itvrules.operations import (
+    DETAIL_FIELDS,
     HIGH,
     NORMAL,
     WorkOrder,
     WorkOrderKind,
+    detail_fields,
     due_orders,
+    is_date_detail,
     order_id,
     work_orders,
 )
@@ -327,3 +330,37 @@ def test_to_dict_is_json_ready() -> None:
     data = json.loads(json.dumps(order.to_dict(), ensure_ascii=False))
     assert data["due"] == "2025-06-03" and data["kind"] == "recovery"
     assert data["details"]["take_back"] == "stb,e8b"
+
+
+# -- details as export columns ---------------------------------------------------------------
+
+EVERY_DETAIL = [  # between them, orders of every kind, with every detail filled somewhere
+    ([accept(), ev("returned", ACCEPTED, reason="楼道无线路")], date(2025, 6, 1)),
+    ([accept(), INSTALL, ev("usage", date(2025, 4, 1), month="2025-03", hours="3"),
+      ev("cancel_requested", date(2025, 5, 30)),
+      *(ev("cancellation_step", date(2025, 5, 31), step=s["step"]) for s in STEPS),
+      ev("cancel_effective", date(2025, 6, 3))], date(2025, 7, 1)),
+]
+
+
+def test_every_detail_has_its_export_column_and_days_read_as_dates() -> None:
+    found = [o for events, as_of in EVERY_DETAIL for o in orders(events, as_of).values()]
+    assert {o.kind for o in found} == set(WorkOrderKind)
+    keys = {key for o in found for key in o.details}
+    columns = detail_fields(POLICY)
+    assert keys <= set(columns), f"details without an export column: {sorted(keys - set(columns))}"
+    assert set(columns) - keys == set(), "a column no order fills is a column too many"
+    assert columns[:len(DETAIL_FIELDS)] == DETAIL_FIELDS
+    assert columns[len(DETAIL_FIELDS):] == tuple(f"step.{s['step']}" for s in STEPS)
+    for order in found:
+        for key, text in order.details.items():
+            if is_date_detail(key) and text:
+                assert date.fromisoformat(text), key
+            elif not is_date_detail(key):
+                assert not (len(text) == 10 and text[4] == "-" and text[7] == "-"), (key, text)
+
+
+def test_detail_columns_follow_the_policys_cancellation_steps(tmp_path: Path) -> None:
+    renamed = variant(tmp_path, "- step: marketing_review", "- step: review_by_marketing")
+    assert "step.review_by_marketing" in detail_fields(renamed)
+    assert "step.marketing_review" not in detail_fields(renamed)

@@ -151,7 +151,7 @@ def _operations(policy: Policy, out: Path, feed: str, bad: list[dict[str, Any]],
         surprises = _check_rejects(expected, {int(r["source_row"]) for r in rejected})
 
         orders, accounts = _workorders.collect(policy, ledger, AS_OF, engine=engine)
-        _workorders.write_orders(orders, str(out / "workorders.csv"))
+        _workorders.write_orders(policy, orders, str(out / "workorders.csv"))
         files.append(out / "workorders.csv")
         print(f"\nwork orders as of {AS_OF}: {len(orders)} for {accounts} accounts, "
               f"{sum(o.is_open for o in orders)} open")

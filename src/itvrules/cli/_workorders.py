@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -31,8 +30,9 @@ if TYPE_CHECKING:
     from ..policy._policy import Policy
     from ..store import Ledger
 
+#: The columns every order fills; one column a detail follows them (``columns``).
 COLUMNS = ("order_id", "account_id", "kind", "due", "assignee", "priority", "status", "clause",
-           "contact_phone", "details")
+           "contact_phone")
 KIND = "workorders"
 
 EPILOG = """\
@@ -44,7 +44,11 @@ examples:
   itvrules workorders --db ledger.db -o - | head
 
 Columns: order_id (stable over re-runs), account_id, kind, due, assignee,
-priority, status, clause (the notice section), contact_phone, details (JSON).
+priority, status, clause (the notice section), contact_phone, then one column
+a detail (accepted_on, completed_on, return_reason, fit, take_back, recovered,
+missing, rule, usage_month, hours, usage_recorded, silent, low_usage_hours,
+trial_end, state, requested_on, effective_on, channel, late, and step.<name>
+for each cancellation step), empty where a kind has no such detail.
 
 exit status: 0 written; 2 usage error; 1 policy error or a ledger that cannot be read.
 """
@@ -83,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     with open_db(args) as ledger:
         orders, accounts = collect(policy, ledger, day, engine=args.engine, due_by=args.due_by,
                                    kinds=args.kind, only_open=args.open)
-    write_orders(orders, args.output, writer=writer, out_encoding=args.out_encoding)
+    write_orders(policy, orders, args.output, writer=writer, out_encoding=args.out_encoding)
     note(f"accounts: {accounts} (as of {day})  work orders: {len(orders)}  "
          f"open: {sum(o.is_open for o in orders)}")
     for line in kind_lines(orders):
@@ -130,12 +134,24 @@ def kind_lines(orders: Iterable[WorkOrder]) -> list[str]:
             for kind, (total, still_open) in by_kind(orders).items()]
 
 
+def columns(policy: Policy) -> tuple[str, ...]:
+    """The export's columns: those of every order, then one a detail the policy's orders may have."""
+    from ..operations import detail_fields
+
+    return (*COLUMNS, *detail_fields(policy))
+
+
 def order_row(order: WorkOrder) -> dict[str, Any]:
-    """One output row; the kind-specific details travel as one JSON text cell."""
-    return {"order_id": order.order_id, "account_id": order.account_id, "kind": order.kind.value,
-            "due": order.due, "assignee": order.assignee, "priority": order.priority,
-            "status": order.status, "clause": order.clause, "contact_phone": order.contact_phone,
-            "details": json.dumps(dict(order.details), ensure_ascii=False, sort_keys=True)}
+    """One output row: a cell a column, the kind's details each in its own (days as dates)."""
+    from ..operations import is_date_detail
+
+    row: dict[str, Any] = {
+        "order_id": order.order_id, "account_id": order.account_id, "kind": order.kind.value,
+        "due": order.due, "assignee": order.assignee, "priority": order.priority,
+        "status": order.status, "clause": order.clause, "contact_phone": order.contact_phone}
+    for key, text in order.details.items():
+        row[key] = (date.fromisoformat(text) if text else None) if is_date_detail(key) else text
+    return row
 
 
 def pick_writer(output: str, out_format: str | None, out_encoding: str | None) -> ExportWriter:
@@ -154,14 +170,14 @@ def pick_writer(output: str, out_format: str | None, out_encoding: str | None) -
     return writer
 
 
-def write_orders(orders: Iterable[WorkOrder], output: str, *, writer: ExportWriter | None = None,
-                 out_encoding: str | None = None) -> None:
-    """Write the orders with ``writer`` (default: the one the file name picks)."""
+def write_orders(policy: Policy, orders: Iterable[WorkOrder], output: str, *,
+                 writer: ExportWriter | None = None, out_encoding: str | None = None) -> None:
+    """Write ``policy``'s orders with ``writer`` (default: the one the file name picks)."""
     from ..runs._files import open_target
 
     writer = writer if writer is not None else pick_writer(output, None, out_encoding)
     with open_target(output, stdout_bytes()) as stream:
-        sink = writer.open(stream, COLUMNS, kind=KIND, encoding=out_encoding)
+        sink = writer.open(stream, columns(policy), kind=KIND, encoding=out_encoding)
         for order in orders:
             sink.write(order_row(order))
         sink.close()

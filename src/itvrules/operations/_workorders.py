@@ -55,6 +55,37 @@ _CLAUSES = {
 }
 
 
+#: Every key an order's ``details`` may hold, all kinds', in the order exports give them
+#: columns: install, terminals (swap and recovery), call, reminder, cancellation.
+DETAIL_FIELDS = (
+    "accepted_on", "completed_on", "return_reason",
+    "fit", "take_back", "recovered", "missing", "rule",
+    "usage_month", "hours", "usage_recorded", "silent", "low_usage_hours",
+    "trial_end", "state",
+    "requested_on", "effective_on", "channel", "late",
+)
+#: A cancellation's details name each step done as ``step.<name>`` (its day).
+STEP_PREFIX = "step."
+#: The details that hold a day (ISO text); exports write them as dates, as ``due``.
+DATE_DETAILS = frozenset({"accepted_on", "completed_on", "trial_end", "requested_on", "effective_on"})
+
+
+def detail_fields(policy: Policy) -> tuple[str, ...]:
+    """Every key the details of ``policy``'s orders may hold, in export order.
+
+    :data:`DETAIL_FIELDS`, then ``step.<name>`` for each of the policy's
+    cancellation steps in the policy's order, so an export knows all its
+    columns before the first order (a work-order file has one column a detail).
+    """
+    steps = policy.document.operations["cancellation_steps"]
+    return (*DETAIL_FIELDS, *(f"{STEP_PREFIX}{step['step']}" for step in steps))
+
+
+def is_date_detail(key: str) -> bool:
+    """Whether the detail ``key`` holds a day (ISO text, or empty)."""
+    return key in DATE_DETAILS or key.startswith(STEP_PREFIX)
+
+
 def _to_details(value: Mapping[str, Any]) -> Mapping[str, str]:
     return {str(k): str(v) for k, v in sorted(value.items())}
 
@@ -204,7 +235,7 @@ class _Builder:
             "requested_on": requested.isoformat(),
             "effective_on": effective.isoformat() if effective else "",
             "channel": state.channel, "late": _yes(late),
-            **{f"step.{step}": on.isoformat() for step, on in state.cancellation_steps},
+            **{f"{STEP_PREFIX}{step}": on.isoformat() for step, on in state.cancellation_steps},
         }
         return self.order(WorkOrderKind.CANCELLATION, max(requested, end) if end else requested,
                           status=pending[0]["step"] if pending else "done", assignee=owner,
