@@ -107,7 +107,7 @@ def test_show_json(capsys: pytest.CaptureFixture[str]) -> None:
     fees = info["rules"]["fees"]
     assert [r["id"] for r in fees][:2] == ["fee.not_installed", "fee.not_started"]
     assert fees[0]["result"] == {"code": "not_installed", "charge": "none"}
-    assert fees[0]["condition"] == "returned == True"
+    assert fees[0]["condition"] == "returned == true"  # as the policy file writes it
     assert all(isinstance(r["line"], int) for r in fees)
     assert info["assumptions"][2] == {
         "id": "other-packages", "kind": "placeholder", "clause": "§三",

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import pytest
 
 import itvrules
+from words import repr_found
 
 ENGINES = ("compiled", "durable")
 
@@ -222,3 +223,22 @@ def test_broken_parameters_do_not_hide_rule_problems(tmp_path: Path) -> None:
         itvrules.load_policy(path)
     fields = {p.field for p in err.value.problems}
     assert fields == {"parameters.trial_months", "eligibility[1].when.line_redy"}
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("  trial_months: 3 ", "  trial_months: [3] ", "[3] is not a whole number"),
+    ("  install_days: 7 ", "  install_days: {days: 7} ", "{days: 7} is not a whole number"),
+    ("  trial_months: 3 ", "  trial_months: three ", "'three' is not a whole number"),
+    ("then: {code: not_installed, charge: none}", "then: {code: not_installed, charge: nothing}",
+     "'nothing' is not one of: none, default_package, switched_to"),
+    ("then: {code: not_installed, charge: none}",
+     "then: {code: not_installed, charge: none, waive: [1, on]}", "[1, true] is not true or false"),
+], ids=["list-for-a-number", "mapping-for-a-number", "text-for-a-number", "not-one-of", "list-for-a-flag"])
+def test_schema_problems_read_as_yaml_not_python(tmp_path: Path, old: str, new: str, message: str) -> None:
+    text = shipped_text()
+    assert text.count(old) == 1
+    path = tmp_path / "policy.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    err = load_error(path)
+    assert [p.message for p in err.problems] == [message]
+    assert not repr_found(str(err))

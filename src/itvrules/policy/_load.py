@@ -25,6 +25,7 @@ from ._conditions import AllOf, AnyOf, Compare, Condition
 from ._document import Package, PolicyDocument, Rule, State
 from ._facts import FIELDS, TABLE_PATHS
 from ._resources import schema_path
+from ._schema_words import schema_message, yaml_words
 from ._yaml_lines import LinedYaml, parse_lined, read_lined
 from ._yaml_lines import Path as YPath
 
@@ -115,7 +116,7 @@ class _Checker:
         for error in _validator().iter_errors(_jsonable(data)):
             path = tuple(error.absolute_path)
             self._bad_paths.append(path)
-            self.problem(path, _schema_message(error))
+            self.problem(path, schema_message(error))
         return self._build(data)
 
     def _section(self, data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -215,7 +216,7 @@ class _Checker:
             return date.fromisoformat(str(value))
         except ValueError:
             if not any(bad == path for bad, _line, _why in self.lined.bad_scalars):
-                self.problem(path, f"{value!r} is not a calendar date (YYYY-MM-DD)")
+                self.problem(path, f"{yaml_words(value, top=True)} is not a calendar date (YYYY-MM-DD)")
             return None
 
     def _families(self, catalogue: Any) -> dict[str, int | None] | None:
@@ -283,10 +284,12 @@ class _Checker:
         for item in values:
             ok, value = _check_literal(kind, item)
             if not ok:
-                self.problem(path, f"{item!r} is not a valid value for {field!r}: {value}")
+                self.problem(path, f"{yaml_words(item, top=True)} is not a valid value for "
+                                   f"{field!r}: {value}")
                 return None
             if domain is not None and value not in domain:
-                self.problem(path, f"{value!r} is not a known {field}; known: {', '.join(domain)}")
+                self.problem(path, f"{yaml_words(value, top=True)} is not a known {field}; "
+                                   f"known: {', '.join(domain)}")
                 return None
             checked.append(value)
         if op in ("in", "not_in"):
@@ -351,7 +354,8 @@ class _Params:
             if value is None:
                 return f"unknown parameter {name!r}; known: {', '.join(self._params)}"
             if kind != "int" or isinstance(value, bool) or not isinstance(value, int):
-                return f"parameter {name!r} ({value!r}) cannot be compared with a {kind} field"
+                return (f"parameter {name!r} ({yaml_words(value, top=True)}) cannot be compared "
+                        f"with a {kind} field")
             total += value
         return total, f"{' + '.join(names)} ({total})"
 
@@ -376,18 +380,6 @@ def _check_literal(kind: Any, value: Any) -> tuple[bool, Any]:
             return True, value.toordinal()
         return False, "expected a date YYYY-MM-DD"
     return (True, value) if isinstance(value, str) else (False, "expected text")
-
-
-def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        best = jsonschema.exceptions.best_match(error.context)
-        return str(best.message)
-    # A definition may word its own message (``errorMessage``), for values an author often
-    # gets wrong: the value is shown as written, in JSON.
-    worded = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
-    if isinstance(worded, str):
-        return worded.replace("{value}", json.dumps(_jsonable(error.instance), ensure_ascii=False))
-    return str(error.message)
 
 
 def _content_hash(data: Mapping[str, Any]) -> str:
