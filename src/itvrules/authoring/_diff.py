@@ -32,10 +32,12 @@ class Change:
             return f"+ {self.what} {self.key}: {_words(self.new)}"
         if self.change == "removed":
             return f"- {self.what} {self.key}: {_words(self.old)}"
-        if isinstance(self.old, Mapping) and isinstance(self.new, Mapping):  # the parts of a rule
+        if isinstance(self.old, Mapping) and isinstance(self.new, Mapping):  # a rule's or tariff's parts
+            parts = (*self.old, *(p for p in self.new if p not in self.old))
             return f"~ {self.what} {self.key} {self.change}: " + "; ".join(
-                f"{part}: {_words(self.old.get(part))} -> {_words(self.new.get(part))}"
-                for part in (*self.old, *(p for p in self.new if p not in self.old)))
+                f"{part}: {_words(self.old.get(part), nested=True)} -> "
+                f"{_words(self.new.get(part), nested=True)}"
+                for part in parts if self.old.get(part) != self.new.get(part))
         return f"~ {self.what} {self.key} {self.change}: {_words(self.old)} -> {_words(self.new)}"
 
 

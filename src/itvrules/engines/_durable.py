@@ -183,5 +183,6 @@ class DurableEngine:
         except EngineError:
             raise
         except Exception as exc:  # MemoryError and bare Exceptions from the C core
-            raise EngineError(f"durable-rules failed on {message}: {exc!r}") from None
+            raise EngineError(f"durable-rules failed on the facts {json.dumps(message, default=str)}: "
+                              f"{type(exc).__name__}: {exc}") from None
         return self._indexes[table][fired]

@@ -13,6 +13,7 @@ from ..engines import Engine
 if TYPE_CHECKING:
     from ..authoring._lint import Finding
 from .._errors import InputError, UsageError
+from .._words import quoted
 from ..authoring._explain import Explanation, explain_table
 from ..contract import RunChecks
 from ..engines._compiled import CompiledEngine
@@ -434,7 +435,7 @@ def _check_backend(backend: object, batch_rows: object) -> None:
         raise UsageError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     if not isinstance(batch_rows, int) or isinstance(batch_rows, bool) or batch_rows < 1:
 
-        raise UsageError(f"batch_rows must be a whole number of at least 1, got {batch_rows!r}")
+        raise UsageError(f"batch_rows must be a whole number of at least 1, got {quoted(batch_rows)}")
 
 
 def _columnar_input(source: object) -> bool:

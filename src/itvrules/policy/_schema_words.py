@@ -40,7 +40,7 @@ def schema_message(error: jsonschema.ValidationError) -> str:
     if isinstance(worded, str):
         return worded.replace("{value}", json.dumps(error.instance, ensure_ascii=False, default=str))
     found = yaml_words(error.instance, top=True)
-    expected = error.validator_value
+    expected: Any = error.validator_value
     if error.validator == "type":
         kinds = [expected] if isinstance(expected, str) else list(expected)
         return f"{found} is not {' or '.join(TYPE_WORDS.get(k, k) for k in kinds)}"

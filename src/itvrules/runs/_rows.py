@@ -335,7 +335,7 @@ def _date_cell(field: str, value: Any) -> date:
             return excel_serial_date(value)
         except (ValueError, OverflowError) as exc:
             raise InputError(field, value, f"not an Excel date serial: {exc}") from None
-    raise InputError(field, value, "expected a date")
+    raise InputError(field, value, f"expected a date, not {kind_of(value)}")
 
 
 def _text_cell(field: str, value: Any) -> str:

@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Self
 
+from .._words import quoted
 from ..lifecycle._events import Event
 from ._codec import StoredRow, batches, by_account, check_event, project
 from ._protocol import AppendResult, Projector, StoreError
@@ -95,7 +96,7 @@ class SqlLedger(abc.ABC):
         batch_size: int = 1000,
     ) -> AppendResult:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise StoreError(f"batch_size must be a positive integer, got {batch_size!r}")
+            raise StoreError(f"batch_size must be a positive integer, got {quoted(batch_size)}")
         added = duplicates = 0
         for batch in batches(events, batch_size):
             checked = [check_event(event) for event in batch]
