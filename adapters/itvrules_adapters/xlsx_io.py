@@ -10,7 +10,14 @@ Sheets are read one at a time and their rows iterated.
 
 The writer uses xlsxwriter in ``constant_memory`` mode (rows go to disk as
 they come) with ``strings_to_formulas`` and ``strings_to_urls`` off: text from
-the public is never turned into a formula or a link.
+the public is never turned into a formula or a link. Each sheet is laid out
+for a person (``itvrules.formats.lay_out_sheet``): columns as wide as their
+widest cell, measured on every row as it streams past (one number a column in
+memory; xlsxwriter writes the widths at close, so they can be set last), a
+filter on the header, the header frozen and printed on every page, landscape
+one page wide. The creation time is fixed (``workbook_created``: a bill's
+billing month, else the latest day in the data), so a re-run writes the same
+bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +31,14 @@ import xlsxwriter  # type: ignore[import-untyped]  # no stubs published
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from itvrules import InputError, RawRow, hookimpl
-from itvrules.formats import field_of
+from itvrules.formats import (
+    MAX_COLUMN_WIDTH,
+    ColumnWidths,
+    field_of,
+    lay_out_sheet,
+    month_end,
+    workbook_created,
+)
 
 from ._encoding import seekable
 
@@ -34,6 +48,10 @@ HEADER_SEARCH_ROWS = 10
 MIN_KNOWN_HEADERS = 2
 #: Excel's last row; a longer export continues on a new sheet.
 MAX_ROWS = 1_048_576
+#: Characters of wrapped text a line of a column at the widest holds, allowing for breaks at
+#: spaces; and the height of one line of the default font (Calibri 11), in points.
+WRAP_LINE = MAX_COLUMN_WIDTH - 8
+LINE_HEIGHT = 15
 
 
 class XlsxReader:
@@ -138,6 +156,7 @@ class XlsxSink:
     def __init__(self, stream: IO[bytes], columns: Sequence[str], kind: str) -> None:
         self._columns = tuple(columns)
         self._kind = kind
+        workbook_created()  # a bad SOURCE_DATE_EPOCH stops the run before any row
         self._book = xlsxwriter.Workbook(stream, {
             "constant_memory": True,
             "strings_to_formulas": False,
@@ -145,47 +164,81 @@ class XlsxSink:
             "strings_to_numbers": False,
         })
         self._bold = self._book.add_format({"bold": True})
-        self._money = self._book.add_format({"num_format": "0.00"})
-        self._date = self._book.add_format({"num_format": "yyyy-mm-dd"})
+        # Numbers and dates stand one space off the right edge: they never run into the next text.
+        self._money = self._book.add_format({"num_format": "0.00", "align": "right", "indent": 1})
+        self._whole = self._book.add_format({"num_format": "0", "align": "right", "indent": 1})
+        self._date = self._book.add_format({"num_format": "yyyy-mm-dd", "align": "right", "indent": 1})
+        # A boolean reads TRUE/FALSE in Excel whatever its format; the format makes LibreOffice
+        # and WPS show the same instead of 1/0.
+        self._flag = self._book.add_format({"num_format": '"TRUE";"TRUE";"FALSE"', "align": "center"})
+        self._wrap = self._book.add_format({"text_wrap": True})
         self._sheets = 0
         self._row = MAX_ROWS
         self._sheet: Any = None
+        self._widths = ColumnWidths(self._columns)
+        self._latest: date | None = None
+        self._month = self._columns.index("billing_month") if (
+            kind == "bill" and "billing_month" in self._columns) else None
+        self._last_month = ""
 
     def _next_sheet(self) -> None:
+        self._finish_sheet()
         self._sheets += 1
         name = self._kind if self._sheets == 1 else f"{self._kind} ({self._sheets})"
         self._sheet = self._book.add_worksheet(name)
         self._sheet.freeze_panes(1, 0)
         for col, title in enumerate(self._columns):
             self._sheet.write_string(0, col, title, self._bold)
+        self._widths = ColumnWidths(self._columns)
         self._row = 1
+
+    def _finish_sheet(self) -> None:
+        if self._sheet is not None:
+            lay_out_sheet(self._sheet, self._widths.widths(), header_row=0, last_row=self._row - 1)
 
     def write(self, row: Mapping[str, Any]) -> None:
         if self._row >= MAX_ROWS:
             self._next_sheet()
-        sheet, r = self._sheet, self._row
-        for col, name in enumerate(self._columns):
-            value = row.get(name)
+        sheet, r, see = self._sheet, self._row, self._widths.see
+        values = [row.get(name) for name in self._columns]
+        widths = [see(col, value) if value is not None else 0 for col, value in enumerate(values)]
+        lines = max((-(-w // WRAP_LINE) for w in widths if w > MAX_COLUMN_WIDTH), default=1)
+        if lines > 1:  # text wider than the widest column wraps: the row is made tall enough
+            sheet.set_row(r, LINE_HEIGHT * lines)
+        for col, value in enumerate(values):
             if value is None:
                 continue
             if isinstance(value, str):
-                sheet.write_string(r, col, value)
+                sheet.write_string(r, col, value, self._wrap if widths[col] > MAX_COLUMN_WIDTH else None)
+                if col == self._month and value > self._last_month:
+                    self._last_month = value  # "YYYY-MM" sorts as the months do
             elif isinstance(value, bool):
-                sheet.write_boolean(r, col, value)
+                sheet.write_boolean(r, col, value, self._flag)
             elif isinstance(value, Decimal):
                 # Excel sums numbers, not text; amount_fen keeps the exact integer.
                 sheet.write_number(r, col, float(value), self._money)
             elif isinstance(value, int):
-                sheet.write_number(r, col, value)
+                sheet.write_number(r, col, value, self._whole)
             elif isinstance(value, date) and not isinstance(value, datetime):
                 sheet.write_datetime(r, col, datetime.combine(value, time()), self._date)
+                if self._month is None:
+                    self._saw(value)
             else:
                 sheet.write_string(r, col, str(value))
         self._row += 1
 
+    def _saw(self, day: date) -> None:
+        """A day of the data: the latest one dates the workbook (a bill: its month's last day)."""
+        if self._latest is None or day > self._latest:
+            self._latest = day
+
     def close(self) -> None:
         if self._sheet is None:
             self._next_sheet()
+        self._finish_sheet()
+        if self._last_month:
+            self._latest = month_end(self._last_month, "billing_month")
+        self._book.set_properties({"created": workbook_created(self._latest)})
         self._book.close()
 
 

@@ -11,6 +11,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from ._sheets import (
+    MAX_COLUMN_WIDTH,
+    ColumnWidths,
+    display_width,
+    lay_out_sheet,
+    workbook_created,
+)
 from .model._money import CENT
 from .model._months import last_day, parse_month
 from .model._parse import normalise_text
@@ -44,4 +51,16 @@ def month_end(month: str, field: str = "month") -> date:
     return last_day(parse_month(month, field))
 
 
-__all__ = ["CENT", "arrow_cells", "bill_arrow_schema", "field_of", "month_end", "normalise_text"]
+__all__ = [
+    "CENT",
+    "MAX_COLUMN_WIDTH",
+    "ColumnWidths",
+    "arrow_cells",
+    "bill_arrow_schema",
+    "display_width",
+    "field_of",
+    "lay_out_sheet",
+    "month_end",
+    "normalise_text",
+    "workbook_created",
+]

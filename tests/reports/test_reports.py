@@ -6,7 +6,7 @@ import base64
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -224,6 +224,44 @@ def test_weekly_xlsx_has_a_sheet_per_list_under_a_title(tmp_path: Path) -> None:
     assert "共 4 户" in waiting[0][0]
     assert [r[0] for r in waiting[2:]] == ["OVERDUE", "MON-AFTER", "WITHDRAWN-AFTER", "WAITING"]
     assert waiting[2][5] == "" and waiting[2][8] == "是"
+
+
+def test_weekly_xlsx_is_laid_out_to_read_and_print_and_rewrites_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    states = [*week_states(), state(enrol("07930000000000000012", date(2025, 4, 3), date(2025, 4, 4),
+                                          channel="伊山营业厅提速现场营销组"), RUN_DAY)]
+    extract = weekly_extract(POLICY, states, WEEK)
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_weekly_xlsx(extract, first)
+    write_weekly_xlsx(extract, second)
+    assert first.read_bytes() == second.read_bytes()
+    book = openpyxl.load_workbook(first)
+    assert book.properties.created == datetime(2025, 4, 6)  # the week's Sunday
+    for sheet in book.worksheets:
+        last = get_column_letter(sheet.max_column)
+        assert sheet.auto_filter.ref == f"A2:{last}{max(sheet.max_row, 2)}"  # the header, row 2
+        assert sheet.freeze_panes == "A3"  # title and header stay in view
+        assert sheet.print_title_rows == "$1:$2"
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToHeight == 0
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+        widths = {c: dim.width for dim in sheet.column_dimensions.values() if dim.min
+                  for c in range(dim.min, dim.max + 1)}  # a run of equal widths is kept once
+        for column in range(1, sheet.max_column + 1):
+            fitted = widths[column]
+            for row in range(2, sheet.max_row + 1):
+                value = sheet.cell(row, column).value
+                shown = 11 if isinstance(value, datetime) else width(str(value or ""))
+                assert fitted >= shown, (sheet.title, row, column, value, fitted)
+    trials = book["新增体验用户"]
+    ids = [trials.cell(r, 1).value for r in range(3, trials.max_row + 1)]
+    assert "07930000000000000012" in ids
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1751328000")
+    write_weekly_xlsx(extract, second)
+    assert openpyxl.load_workbook(second).properties.created == datetime(2025, 7, 1)
 
 
 # -- KPI -----------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ width (East Asian Wide and Fullwidth count 2), not characters.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
+from .._sheets import display_width
 from ._kpi import KpiReport
 from ._table import lines
 
@@ -18,8 +18,8 @@ NO_CHANNEL = "(none 未填)"
 
 
 def width(text: str) -> int:
-    """Columns ``text`` takes in a terminal."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    """Columns ``text`` takes in a terminal (East Asian wide characters 2), as in a spreadsheet."""
+    return display_width(text)
 
 
 def pad(text: str, columns: int, *, right: bool = False) -> str:

@@ -3,9 +3,13 @@
 CSV is one file: a ``清单`` column says which list a row is on, so the
 extract travels as one attachment and a filter in Excel splits it. The
 workbook has one sheet per list under a title row naming the week and the
-recipients. Text from the public (channel names, phones) never becomes a
-formula: CSV cells are guarded with a leading ``'``, XLSX cells are written
-as strings with formula and URL conversion off.
+recipients, laid out for a person as the exports are (columns fitted to their
+cells, a filter on the header, the title and header frozen and printed on
+every page, landscape one page wide) and dated by the week's Sunday (or
+``SOURCE_DATE_EPOCH``), so a re-run writes the same bytes. Text from the
+public (channel names, phones) never becomes a formula: CSV cells are guarded
+with a leading ``'``, XLSX cells are written as strings with formula and URL
+conversion off.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import xlsxwriter  # type: ignore[import-untyped]
 
 from .._errors import InputError
+from .._sheets import ColumnWidths, lay_out_sheet, workbook_created
 from ._weekly import ExtractRow, WeeklyExtract
 
 #: Column key and Chinese header, in file order (SPEC §11 headers where it has one).
@@ -85,6 +90,7 @@ def write_weekly_csv(extract: WeeklyExtract, path: str | os.PathLike[str], *,
 
 def write_weekly_xlsx(extract: WeeklyExtract, path: str | os.PathLike[str]) -> None:
     """A workbook with one sheet per list, each under a title row naming the week and recipients."""
+    created = workbook_created(extract.sunday)
     book = xlsxwriter.Workbook(os.fspath(path), {
         "strings_to_formulas": False,
         "strings_to_urls": False,
@@ -94,10 +100,11 @@ def write_weekly_xlsx(extract: WeeklyExtract, path: str | os.PathLike[str]) -> N
         formats = {
             "title": book.add_format({"bold": True, "font_size": 12}),
             "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
-            "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+            "date": book.add_format({"num_format": "yyyy-mm-dd", "align": "right", "indent": 1}),
         }
         for name, rows in ((NEW_TRIALS, extract.new_trials), (NOT_INSTALLED, extract.not_installed)):
             _sheet(book, formats, f"{title(extract)}  {name} 共 {len(rows)} 户", name, rows)
+        book.set_properties({"created": created})
     finally:
         book.close()
 
@@ -106,15 +113,18 @@ def _sheet(book: Any, formats: dict[str, Any], heading: str, name: str,
            rows: Sequence[ExtractRow]) -> None:
     sheet = book.add_worksheet(name)
     sheet.merge_range(0, 0, 0, len(COLUMNS) - 1, heading, formats["title"])
-    for col, (_key, header) in enumerate(COLUMNS):
+    headers = [header for _key, header in COLUMNS]
+    widths = ColumnWidths(headers)
+    for col, header in enumerate(headers):
         sheet.write_string(1, col, header, formats["header"])
-        sheet.set_column(col, col, 14)
-    sheet.freeze_panes(2, 0)
     for r, row in enumerate(rows, start=2):
-        for col, value in enumerate(_cells(row)):
+        cells = _cells(row)
+        widths.see_row(cells)
+        for col, value in enumerate(cells):
             if value is None:
                 continue
             if isinstance(value, date):
                 sheet.write_datetime(r, col, datetime.combine(value, time()), formats["date"])
             else:
                 sheet.write_string(r, col, str(value))
+    lay_out_sheet(sheet, widths.widths(), header_row=1, last_row=len(rows) + 1)
