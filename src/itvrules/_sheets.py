@@ -84,10 +84,17 @@ class ColumnWidths:
     def __init__(self, headers: Sequence[str], *, cap: int = MAX_COLUMN_WIDTH) -> None:
         self.cap = cap
         self._widest = [display_width(h) + FILTER_BUTTON for h in headers]
+        # the last cell of each column and its width: exports repeat a column's values (codes,
+        # rules, amounts) row after row, so most cells are measured by an identity test
+        self._last: list[Any] = [None] * len(headers)
+        self._last_width = [0] * len(headers)
 
     def see(self, column: int, value: Any) -> int:
         """Measure one cell of ``column``; its display width (over the cap: wrap its text)."""
+        if value is self._last[column]:
+            return self._last_width[column]
         width = shown_width(value)
+        self._last[column], self._last_width[column] = value, width
         if width > self._widest[column]:
             self._widest[column] = width
         return width
