@@ -88,13 +88,6 @@ def _repr(text: Column) -> Column:
             .otherwise(F.concat(F.lit("'"), F.replace(escaped, F.lit("'"), F.lit("\\'")), F.lit("'"))))
 
 
-def _date_repr(day: Column) -> Column:
-    """Python's ``repr`` of a ``datetime.date``."""
-    from pyspark.sql import functions as F
-
-    return F.format_string("datetime.date(%d, %d, %d)", F.year(day), F.month(day), F.dayofmonth(day))
-
-
 def _campaign_days(windows: Sequence[CampaignWindow], accepted: Column) -> tuple[Column, Column]:
     """The first and last campaign day of the version in force on each ``accepted`` day (null: none)."""
     from pyspark.sql import functions as F
