@@ -179,7 +179,7 @@ def test_a_policy_without_the_parameter_gets_the_default(tmp_path: Path) -> None
     ('"(?=A)[A-Z]+"', "only (?: ) groups"),
     ('"[A-Z"', "a [ without its ]"),
     ('"' + "A" * 201 + '"', "at most 200 characters"),
-    ("12345", "is not of type 'string'"),
+    ("12345", "12345 is not text"),
 ])
 def test_a_bad_pattern_is_a_policy_error_naming_file_line_and_field(
         tmp_path: Path, value: str, why: str) -> None:
