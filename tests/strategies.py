@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import cache
 
 from hypothesis import strategies as st
@@ -207,6 +208,24 @@ def completion_dates() -> st.SearchStrategy[date]:
         st.builds(lambda y, d: date(y, 12, d), YEARS, st.integers(1, 31)),
         st.dates(date(2024, 1, 1), date(2029, 12, 31)),
     )
+
+
+#: Months of every length: 28 and 29 days (February), 30, 31, and a December into the next year.
+MONTHS_OF_EVERY_LENGTH = ((2025, 2), (2028, 2), (2025, 4), (2025, 3), (2025, 12), (2026, 1))
+
+
+@st.composite
+def completions_on_every_day(draw: st.DrawFn) -> date:
+    """Completion days 1..31 of months of every length (the first month's window crosses them)."""
+    year, month = draw(st.sampled_from(MONTHS_OF_EVERY_LENGTH))
+    return date(year, month, draw(st.integers(1, calendar.monthrange(year, month)[1])))
+
+
+def viewing_hours() -> st.SearchStrategy[Decimal]:
+    """Hours of one day's viewing: zero often, fractions of a hour, a whole night."""
+    return st.one_of(st.just(Decimal(0)),
+                     st.decimals(Decimal(0), Decimal(24), places=2, allow_nan=False,
+                                 allow_infinity=False))
 
 
 def _lags() -> st.SearchStrategy[int]:

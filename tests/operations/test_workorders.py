@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -105,35 +106,92 @@ def test_no_swap_or_call_before_install() -> None:
     assert set(orders([accept()], date(2025, 3, 30))) == {"install"}
 
 
-# -- outbound call in month 1 (§四(五)1) --------------------------------------------------------
+# -- outbound call in the first 30 days (§四(五)1, SPEC §8) -----------------------------------
+
+WINDOW_END = date(2025, 4, 26)  # completion 2025-03-28 + first_month_days - 1
+
+
+def daily(day: date, hours: str, account: str = "A1") -> Event:
+    """A daily usage record, dated the day after as ingest dates it."""
+    return ev("daily_usage", day + timedelta(days=1), account, day=day.isoformat(), hours=hours)
+
 
 @pytest.mark.parametrize(("hours", "priority", "silent"), [
     (None, HIGH, "yes"),       # no usage record: no viewing
     ("0", HIGH, "yes"),
-    ("9.5", HIGH, "no"),       # under low_usage_hours
+    ("9.99", HIGH, "no"),      # under low_usage_hours
     ("10", NORMAL, "no"),
     ("42", NORMAL, "no"),
 ])
-def test_outbound_call_priority_from_usage(hours: str | None, priority: str, silent: str) -> None:
+def test_outbound_call_priority_from_daily_usage(hours: str | None, priority: str,
+                                                 silent: str) -> None:
     events = [accept(), INSTALL]
     if hours is not None:
-        events.append(ev("usage", date(2025, 4, 1), month="2025-03", hours=hours))
-    call = orders(events, date(2025, 4, 2))["outbound_call"]
+        events.append(daily(date(2025, 4, 10), hours))
+    call = orders(events, date(2025, 4, 27))["outbound_call"]
     assert (call.priority, call.details["silent"]) == (priority, silent)
-    assert call.details["hours"] == (hours or "0")
-    assert call.details["usage_month"] == "2025-03"
-    assert call.due == date(2025, 4, 27)  # completion + first_month_days
+    assert call.details["hours"] == f"{Decimal(hours or 0):.2f}"
+    assert call.details["viewing_basis"] == ("daily" if hours is not None else "no usage record")
+    assert call.details["usage_recorded"] == ("yes" if hours is not None else "no")
+    assert (call.details["window_start"], call.details["window_end"]) == ("2025-03-28", "2025-04-26")
+    assert call.due == WINDOW_END  # the last of the first 30 days
     assert (call.status, call.clause, call.assignee) == ("open", "§四(五)1", "客服中心 孙建")
 
 
-def test_outbound_call_reads_the_completion_month_only() -> None:
-    events = [accept(), INSTALL, ev("usage", date(2025, 5, 1), month="2025-04", hours="80")]
-    assert orders(events, date(2025, 5, 2))["outbound_call"].priority == HIGH
+def test_a_completion_on_the_31st_is_judged_on_its_30_days_not_its_calendar_month() -> None:
+    """0.5 h in March and 30 h in April: not a low-usage user (the reported bug)."""
+    start = [accept(), ev("installed", date(2025, 3, 31))]
+    monthly = [ev("usage", date(2025, 4, 1), month="2025-03", hours="0.5"),
+               ev("usage", date(2025, 5, 1), month="2025-04", hours="30")]
+    call = orders(start + monthly, date(2025, 5, 2))["outbound_call"]
+    # 0.5 x 1/31 + 30 x 29/30 = 29.016... -> 29.02
+    assert (call.priority, call.details["hours"]) == (NORMAL, "29.02")
+    assert call.details["viewing_basis"] == "prorated from monthly (2025-03: 1/31, 2025-04: 29/30)"
+    assert call.due == date(2025, 4, 29)
+    days = [daily(date(2025, 3, 31), "0.5")] + [daily(date(2025, 4, d), "1") for d in range(1, 31)]
+    by_day = orders(start + days, date(2025, 5, 2))["outbound_call"]
+    assert (by_day.priority, by_day.details["hours"]) == (NORMAL, "29.50")  # 30 April is outside
+    assert by_day.details["viewing_basis"] == "daily"
+
+
+def test_only_usage_inside_the_window_counts() -> None:
+    events = [accept(), INSTALL, daily(date(2025, 3, 27), "50"), daily(date(2025, 4, 27), "50"),
+              ev("usage", date(2025, 6, 1), month="2025-05", hours="300")]
+    call = orders(events, date(2025, 6, 2))["outbound_call"]
+    assert (call.details["hours"], call.details["silent"], call.priority) == ("0.00", "yes", HIGH)
+
+
+def test_daily_months_win_and_months_without_records_are_named() -> None:
+    events = [accept(), INSTALL, ev("usage", date(2025, 4, 1), month="2025-03", hours="31"),
+              daily(date(2025, 4, 2), "2")]
+    call = orders(events, date(2025, 4, 5))["outbound_call"]
+    # March prorated 31 x 4/31 = 4, April from its daily records: 2
+    assert call.details["hours"] == "6.00"
+    assert call.details["viewing_basis"] == "daily 2025-04; prorated from monthly (2025-03: 4/31)"
+    only_march = orders(events[:3], date(2025, 4, 5))["outbound_call"]
+    assert only_march.details["viewing_basis"] == ("prorated from monthly (2025-03: 4/31); "
+                                                   "no record 2025-04")
 
 
 def test_outbound_call_closes_when_the_trial_is_left() -> None:
     events = [accept(), INSTALL, ev("cancel_requested", date(2025, 4, 3))]
     assert orders(events, date(2025, 4, 4))["outbound_call"].status == "closed"
+
+
+def call(on: date, reached: str = "yes", outcome: str = "will_use", problem: str = "",
+         note: str = "", account: str = "A1") -> Event:
+    return ev("call_result", on, account, reached=reached, outcome=outcome, problem=problem, note=note)
+
+
+def test_a_call_that_got_through_is_the_order_done() -> None:
+    tried = orders([accept(), INSTALL, call(date(2025, 4, 1), "no", "no_answer")], date(2025, 4, 2))
+    assert (tried["outbound_call"].status, tried["outbound_call"].details["calls"]) == ("open", "1")
+    events = [accept(), INSTALL, call(date(2025, 4, 1), "no", "no_answer"),
+              call(date(2025, 4, 3), outcome="will_cancel")]
+    done = orders(events, date(2025, 4, 4))["outbound_call"]
+    assert (done.status, done.details["calls"], done.details["reached_on"],
+            done.details["outcome"]) == ("done", "2", "2025-04-03", "will_cancel")
+    assert not done.is_open
 
 
 def test_outbound_call_parameters_and_recipient_come_from_the_policy(tmp_path: Path) -> None:
@@ -143,20 +201,68 @@ def test_outbound_call_parameters_and_recipient_come_from_the_policy(tmp_path: P
     path.write_text(policy_text.replace("first_month_days: 30 ", "first_month_days: 20 ").replace(
         "    outbound_call: [客服中心 孙建]", "    outbound_call: [外呼组, 客服中心]"), encoding="utf-8")
     policy = itvrules.load_policy(path)
-    events = [accept(), INSTALL, ev("usage", date(2025, 4, 1), month="2025-03", hours="42")]
-    call = orders(events, date(2025, 4, 2), policy)["outbound_call"]
+    events = [accept(), INSTALL, daily(date(2025, 4, 1), "42"), daily(date(2025, 4, 20), "30")]
+    call = orders(events, date(2025, 4, 22), policy)["outbound_call"]
     assert (call.priority, call.details["low_usage_hours"]) == (HIGH, "50")
-    assert call.due == date(2025, 4, 17)
+    assert call.details["hours"] == "42.00"  # 2025-04-20 is past the 20 days
+    assert call.due == date(2025, 4, 16)
     assert call.assignee == "外呼组、客服中心"
+
+
+# -- playback problems a call reported go to 运维部 (§四(五)1) ---------------------------------
+
+def test_a_reported_playback_problem_is_an_order_for_operations() -> None:
+    events = [accept(), INSTALL, call(date(2025, 4, 8), problem="mosaic", note="晚上八点后"),
+              call(date(2025, 4, 8), problem="stutter")]
+    order = orders(events, date(2025, 4, 9))["playback_problem"]
+    assert (order.assignee, order.clause, order.status) == ("运维部", "§四(五)1", "open")
+    assert order.due == date(2025, 4, 9)  # playback_problem_days after the call
+    assert order.details["clause_text"] == "对存在的卡/顿等问题,及时反馈运维部协调处理"
+    assert (order.details["problem"], order.details["problem_name"]) == ("mosaic,stutter", "马赛克、卡顿")
+    assert order.details["note"] == "晚上八点后"
+    assert order.contact_phone == "13800001111"
+    assert WorkOrderKind.PLAYBACK_PROBLEM in list(WorkOrderKind)
+
+
+def test_each_call_day_with_a_problem_is_its_own_order_closed_by_a_later_clear_call() -> None:
+    events = [accept(), INSTALL, call(date(2025, 4, 8), problem="no_signal"),
+              call(date(2025, 4, 12), problem="other"), call(date(2025, 4, 20), "no", "no_answer"),
+              call(date(2025, 4, 25))]
+    found = work_orders(POLICY, replay(POLICY, events, as_of=date(2025, 4, 30)))
+    problems = [o for o in found if o.kind == WorkOrderKind.PLAYBACK_PROBLEM]
+    assert [(o.due, o.status, o.details["cleared_on"]) for o in problems] == [
+        (date(2025, 4, 9), "closed", "2025-04-25"), (date(2025, 4, 13), "closed", "2025-04-25")]
+    assert len({o.order_id for o in problems}) == 2
+    open_still = work_orders(POLICY, replay(POLICY, events[:4], as_of=date(2025, 4, 21)))
+    assert [o.status for o in open_still if o.kind == WorkOrderKind.PLAYBACK_PROBLEM] == ["open", "open"]
+
+
+def test_playback_due_days_and_recipient_are_policy_data(tmp_path: Path) -> None:
+    policy = variant(tmp_path, "playback_problem_days: 1 ", "playback_problem_days: 3 ")
+    policy = variant(tmp_path, "    playback_problem: [运维部]", "    playback_problem: [运维部 值班]",
+                     base=policy)
+    order = orders([accept(), INSTALL, call(date(2025, 4, 8), problem="mosaic")], date(2025, 4, 9),
+                   policy)["playback_problem"]
+    assert (order.due, order.assignee) == (date(2025, 4, 11), "运维部 值班")
+    nobody = variant(tmp_path, "    playback_problem: [运维部]\n", "")
+    with pytest.raises(itvrules.PolicyError, match="playback_problem"):
+        orders([accept(), INSTALL, call(date(2025, 4, 8), problem="mosaic")], date(2025, 4, 9), nobody)
+
+
+def test_a_call_before_the_install_is_refused() -> None:
+    with pytest.raises(itvrules.InputError, match="before the install") as err:
+        replay(POLICY, [accept(), call(date(2025, 3, 26))], as_of=date(2025, 3, 30))
+    assert err.value.field == "called_on"
 
 
 @pytest.mark.parametrize("hours", ["lots", "-1", "NaN"])
 def test_bad_usage_hours_are_named(hours: str) -> None:
-    state = replay(POLICY, [accept(), INSTALL, ev("usage", date(2025, 4, 1), month="2025-03",
-                                                  hours=hours)], as_of=date(2025, 4, 2))
-    with pytest.raises(itvrules.InputError, match="A1") as err:
-        work_orders(POLICY, state)
-    assert err.value.field == "hours"
+    for bad in (ev("usage", date(2025, 4, 1), month="2025-03", hours=hours),
+                daily(date(2025, 4, 1), hours)):
+        state = replay(POLICY, [accept(), INSTALL, bad], as_of=date(2025, 4, 2))
+        with pytest.raises(itvrules.InputError, match="A1") as err:
+            work_orders(POLICY, state)
+        assert err.value.field == "hours"
 
 
 def test_a_policy_naming_nobody_is_a_policy_error(tmp_path: Path) -> None:

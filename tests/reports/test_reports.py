@@ -272,9 +272,11 @@ MONTH = "2025-07"
 
 def kpi_states() -> list[EnrollmentState]:
     """A hand-built campaign on 2025-07-10; the comments give each account's July fee."""
-    usage = {  # viewing hours of trial month 1
-        "N1": ("2025-05", "30"), "T1": ("2025-06", "0"), "T2": ("2025-06", "4.5"),
-        "T3": ("2025-07", "12"),
+    usage = {  # viewing hours of the months of the first 30 days from completion
+        "N1": [("2025-05", "30"), ("2025-06", "30")],  # 30 x 7/31 + 30 x 23/30 = 29.77 h
+        "T1": [("2025-06", "0")],                      # silent
+        "T2": [("2025-06", "4.5")],                    # 4.5 x 21/30 = 3.15 h: low usage
+        "T3": [("2025-07", "12")],                     # 12 x 30/31 = 11.61 h
     }
     enrolments = [
         enrol("N1", date(2025, 5, 20), date(2025, 5, 25)),                      # trial, month 3
@@ -297,8 +299,7 @@ def kpi_states() -> list[EnrollmentState]:
     out = []
     for enr in enrolments:
         extra = []
-        if enr.account_id in usage:
-            month, hours = usage[enr.account_id]
+        for month, hours in usage.get(enr.account_id, []):
             extra.append(ev(enr.account_id, "usage", AS_OF, month=month, hours=hours))
         if enr.account_id == "C2":
             extra.append(ev("C2", "terminals_recovered", date(2025, 6, 2), terminals="stb,e8b"))
@@ -398,7 +399,7 @@ def test_kpi_refuses_states_of_another_day_and_bad_input() -> None:
                       ev("U1", "usage", date(2025, 7, 3), month="2025-07", hours="lots"))
     with pytest.raises(itvrules.InputError, match="U1") as usage:
         kpi(POLICY, [bad_usage], [], as_of=AS_OF, month=MONTH)
-    assert usage.value.field == "usage_hours"
+    assert usage.value.field == "hours"
 
 
 @pytest.mark.parametrize("enr", [

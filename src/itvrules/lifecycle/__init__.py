@@ -6,10 +6,11 @@ from ._diagram import statechart_mermaid
 from ._events import EVENT_NAMESPACE, Event, EventKind
 from ._from_enrollment import events_from_enrollment
 from ._replay import replay
-from ._state import EnrollmentState, TerminalChange, Transition
+from ._state import CallResult, EnrollmentState, TerminalChange, Transition
 
 __all__ = [
     "EVENT_NAMESPACE",
+    "CallResult",
     "EnrollmentState",
     "Event",
     "EventKind",

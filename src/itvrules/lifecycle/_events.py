@@ -41,6 +41,11 @@ class EventKind(_StrEnum):
     #: terminals arrived at a depot; ``account_id`` is ``depot:<name>``
     #: (data: ``depot``, ``terminal``, ``condition``, ``quantity``)
     STOCK_RECEIVED = "stock_received"
+    #: viewing hours of one day (data: ``day`` YYYY-MM-DD, ``hours``), dated the day after
+    DAILY_USAGE = "daily_usage"
+    #: an outbound call of the customer service centre, dated the call day (§四(五)1)
+    #: (data: ``reached`` yes/no, ``outcome``, ``problem``, ``note``)
+    CALL_RESULT = "call_result"
 
 
 LIFECYCLE_KINDS = frozenset({EventKind.INSTALLED, EventKind.RETURNED, EventKind.SWITCHED,

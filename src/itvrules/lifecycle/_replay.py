@@ -18,7 +18,7 @@ from ..engines import NoRuleMatched
 from ..model._months import first_day, month_index
 from ..policy._policy import Policy
 from ._events import LIFECYCLE_KINDS, Event, EventKind
-from ._state import EnrollmentState, TerminalChange, Transition
+from ._state import CallResult, EnrollmentState, TerminalChange, Transition
 
 _INITIAL_SCHEME = {"ordinary": ("ordinary_modem",), "e8b": ("leased_e8b",), "none": ()}
 
@@ -55,6 +55,8 @@ class _Replay:
         self.changes: list[TerminalChange] = []
         self.steps: list[tuple[str, date]] = []
         self.usage: dict[str, str] = {}
+        self.daily_usage: dict[str, str] = {}
+        self.calls: list[CallResult] = []
         self.fitted: list[str] = []
         #: the user's own terminals the install takes back (the old ordinary modem, §四(六)4)
         self.old_terminals: list[str] = []
@@ -129,6 +131,10 @@ class _Replay:
         data = event.data
         if event.kind == EventKind.USAGE:
             self.usage[data.get("month", "")] = data.get("hours", "0")
+        elif event.kind == EventKind.DAILY_USAGE:
+            self.daily_usage[data.get("day", "")] = data.get("hours", "0")
+        elif event.kind == EventKind.CALL_RESULT:
+            self._call(event)
         elif event.kind == EventKind.CANCELLATION_STEP:
             self._cancellation_step(event)
         elif event.kind == EventKind.TERMINALS_RECOVERED:
@@ -144,6 +150,16 @@ class _Replay:
         elif event.kind == EventKind.TERMINAL_ALLOCATED:
             self.allocations.append((data.get("terminal", ""), data.get("condition", ""),
                                      data.get("depot", "")))
+
+    def _call(self, event: Event) -> None:
+        """A call is made to a trial user: never before the install it follows up (§四(五)1)."""
+        if self.fields.get("completed_on") is None:
+            raise _located(InputError("called_on", event.on.isoformat(),
+                                      "a call result before the install was completed"), event)
+        data = event.data
+        self.calls.append(CallResult(on=event.on, reached=data.get("reached") == "yes",
+                                     outcome=data.get("outcome", ""), problem=data.get("problem", ""),
+                                     note=data.get("note", "")))
 
     def _cancellation_step(self, event: Event) -> None:
         steps = [s["step"] for s in self.policy.document.operations["cancellation_steps"]]
@@ -170,7 +186,8 @@ class _Replay:
             **self.fields, state=self.state, trial_month=trial_month, install_overdue=overdue,
             item_scheme=tuple(self.scheme), transitions=tuple(self.transitions),
             terminal_changes=tuple(self.changes), cancellation_steps=tuple(self.steps),
-            usage_hours=dict(self.usage), fitted=tuple(self.fitted),
+            usage_hours=dict(self.usage), daily_usage=dict(self.daily_usage),
+            calls=tuple(self.calls), fitted=tuple(self.fitted),
             recovered=tuple(self.recovered), allocations=tuple(self.allocations),
         )
 

@@ -38,6 +38,19 @@ class TerminalChange:
 
 
 @attrs.frozen
+class CallResult:
+    """One outbound call to a trial user and what came of it (§四(五)1)."""
+
+    on: date
+    reached: bool
+    #: a code of the policy's ``operations.call_results.outcomes``
+    outcome: str
+    #: a code of ``operations.call_results.problems``, or "" when none was reported
+    problem: str = ""
+    note: str = ""
+
+
+@attrs.frozen
 class EnrollmentState:
     """Where an enrolment stands on ``as_of``, and how it got there."""
 
@@ -67,6 +80,10 @@ class EnrollmentState:
     cancellation_steps: tuple[tuple[str, date], ...] = ()
     #: viewing hours per month "YYYY-MM" (from a usage feed)
     usage_hours: Mapping[str, str] = attrs.field(factory=dict)
+    #: viewing hours per day "YYYY-MM-DD" (from a daily usage feed)
+    daily_usage: Mapping[str, str] = attrs.field(factory=dict)
+    #: outbound calls made, in date order (from a call-result feed)
+    calls: tuple[CallResult, ...] = ()
     #: terminals still at the customer's that the trial fitted
     fitted: tuple[str, ...] = ()
     recovered: tuple[str, ...] = ()

@@ -1,8 +1,11 @@
-"""Operations: work orders derived from the lifecycle, and terminal stock (SPEC §6-8)."""
+"""Operations: work orders derived from the lifecycle, first-month viewing, call results, and
+terminal stock (SPEC §6-8)."""
 
 from __future__ import annotations
 
+from ._calls import CALL_FIELDS, CallVocabulary, call_event, call_vocabulary
 from ._stock import DEPOT_PREFIX, Condition, Stock, StockError, Terminal
+from ._viewing import FirstMonthViewing, first_month_viewing, first_month_window
 from ._workorders import (
     CLOSED_STATUSES,
     DATE_DETAILS,
@@ -21,6 +24,7 @@ from ._workorders import (
 )
 
 __all__ = [
+    "CALL_FIELDS",
     "CLOSED_STATUSES",
     "DATE_DETAILS",
     "DEPOT_PREFIX",
@@ -29,14 +33,20 @@ __all__ = [
     "NORMAL",
     "STEP_PREFIX",
     "WORK_ORDER_NAMESPACE",
+    "CallVocabulary",
     "Condition",
+    "FirstMonthViewing",
     "Stock",
     "StockError",
     "Terminal",
     "WorkOrder",
     "WorkOrderKind",
+    "call_event",
+    "call_vocabulary",
     "detail_fields",
     "due_orders",
+    "first_month_viewing",
+    "first_month_window",
     "is_date_detail",
     "order_id",
     "work_orders",

@@ -12,16 +12,17 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
 
-from .._errors import InputError, PolicyError
-from ..lifecycle import EnrollmentState, TerminalChange
+from .._errors import PolicyError
+from ..lifecycle import CallResult, EnrollmentState, TerminalChange
 from ..model._enums import _StrEnum
-from ..model._months import month_index, month_text
+from ..model._months import month_index
 from ..policy._policy import Policy
+from ._calls import call_vocabulary
+from ._viewing import first_month_viewing
 
 #: Namespace of every work-order id (uuid5).
 WORK_ORDER_NAMESPACE = uuid.UUID("0b6f3c52-9d1e-5a47-8c2e-4f7a1d9b3e60")
@@ -42,6 +43,8 @@ class WorkOrderKind(_StrEnum):
     EXPIRY_REMINDER = "expiry_reminder"
     CANCELLATION = "cancellation"
     RECOVERY = "recovery"
+    #: 播放问题: a call reported a playback problem; 运维部 sorts it out (§四(五)1)
+    PLAYBACK_PROBLEM = "playback_problem"
 
 
 _RANK = {kind: rank for rank, kind in enumerate(WorkOrderKind)}
@@ -60,14 +63,17 @@ _CLAUSES = {
 DETAIL_FIELDS = (
     "accepted_on", "completed_on", "return_reason",
     "fit", "take_back", "recovered", "missing", "rule",
-    "usage_month", "hours", "usage_recorded", "silent", "low_usage_hours",
+    "window_start", "window_end", "hours", "viewing_basis", "usage_recorded", "silent",
+    "low_usage_hours", "calls", "reached_on", "outcome",
     "trial_end", "state",
     "requested_on", "effective_on", "channel", "late",
+    "called_on", "problem", "problem_name", "note", "clause_text", "cleared_on",
 )
 #: A cancellation's details name each step done as ``step.<name>`` (its day).
 STEP_PREFIX = "step."
 #: The details that hold a day (ISO text); exports write them as dates, as ``due``.
-DATE_DETAILS = frozenset({"accepted_on", "completed_on", "trial_end", "requested_on", "effective_on"})
+DATE_DETAILS = frozenset({"accepted_on", "completed_on", "trial_end", "requested_on", "effective_on",
+                          "window_start", "window_end", "reached_on", "called_on", "cleared_on"})
 
 
 def detail_fields(policy: Policy) -> tuple[str, ...]:
@@ -191,23 +197,65 @@ class _Builder:
                                    "rule": change.rule})
 
     # -- §四(五)1 first-month outbound call -----------------------------------------------
-    def outbound_call(self, completed_on: date) -> WorkOrder:
+    def outbound_call(self) -> WorkOrder:
+        """Due by the last of the first ``first_month_days`` days; silent and low-usage users first."""
         state = self.state
-        params = self.policy.parameters
-        month = month_text(month_index(completed_on))
-        recorded = state.usage_hours.get(month)
-        hours = _hours(state.account_id, month, recorded)
-        threshold = Decimal(str(params["low_usage_hours"]))
-        silent = hours == 0
-        due = completed_on + timedelta(days=int(params["first_month_days"]))
+        viewing = first_month_viewing(self.policy, state)
+        reached = next((c for c in state.calls if c.reached), None)
+        if reached is not None:
+            status = "done"
+        elif state.state == "trial":
+            status = "open"
+        else:
+            status = "closed"
+        details: dict[str, Any] = {
+            "window_start": viewing.start.isoformat(), "window_end": viewing.end.isoformat(),
+            "hours": viewing.hours, "viewing_basis": viewing.basis,
+            "usage_recorded": _yes(viewing.recorded), "silent": _yes(viewing.silent),
+            "low_usage_hours": viewing.low_usage_hours, "calls": len(state.calls),
+        }
+        if reached is not None:
+            details.update(reached_on=reached.on.isoformat(), outcome=reached.outcome)
         return self.order(
-            WorkOrderKind.OUTBOUND_CALL, due,
-            status="open" if state.state == "trial" else "closed",
+            WorkOrderKind.OUTBOUND_CALL, viewing.end, status=status,
             assignee=self.recipient(WorkOrderKind.OUTBOUND_CALL, "weekly_extract"),
-            priority=HIGH if silent or hours < threshold else NORMAL,
-            details={"usage_month": month, "hours": hours, "usage_recorded": _yes(recorded is not None),
-                     "silent": _yes(silent), "low_usage_hours": threshold},
-        )
+            priority=HIGH if viewing.priority else NORMAL, details=details)
+
+    # -- §四(五)1 playback problems a call reported go to 运维部 ----------------------------
+    def playback_problems(self) -> list[WorkOrder]:
+        """One order per call day that reported a problem; closed once a later call reached the
+        user and heard of none."""
+        state = self.state
+        reported = [c for c in state.calls if c.problem]
+        if not reported:
+            return []
+        vocabulary = call_vocabulary(self.policy)
+        names = self.recipients.get(WorkOrderKind.PLAYBACK_PROBLEM.value)
+        if not names:
+            raise PolicyError("operations.recipients names nobody for playback_problem: nobody to "
+                              "send the playback problems a call reported to (§四(五)1)")
+        days = timedelta(days=int(self.policy.parameters["playback_problem_days"]))
+        by_day: dict[date, list[CallResult]] = {}
+        for call in reported:
+            by_day.setdefault(call.on, []).append(call)
+        orders = []
+        for day, calls in sorted(by_day.items()):
+            cleared = next((c for c in state.calls if c.on > day and c.reached and not c.problem),
+                           None)
+            problems = list(dict.fromkeys(c.problem for c in calls))
+            details: dict[str, Any] = {
+                "called_on": day.isoformat(), "problem": ",".join(problems),
+                "problem_name": "、".join(vocabulary.problem_name(p) for p in problems),
+                "note": "; ".join(c.note for c in calls if c.note),
+                "clause_text": vocabulary.problem_text,
+            }
+            if cleared is not None:
+                details["cleared_on"] = cleared.on.isoformat()
+            orders.append(self.order(
+                WorkOrderKind.PLAYBACK_PROBLEM, day + days, assignee="、".join(names),
+                status="closed" if cleared is not None else "open",
+                clause=vocabulary.problem_clause, details=details))
+        return orders
 
     # -- §四(五)2 trial month 3: the accepting channel reminds --------------------------------
     def expiry_reminder(self, end: date) -> WorkOrder | None:
@@ -256,25 +304,12 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def _hours(account_id: str, month: str, recorded: str | None) -> Decimal:
-    """Viewing hours of ``month``: no usage record counts as no viewing (a silent user)."""
-    if recorded is None or not recorded.strip():
-        return Decimal(0)
-    try:
-        hours = Decimal(recorded.strip())
-    except InvalidOperation:
-        hours = Decimal("NaN")
-    if not hours.is_finite() or hours < 0:
-        raise InputError("hours", recorded, f"viewing hours of {month} must be a number ≥ 0",
-                         source=f"account {account_id}")
-    return hours
-
-
 def work_orders(policy: Policy, state: EnrollmentState) -> list[WorkOrder]:
     """Every work order the enrolment's state implies on ``state.as_of``, sorted.
 
     Raises :class:`InputError` for usage hours that are not a number and
-    :class:`PolicyError` when the policy names nobody for a kind of order.
+    :class:`PolicyError` when the policy names nobody for a kind of order, or
+    has no ``operations.call_results`` while a call reported a problem.
     """
     build = _Builder(policy, state)
     orders = [build.install()]
@@ -284,7 +319,8 @@ def work_orders(policy: Policy, state: EnrollmentState) -> list[WorkOrder]:
         elif change.change == "cancelled" and change.recovery_order:
             orders.append(build.recovery(change))
     if state.completed_on is not None and build.end is not None:
-        orders.append(build.outbound_call(state.completed_on))
+        orders.append(build.outbound_call())
+        orders.extend(build.playback_problems())
         reminder = build.expiry_reminder(build.end)
         if reminder is not None:
             orders.append(reminder)

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import attrs
 
 from .._errors import InputError
 from ..lifecycle import EnrollmentState
 from ..model._money import ZERO
-from ..model._months import month_index, month_text, parse_month
+from ..model._months import parse_month
 from ..model._results import Eligibility
+from ..operations import first_month_viewing
 from ..policy._policy import Policy
 from ._states import check_day, checked_states, enrollment_from_state
 
@@ -80,9 +81,9 @@ class KpiReport:
     #: fee code -> enrolments decided with it for ``month``
     fee_codes: Mapping[str, int]
     low_usage_hours: Decimal
-    #: in trial, zero viewing hours in trial month 1
+    #: in trial, zero viewing hours in the first ``first_month_days`` days from completion
     silent_users: tuple[str, ...]
-    #: in trial, more than zero but fewer than low_usage_hours in trial month 1
+    #: in trial, more than zero but fewer than low_usage_hours in those days
     low_usage_users: tuple[str, ...]
     #: accepted, not installed and past the install due date
     overdue_installs: tuple[str, ...]
@@ -123,7 +124,7 @@ def kpi(policy: Policy, states: Iterable[EnrollmentState], eligibility_results: 
     converted = counts["converted_paid"] + counts["converted_switched"]
     waivers, billed, codes = _fees(policy, checked, month)
     low = Decimal(str(policy.parameters["low_usage_hours"]))
-    first_month_hours = {s.account_id: _first_month_hours(s) for s in checked if s.state == "trial"}
+    viewings = [first_month_viewing(policy, s) for s in checked if s.state == "trial"]
     recovery = [s for s in checked if any(c.recovery_order for c in s.terminal_changes)]
 
     return KpiReport(
@@ -141,8 +142,8 @@ def kpi(policy: Policy, states: Iterable[EnrollmentState], eligibility_results: 
         late_cancellations=_sorted(s.account_id for s in ended if _late(policy, s)),
         waivers=waivers, waived_total=sum(waivers.values(), ZERO), billed=billed, fee_codes=codes,
         low_usage_hours=low,
-        silent_users=_sorted(a for a, h in first_month_hours.items() if h == 0),
-        low_usage_users=_sorted(a for a, h in first_month_hours.items() if 0 < h < low),
+        silent_users=_sorted(v.account_id for v in viewings if v.silent),
+        low_usage_users=_sorted(v.account_id for v in viewings if v.low_usage),
         overdue_installs=_sorted(s.account_id for s in checked if s.install_overdue),
         recoveries_open=_sorted(s.account_id for s in recovery if _terminals_out(s)),
         recoveries_done=_sorted(s.account_id for s in recovery if not _terminals_out(s)),
@@ -183,21 +184,6 @@ def _fees(policy: Policy, states: tuple[EnrollmentState, ...],
         if fee.waived or fee.code in waivers:
             waivers[fee.code] = waivers.get(fee.code, ZERO) + fee.waived
     return waivers, billed, dict(sorted(codes.items()))
-
-
-def _first_month_hours(state: EnrollmentState) -> Decimal:
-    """Viewing hours of trial month 1, the completion's calendar month (SPEC §4); none reported is 0."""
-    assert state.completed_on is not None
-    month = month_text(month_index(state.completed_on))
-    raw = state.usage_hours.get(month, "0")
-    try:
-        hours = Decimal(str(raw).strip() or "0")
-    except InvalidOperation:
-        hours = Decimal("NaN")
-    if not hours.is_finite() or hours < 0:
-        raise InputError("usage_hours", raw, f"expected non-negative hours (account "
-                         f"{state.account_id}, month {month})")
-    return hours
 
 
 def _terminals_out(state: EnrollmentState) -> bool:
