@@ -56,14 +56,21 @@ examples:
   itvrules ingest crm-feed.csv                         # into itvrules.db, as of today
   itvrules ingest week1.xlsx week2.xlsx --db ledger.db --as-of 2025-06-30
   itvrules ingest crm-feed.csv --usage viewing-hours.csv --rejects bad-rows.csv
+  itvrules ingest crm-feed.csv --usage daily-viewing.xlsx --calls call-results.csv
   itvrules ingest crm-feed.csv && itvrules ingest crm-feed.csv   # the second adds nothing
 
 --db postgresql://user@host/db keeps the ledger on a PostgreSQL server
 (pip install 'itvrules[postgres]').
 
-A usage file (CSV, XLSX or JSONL) has the columns account_id (宽带账号), month
-(月份, YYYY-MM) and hours (收视时长); a month's hours are dated the first day
-of the next month, when the month's figure is known.
+A usage file (CSV, XLSX or JSONL) has the columns account_id (宽带账号), hours
+(收视时长) and month (月份, YYYY-MM) for monthly figures or day (日期) for daily
+ones (a file may hold both kinds of rows); a month's hours are dated the first
+day of the next month, a day's the day after, when the figure is known.
+
+A call-result file has account_id (宽带账号), called_on (外呼日期), reached
+(是否接通, 是/否), outcome (外呼结果, a code or the Chinese name of the policy's
+operations.call_results.outcomes), and optionally problem (反映问题) and note
+(备注).
 
 exit status: 0 every row ingested; 3 some rows rejected (the rest stored, the
 rejects file written); 2 usage error; 1 policy error, unreadable input or a
@@ -86,6 +93,9 @@ class IngestSummary:
     added: int
     present: int
     rejects: str | None  # where the rejects went; None when none were written
+    calls_in: int = 0
+    calls_ingested: int = 0
+    calls_rejected: int = 0
 
 
 def add_parser(sub: Any) -> None:
@@ -104,6 +114,9 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("feeds", metavar="FEED", nargs="+", help="CRM feed files; - reads stdin")
     parser.add_argument("--usage", metavar="FILE",
                         help="viewing hours per account and month (account_id, month, hours)")
+    parser.add_argument("--calls", metavar="FILE",
+                        help="outbound-call results (account_id, called_on, reached, outcome, "
+                             "problem, note)")
     parser.add_argument("--rejects", metavar="FILE",
                         help="where refused rows go, written every run (the header only when none were; "
                              "default: beside the ledger, "
@@ -140,7 +153,7 @@ def default_rejects(db: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.rejects == "-":
         raise UsageError("ingest writes its rejects to a file: name one with --rejects FILE")
-    if args.usage == "-" and "-" in args.feeds:
+    if [args.usage, args.calls, *args.feeds].count("-") > 1:
         raise UsageError("standard input (-) can be read only once")
     policy = load_policy_arg(args)
     progress = progress_for(sys.stderr, enabled=not args.no_progress)
@@ -149,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         with open_db(args) as ledger:
             summary = ingest(policy, list(args.feeds), ledger, as_of=as_of(args), rejects=rejects,
                              usage=args.usage,
+                             calls=args.calls,
                              in_format=args.in_format, encoding=args.encoding,
                              out_format=args.out_format, out_encoding=args.out_encoding,
                              engine=args.engine, progress=progress, columns=columns_of(args))
@@ -157,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     report(summary, db_name(args), as_of(args), events, accounts)
-    return REJECTED if summary.rejected or summary.usage_rejected else OK
+    return REJECTED if summary.rejected or summary.usage_rejected or summary.calls_rejected else OK
 
 
 def report(summary: IngestSummary, ledger: str, day: date, events: int, accounts: int) -> None:
@@ -170,6 +184,9 @@ def report(summary: IngestSummary, ledger: str, day: date, events: int, accounts
     if summary.usage_in:
         note(f"usage rows in: {summary.usage_in}  ingested: {summary.usage_ingested}  "
              f"rejected: {summary.usage_rejected}")
+    if summary.calls_in:
+        note(f"call rows in: {summary.calls_in}  ingested: {summary.calls_ingested}  "
+             f"rejected: {summary.calls_rejected}")
     note(f"events added: {summary.added}  already present: {summary.present}")
     note(f"ledger: {ledger} ({events} events, {accounts} accounts; states as of {day})")
     if summary.rejects is not None:
@@ -178,11 +195,13 @@ def report(summary: IngestSummary, ledger: str, day: date, events: int, accounts
 
 def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
            rejects: str | None, usage: str | None = None,
+           calls: str | None = None,
            in_format: str | None = None, encoding: str | None = None,
            out_format: str | None = None, out_encoding: str | None = None,
            engine: str | None = None, progress: Callable[[int], None] | None = None,
            columns: Mapping[str, str] | None = None) -> IngestSummary:
-    """Read ``feeds`` (and a ``usage`` file) into ``ledger``, replaying each account to ``as_of``."""
+    """Read ``feeds`` (and ``usage`` and ``calls`` files) into ``ledger``, replaying each account
+    to ``as_of``."""
     from ..lifecycle import events_from_enrollment
 
     with FeedRecords(policy, feeds, target=rejects, in_format=in_format, encoding=encoding,
@@ -201,18 +220,27 @@ def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
                 usage_in += 1
                 if event is not None:
                     usage_ingested += batch.offer(raw, [event])
+        usage_rejected = records.rejected - rejected
+        calls_in, calls_ingested = _ingest_calls(policy, calls, batch, records, encoding)
         batch.flush()
         # Every run writes its rejects (the header only when none), so the file beside the
         # ledger is never an earlier run's.
         written = records.write_rejects(always=True)
         return IngestSummary(rows_in, ingested, rejected, records.skipped, records.headers,
-                             usage_in, usage_ingested,
-                             records.rejected - rejected, batch.added, batch.present, written)
+                             usage_in, usage_ingested, usage_rejected, batch.added, batch.present,
+                             written, calls_in, calls_ingested,
+                             records.rejected - rejected - usage_rejected)
 
 
 def _usage_events(path: str, records: FeedRecords,
                   encoding: str | None) -> Iterator[tuple[RawRow, Event | None]]:
-    """(raw row, usage event or None when the row was rejected) for each row of the usage file."""
+    """(raw row, usage event or None when the row was rejected) for each row of the usage file.
+
+    A monthly row is a ``usage`` event dated the first day of the next month;
+    a daily row a ``daily_usage`` event dated the day after.
+    """
+    from datetime import timedelta
+
     from .._errors import InputError
     from ..lifecycle import Event, EventKind
     from ..model._months import first_day, parse_month
@@ -225,15 +253,47 @@ def _usage_events(path: str, records: FeedRecords,
             yield raw, None
             continue
         try:
-            account, month, hours = usage_row(values)
-            event = Event(account_id=account, kind=EventKind.USAGE,
-                          on=first_day(parse_month(month) + 1), data={"month": month, "hours": hours},
-                          source=raw.source, source_row=raw.row)
+            account, month, day, hours = usage_row(values)
+            if day is None:
+                event = Event(account_id=account, kind=EventKind.USAGE,
+                              on=first_day(parse_month(month) + 1),
+                              data={"month": month, "hours": hours},
+                              source=raw.source, source_row=raw.row)
+            else:
+                event = Event(account_id=account, kind=EventKind.DAILY_USAGE,
+                              on=day + timedelta(days=1), data={"day": day.isoformat(), "hours": hours},
+                              source=raw.source, source_row=raw.row)
         except InputError as exc:
             records.reject(raw, exc)
             yield raw, None
             continue
         yield raw, event
+
+
+def _ingest_calls(policy: Policy, path: str | None, batch: _Batch, records: FeedRecords,
+                  encoding: str | None) -> tuple[int, int]:
+    """Offer each row of the call-result file to the batch: (rows in, rows ingested)."""
+    if path is None:
+        return 0, 0
+    from .._errors import InputError
+    from ..operations import call_event, call_vocabulary
+    from ._tables import read_table
+
+    vocabulary = call_vocabulary(policy)
+    batch.flush()  # calls may be of accounts this run enrolled
+    rows_in = ingested = 0
+    fmt = "csv" if path == "-" else None
+    for raw, values in read_table(path, "calls", in_format=fmt, encoding=encoding):
+        rows_in += 1
+        try:
+            if isinstance(values, InputError):
+                raise values
+            event = call_event(vocabulary, values, source=raw.source, source_row=raw.row)
+        except InputError as exc:
+            records.reject(raw, exc)
+            continue
+        ingested += batch.offer(raw, [event])
+    return rows_in, ingested
 
 
 class _Batch:

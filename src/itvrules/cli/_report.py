@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from . import _report_calls
 from ._common import (
     OK,
     REJECTED,
@@ -56,7 +57,7 @@ KPI_FORMATS = (".html", ".htm", ".txt")
 
 
 def add_parser(sub: Any) -> None:
-    parser = command_parser(sub, "report", help="the Monday extract and the KPI report",
+    parser = command_parser(sub, "report", help="the Monday extract, the KPI report, the call report",
                             description="Reports from the ledger for the people who run the campaign.",
                             epilog=WEEKLY_EPILOG + KPI_EPILOG.replace("examples:\n", "") + STATUS)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -91,6 +92,7 @@ def add_parser(sub: Any) -> None:
                           "rate's denominator")
     kpi.add_argument("-o", "--output", metavar="FILE", help="FILE.txt or FILE.html (default: stdout)")
     kpi.set_defaults(handler=run_kpi)
+    _report_calls.add_parser(actions)
 
 
 def _week(text: str) -> str:

@@ -7,12 +7,17 @@
   conversions, cancellations, waivers, first-month call priorities, overdue
   installs and terminal recoveries, as aligned text or one self-contained
   HTML page with charts.
+- The weekly call report: the first-month calls due, made and reached,
+  whether silent and low-usage users were called first, outcomes, playback
+  problems and the orders they opened, for marketing (CSV, XLSX or text).
 
 Charts need matplotlib, imported only when a page is rendered.
 """
 
 from __future__ import annotations
 
+from ._calls import GROUPS, CallReport, CallRow, call_recipients, call_report, week_of
+from ._calls_files import render_calls_text, write_calls_csv, write_calls_xlsx
 from ._html import render_html
 from ._kpi import WAIVER_CODES, ChannelKpi, KpiReport, kpi
 from ._states import enrollment_from_state
@@ -29,20 +34,29 @@ from ._weekly import (
 from ._weekly_files import write_weekly_csv, write_weekly_xlsx
 
 __all__ = [
+    "GROUPS",
     "WAIVER_CODES",
+    "CallReport",
+    "CallRow",
     "ChannelKpi",
     "ExtractRow",
     "KpiReport",
     "WeeklyExtract",
+    "call_recipients",
+    "call_report",
     "enrollment_from_state",
     "iso_week",
     "kpi",
     "parse_iso_week",
     "previous_week",
+    "render_calls_text",
     "render_html",
     "render_text",
+    "week_of",
     "weekly_extract",
     "weekly_recipients",
+    "write_calls_csv",
+    "write_calls_xlsx",
     "write_weekly_csv",
     "write_weekly_xlsx",
 ]
