@@ -27,7 +27,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -209,6 +209,13 @@ def examples_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         usage.write("宽带账号,月份,收视时长\n")
         for r in installed:
             usage.write(f"{r['宽带账号']},{parse_date(r['竣工日期']).strftime('%Y-%m')},12.5\n")
+    completed = [(r["宽带账号"], parse_date(r["竣工日期"])) for r in installed]
+    write_csv(folder / "daily-viewing.csv", ["宽带账号", "日期", "收视时长"],
+              [[account, day.isoformat(), "1.5"] for account, day in completed], "utf-8-sig")
+    with (folder / "call-results.csv").open("w", encoding="utf-8", newline="") as calls:
+        calls.write("宽带账号,外呼日期,是否接通,外呼结果,反映问题,备注\n")
+        for (account, day), problem in zip(completed, ("卡顿", "", ""), strict=True):
+            calls.write(f"{account},{(day + timedelta(days=2)).isoformat()},是,继续使用,{problem},\n")
 
     run_here(folder, "eligibility", "crm-feed.csv", "-o", "targets.csv")
     run_here(folder, "ingest", "crm-feed.csv", "--db", "itvrules.db", "--as-of", "2025-10-31")

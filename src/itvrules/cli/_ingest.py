@@ -56,7 +56,7 @@ examples:
   itvrules ingest crm-feed.csv                         # into itvrules.db, as of today
   itvrules ingest week1.xlsx week2.xlsx --db ledger.db --as-of 2025-06-30
   itvrules ingest crm-feed.csv --usage viewing-hours.csv --rejects bad-rows.csv
-  itvrules ingest crm-feed.csv --usage daily-viewing.xlsx --calls call-results.csv
+  itvrules ingest crm-feed.csv --usage daily-viewing.csv --calls call-results.csv
   itvrules ingest crm-feed.csv && itvrules ingest crm-feed.csv   # the second adds nothing
 
 --db postgresql://user@host/db keeps the ledger on a PostgreSQL server

@@ -46,9 +46,11 @@ examples:
 Columns: order_id (stable over re-runs), account_id, kind, due, assignee,
 priority, status, clause (the notice section), contact_phone, then one column
 a detail (accepted_on, completed_on, return_reason, fit, take_back, recovered,
-missing, rule, usage_month, hours, usage_recorded, silent, low_usage_hours,
-trial_end, state, requested_on, effective_on, channel, late, and step.<name>
-for each cancellation step), empty where a kind has no such detail.
+missing, rule, window_start, window_end, hours, viewing_basis, usage_recorded,
+silent, low_usage_hours, calls, reached_on, outcome, trial_end, state,
+requested_on, effective_on, channel, late, called_on, problem, problem_name,
+note, clause_text, cleared_on, and step.<name> for each cancellation step),
+empty where a kind has no such detail.
 
 exit status: 0 written; 2 usage error; 1 policy error or a ledger that cannot be read.
 """
