@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from datetime import date
 from pathlib import Path
 
@@ -111,12 +110,13 @@ def test_workorders_name_the_basis_and_send_playback_problems_to_operations(
     assert {a: (r["priority"], r["status"], r["due"]) for a, r in calls.items()} == {
         "S1": ("high", "open", "2025-04-29"), "L1": ("high", "done", "2025-04-30"),
         "O1": ("normal", "done", "2025-05-01"), "O2": ("high", "done", "2025-05-01")}
-    assert json.loads(calls["L1"]["details"])["viewing_basis"] == "daily"
-    assert json.loads(calls["S1"]["details"])["viewing_basis"] == "no usage record"
+    assert calls["L1"]["viewing_basis"] == "daily"
+    assert (calls["L1"]["window_start"], calls["L1"]["window_end"]) == ("2025-04-01", "2025-04-30")
+    assert calls["S1"]["viewing_basis"] == "no usage record"
     problems = [r for r in rows if r["kind"] == "playback_problem"]
     assert [(r["account_id"], r["due"], r["assignee"], r["clause"]) for r in problems] == [
         ("L1", "2025-04-09", "运维部", "§四(五)1"), ("O2", "2025-04-10", "运维部", "§四(五)1")]
-    details = json.loads(problems[0]["details"])
+    details = problems[0]
     assert details["clause_text"] == "对存在的卡/顿等问题,及时反馈运维部协调处理"
     assert (details["problem"], details["problem_name"]) == ("mosaic", "马赛克")
 
