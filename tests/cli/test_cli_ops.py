@@ -233,7 +233,7 @@ def test_workorders_are_those_of_the_replayed_states(ingested: Path, tmp_path: P
     assert sorted(r["order_id"] for r in rows) == sorted(o.order_id for o in expected)
     call = next(r for r in rows if r["account_id"] == "A001" and r["kind"] == "outbound_call")
     assert call["silent"] == "yes" and call["usage_recorded"] == "no"  # no usage recorded
-    assert call["priority"] == "high" and call["hours"] == "0"
+    assert call["priority"] == "high" and call["hours"] == "0.00"
     for row in rows:  # each detail in its own column, no JSON in a cell
         order = next(o for o in expected if o.order_id == row["order_id"])
         assert {k: v for k, v in row.items() if k in detail_fields(policy) and v} == \

@@ -446,6 +446,8 @@ EVERY_DETAIL = [  # between them, orders of every kind, with every detail filled
       ev("cancel_requested", date(2025, 5, 30)),
       *(ev("cancellation_step", date(2025, 5, 31), step=s["step"]) for s in STEPS),
       ev("cancel_effective", date(2025, 6, 3))], date(2025, 7, 1)),
+    ([accept(), INSTALL, call(date(2025, 4, 8), problem="mosaic", note="晚上八点后"),
+      call(date(2025, 4, 20))], date(2025, 4, 30)),
 ]
 
 
