@@ -51,6 +51,8 @@ def test_every_marked_value_of_the_shipped_policy_is_a_warning_at_its_line() -> 
          line_of(SHIPPED, '  single_monthly: "35.00"')),
         ("placeholder", "packages.basic", line_of(SHIPPED, "  basic:")),
         ("placeholder", "packages.hd", line_of(SHIPPED, "  hd:")),
+        ("assumption", "parameters.cancellation_step_days",
+         line_of(SHIPPED, "  cancellation_step_days: 7")),
     }
     marks = [f for f in itvrules.load_policy().lint() if f.kind in MARKS]
     assert {f.severity for f in marks} == {"warning"}

@@ -342,10 +342,22 @@ def test_late_cancellation_done_is_no_longer_urgent() -> None:
     assert (order.status, order.details["late"], order.priority) == ("done", "yes", NORMAL)
 
 
-def test_cancellation_before_install_is_due_when_requested() -> None:
-    order = orders([accept(), ev("cancel_requested", date(2025, 3, 26))], date(2025, 3, 27))
+def test_cancellation_before_install_is_due_when_requested_and_closed() -> None:
+    order = orders([accept(), ev("cancel_requested", date(2025, 3, 26))], date(2025, 4, 27))
     assert order["cancellation"].due == date(2025, 3, 26)
-    assert order["cancellation"].status == STEPS[0]["step"]
+    assert (order["cancellation"].status, order["cancellation"].is_open) == ("closed", False)
+    assert order["cancellation"].priority == NORMAL  # a month on, but nothing is waiting
+    assert "nothing to recover" in order["cancellation"].details["closed_reason"]
+    assert "recovery" not in order
+
+
+def test_cancellation_step_waiting_too_long_is_overdue_and_urgent() -> None:
+    events = [accept(), INSTALL, ev("cancel_requested", date(2025, 4, 10)),
+              ev("cancellation_step", date(2025, 4, 11), step="channel")]
+    on_time = orders(events, date(2025, 4, 18))["cancellation"]  # 7 days: the policy's limit
+    late = orders(events, date(2025, 4, 19))["cancellation"]
+    assert (on_time.details["overdue"], on_time.priority) == ("no", NORMAL)
+    assert (late.details["overdue"], late.priority) == ("yes", HIGH)
 
 
 # -- recovery (§四(六)3) -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ def test_the_shipped_entries_say_what_they_cover_and_where() -> None:
     entries = {entry.id: entry for entry in policy.assumption_entries}
     assert {name: entry.kind for name, entry in entries.items()} == {
         "campaign-year": "assumption", "quanneng-other-products": "assumption",
-        "other-packages": "placeholder"}
+        "other-packages": "placeholder", "cancellation-step-days": "assumption"}
     lines = SHIPPED.splitlines()
     for entry in entries.values():
         assert isinstance(entry, itvrules.Assumption)

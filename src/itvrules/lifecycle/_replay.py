@@ -9,7 +9,7 @@ month, which is what moves a trial from month to month and converts it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ class _Replay:
         self.transitions: list[Transition] = []
         self.changes: list[TerminalChange] = []
         self.steps: list[tuple[str, date]] = []
+        self.step_by: dict[str, str] = {}
         self.usage: dict[str, str] = {}
         self.daily_usage: dict[str, str] = {}
         self.calls: list[CallResult] = []
@@ -61,6 +62,7 @@ class _Replay:
         #: the user's own terminals the install takes back (the old ordinary modem, §四(六)4)
         self.old_terminals: list[str] = []
         self.recovered: list[str] = []
+        self.recovered_on: date | None = None
         self.allocations: list[tuple[str, str, str]] = []
 
     # -- the lifecycle table ---------------------------------------------------------
@@ -147,6 +149,7 @@ class _Replay:
                     raise _located(InputError("terminals", terminal,
                                               "recovery of a terminal the trial never fitted"), event)
                 self.recovered.append(terminal)
+            self.recovered_on = event.on
         elif event.kind == EventKind.TERMINAL_ALLOCATED:
             self.allocations.append((data.get("terminal", ""), data.get("condition", ""),
                                      data.get("depot", "")))
@@ -164,16 +167,14 @@ class _Replay:
     def _cancellation_step(self, event: Event) -> None:
         steps = [s["step"] for s in self.policy.document.operations["cancellation_steps"]]
         step = event.data.get("step", "")
-        if step not in steps:
-            raise _located(InputError("step", step, f"unknown step; the list is {', '.join(steps)}"),
-                           event)
-        if self.fields.get("cancel_requested_on") is None:
-            raise _located(InputError("step", step, "no cancellation was requested"), event)
-        expected = steps[len(self.steps)] if len(self.steps) < len(steps) else None
-        if step != expected:
-            raise _located(InputError("step", step, f"out of order: the next step is {expected}"),
-                           event)
+        problem = step_problem(steps, self.steps, step, on=event.on,
+                               requested=self.fields.get("cancel_requested_on"),
+                               installed=self.completed_month is not None)
+        if problem is not None:
+            raise _located(InputError("step", step, problem), event)
         self.steps.append((step, event.on))
+        if event.data.get("by"):
+            self.step_by[step] = event.data["by"]
 
     def finish(self) -> EnrollmentState:
         as_of = self.as_of
@@ -186,10 +187,41 @@ class _Replay:
             **self.fields, state=self.state, trial_month=trial_month, install_overdue=overdue,
             item_scheme=tuple(self.scheme), transitions=tuple(self.transitions),
             terminal_changes=tuple(self.changes), cancellation_steps=tuple(self.steps),
+            cancellation_step_by=dict(self.step_by), recovered_on=self.recovered_on,
             usage_hours=dict(self.usage), daily_usage=dict(self.daily_usage),
             calls=tuple(self.calls), fitted=tuple(self.fitted),
             recovered=tuple(self.recovered), allocations=tuple(self.allocations),
         )
+
+
+def step_problem(steps: Sequence[str], done: Sequence[tuple[str, date]], step: str, *, on: date,
+                 requested: date | None, installed: bool) -> str | None:
+    """Why ``step`` cannot be recorded as done on ``on`` after the ``done`` steps, or None.
+
+    The list moves through ``steps`` in order, one step at a time, from the
+    request on (§四(五)2); a cancellation before install has no list to move.
+    """
+    if step not in steps:
+        return f"unknown step; the list is {', '.join(steps)}"
+    if requested is None:
+        return "no cancellation was requested"
+    if on < requested:
+        return f"dated {on}, before the cancellation was requested ({requested})"
+    if not installed:
+        return (f"cancelled before install: the list closed when it was requested ({requested}), "
+                "no terminals were fitted, nothing to recover")
+    if len(done) >= len(steps):
+        last, last_on = done[-1]
+        return f"the list is complete: its last step {last} was done on {last_on}"
+    expected = steps[len(done)]
+    earlier = dict(done)
+    if step in earlier:
+        return f"{step} was already done on {earlier[step]}; the next step is {expected}"
+    if step != expected:
+        return f"out of order: asked {step}, the next step is {expected}"
+    if done and on < done[-1][1]:
+        return f"dated {on}, before the previous step {done[-1][0]} ({done[-1][1]})"
+    return None
 
 
 def _located(error: InputError, event: Event) -> InputError:

@@ -78,6 +78,8 @@ class EnrollmentState:
     terminal_changes: tuple[TerminalChange, ...] = ()
     #: cancellation-list steps done, in order, with their dates (SPEC §8)
     cancellation_steps: tuple[tuple[str, date], ...] = ()
+    #: who did a step, where the step record said (step -> name)
+    cancellation_step_by: Mapping[str, str] = attrs.field(factory=dict)
     #: viewing hours per month "YYYY-MM" (from a usage feed)
     usage_hours: Mapping[str, str] = attrs.field(factory=dict)
     #: viewing hours per day "YYYY-MM-DD" (from a daily usage feed)
@@ -87,6 +89,8 @@ class EnrollmentState:
     #: terminals still at the customer's that the trial fitted
     fitted: tuple[str, ...] = ()
     recovered: tuple[str, ...] = ()
+    #: the day of the latest terminal recovery, if any
+    recovered_on: date | None = None
     #: terminals taken from stock: (terminal, condition, depot)
     allocations: tuple[tuple[str, str, str], ...] = ()
 

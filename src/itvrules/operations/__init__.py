@@ -1,9 +1,20 @@
-"""Operations: work orders derived from the lifecycle, first-month viewing, call results, and
-terminal stock (SPEC §6-8)."""
+"""Operations: work orders and the cancellation list derived from the lifecycle, first-month
+viewing, call results, and terminal stock (SPEC §6-8)."""
 
 from __future__ import annotations
 
 from ._calls import CALL_FIELDS, CallVocabulary, call_event, call_vocabulary
+from ._cancellations import (
+    BEFORE_INSTALL,
+    STEPS_DONE,
+    TERMINALS_RECOVERED,
+    CancellationList,
+    CancellationStep,
+    cancellation_list,
+    cancellation_steps,
+    step_code,
+    step_event,
+)
 from ._stock import DEPOT_PREFIX, Condition, Stock, StockError, Terminal
 from ._viewing import FirstMonthViewing, first_month_viewing, first_month_window
 from ._workorders import (
@@ -24,6 +35,7 @@ from ._workorders import (
 )
 
 __all__ = [
+    "BEFORE_INSTALL",
     "CALL_FIELDS",
     "CLOSED_STATUSES",
     "DATE_DETAILS",
@@ -31,9 +43,13 @@ __all__ = [
     "DETAIL_FIELDS",
     "HIGH",
     "NORMAL",
+    "STEPS_DONE",
     "STEP_PREFIX",
+    "TERMINALS_RECOVERED",
     "WORK_ORDER_NAMESPACE",
     "CallVocabulary",
+    "CancellationList",
+    "CancellationStep",
     "Condition",
     "FirstMonthViewing",
     "Stock",
@@ -43,11 +59,15 @@ __all__ = [
     "WorkOrderKind",
     "call_event",
     "call_vocabulary",
+    "cancellation_list",
+    "cancellation_steps",
     "detail_fields",
     "due_orders",
     "first_month_viewing",
     "first_month_window",
     "is_date_detail",
     "order_id",
+    "step_code",
+    "step_event",
     "work_orders",
 ]

@@ -22,6 +22,7 @@ from ..model._enums import _StrEnum
 from ..model._months import month_index
 from ..policy._policy import Policy
 from ._calls import call_vocabulary
+from ._cancellations import BEFORE_INSTALL, cancellation_list
 from ._viewing import first_month_viewing
 
 #: Namespace of every work-order id (uuid5).
@@ -66,7 +67,7 @@ DETAIL_FIELDS = (
     "window_start", "window_end", "hours", "viewing_basis", "usage_recorded", "silent",
     "low_usage_hours", "calls", "reached_on", "outcome",
     "trial_end", "state",
-    "requested_on", "effective_on", "channel", "late",
+    "requested_on", "effective_on", "channel", "late", "overdue", "closed_reason",
     "called_on", "problem", "problem_name", "note", "clause_text", "cleared_on",
 )
 #: A cancellation's details name each step done as ``step.<name>`` (its day).
@@ -272,22 +273,27 @@ class _Builder:
 
     # -- §四(五)2 the cancellation list ------------------------------------------------------
     def cancellation(self, requested: date) -> WorkOrder:
-        state, end = self.state, self.end
-        done = dict(state.cancellation_steps)
-        pending = [s for s in self.steps if s["step"] not in done]
-        owner = (pending[0] if pending else self.steps[-1])["owner"]
-        effective = state.cancel_effective_on
-        late = (end is not None and requested <= end < state.as_of
-                and (effective is None or effective > end))
+        listed = cancellation_list(self.policy, self.state)
+        assert listed is not None
+        end = self.end
+        if listed.step is not None:
+            status, owner = listed.step.step, listed.step.owner
+        elif listed.closed_by == BEFORE_INSTALL:
+            status, owner = "closed", self.steps[0]["owner"]
+        else:
+            status, owner = "done", self.steps[-1]["owner"]
         details: dict[str, Any] = {
             "requested_on": requested.isoformat(),
-            "effective_on": effective.isoformat() if effective else "",
-            "channel": state.channel, "late": _yes(late),
-            **{f"{STEP_PREFIX}{step}": on.isoformat() for step, on in state.cancellation_steps},
+            "effective_on": listed.effective_on.isoformat() if listed.effective_on else "",
+            "channel": listed.channel, "late": _yes(listed.late), "overdue": _yes(listed.overdue),
+            **{f"{STEP_PREFIX}{step}": on.isoformat() for step, on in listed.steps_done},
         }
+        if listed.closed_reason:
+            details["closed_reason"] = listed.closed_reason
+        urgent = listed.is_open and (listed.late or listed.overdue)
         return self.order(WorkOrderKind.CANCELLATION, max(requested, end) if end else requested,
-                          status=pending[0]["step"] if pending else "done", assignee=owner,
-                          priority=HIGH if late and pending else NORMAL, details=details)
+                          status=status, assignee=owner, priority=HIGH if urgent else NORMAL,
+                          details=details)
 
     # -- §四(六)3 the line worker takes the terminals back ------------------------------------
     def recovery(self, change: TerminalChange) -> WorkOrder:
