@@ -20,6 +20,7 @@ from .._errors import ItvRulesError, PolicyError
 from .._paths import os_error_words
 from . import (
     _bill,
+    _cancellations,
     _demo,
     _eligibility,
     _explain,
@@ -43,6 +44,8 @@ examples:
   itvrules explain --account 8410950407 crm-feed.csv --month 2025-08
   itvrules ingest crm-feed.csv --db itvrules.db --usage viewing-hours.csv
   itvrules workorders --due-by 2025-06-30 -o todo.csv
+  itvrules cancellations list --on 2025-06-30
+  itvrules cancellations advance 8410950407 support_centre --on 2025-06-03
   itvrules stock receive 城关 stb new 20 --on 2025-03-20
   itvrules report weekly --week 2025-W14 -o extract.xlsx
   itvrules report kpi --month 2025-08 --eligibility targets.csv -o kpi.html
@@ -69,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", default=False,
                         help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_bill, _eligibility, _trial, _explain, _ingest, _workorders, _stock, _report,
-                   _policy_cmd, _plugins_cmd, _demo):
+    for module in (_bill, _eligibility, _trial, _explain, _ingest, _workorders, _cancellations, _stock,
+                   _report, _policy_cmd, _plugins_cmd, _demo):
         module.add_parser(sub)
     return parser
 

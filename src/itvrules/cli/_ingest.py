@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ..policy._policy import Policy
     from ..runs._rows import HeaderMap
     from ..store import Ledger
+    from ._steps import StepsCount
 
 #: Events appended per transaction (rows are never split between two).
 CHUNK_EVENTS = 2000
@@ -57,6 +58,7 @@ examples:
   itvrules ingest week1.xlsx week2.xlsx --db ledger.db --as-of 2025-06-30
   itvrules ingest crm-feed.csv --usage viewing-hours.csv --rejects bad-rows.csv
   itvrules ingest crm-feed.csv --usage daily-viewing.csv --calls call-results.csv
+  itvrules ingest crm-feed.csv --steps cancellation-steps.csv
   itvrules ingest crm-feed.csv && itvrules ingest crm-feed.csv   # the second adds nothing
 
 --db postgresql://user@host/db keeps the ledger on a PostgreSQL server
@@ -71,6 +73,12 @@ A call-result file has account_id (宽带账号), called_on (外呼日期), reac
 (是否接通, 是/否), outcome (外呼结果, a code or the Chinese name of the policy's
 operations.call_results.outcomes), and optionally problem (反映问题) and note
 (备注).
+
+A steps file has account_id (宽带账号), step (环节: the code, e.g.
+support_centre, or its Chinese name, e.g. 支撑中心汇总) and done_on (完成日期),
+optionally by (经办人) and, on the line worker's recovery row, depot (回收仓库):
+the terminals still to take back return to that depot's stock. A step out of
+order is rejected with the step expected; the other rows are still stored.
 
 exit status: 0 every row ingested; 3 some rows rejected (the rest stored, the
 rejects file written); 2 usage error; 1 policy error, unreadable input or a
@@ -96,6 +104,9 @@ class IngestSummary:
     calls_in: int = 0
     calls_ingested: int = 0
     calls_rejected: int = 0
+    steps_in: int = 0  # rows of the --steps file
+    steps_ingested: int = 0
+    steps_rejected: int = 0
 
 
 def add_parser(sub: Any) -> None:
@@ -117,6 +128,9 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--calls", metavar="FILE",
                         help="outbound-call results (account_id, called_on, reached, outcome, "
                              "problem, note)")
+    parser.add_argument("--steps", metavar="FILE",
+                        help="cancellation-list steps done (account_id, step, done_on; optional by "
+                             "and, on the line worker's recovery, depot)")
     parser.add_argument("--rejects", metavar="FILE",
                         help="where refused rows go, written every run (the header only when none were; "
                              "default: beside the ledger, "
@@ -153,7 +167,7 @@ def default_rejects(db: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.rejects == "-":
         raise UsageError("ingest writes its rejects to a file: name one with --rejects FILE")
-    if [args.usage, args.calls, *args.feeds].count("-") > 1:
+    if [args.usage, args.calls, args.steps, *args.feeds].count("-") > 1:
         raise UsageError("standard input (-) can be read only once")
     policy = load_policy_arg(args)
     progress = progress_for(sys.stderr, enabled=not args.no_progress)
@@ -162,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         with open_db(args) as ledger:
             summary = ingest(policy, list(args.feeds), ledger, as_of=as_of(args), rejects=rejects,
                              usage=args.usage,
-                             calls=args.calls,
+                             calls=args.calls, steps=args.steps,
                              in_format=args.in_format, encoding=args.encoding,
                              out_format=args.out_format, out_encoding=args.out_encoding,
                              engine=args.engine, progress=progress, columns=columns_of(args))
@@ -171,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     report(summary, db_name(args), as_of(args), events, accounts)
-    return REJECTED if summary.rejected or summary.usage_rejected or summary.calls_rejected else OK
+    return REJECTED if (summary.rejected or summary.usage_rejected or summary.calls_rejected
+                        or summary.steps_rejected) else OK
 
 
 def report(summary: IngestSummary, ledger: str, day: date, events: int, accounts: int) -> None:
@@ -187,6 +202,9 @@ def report(summary: IngestSummary, ledger: str, day: date, events: int, accounts
     if summary.calls_in:
         note(f"call rows in: {summary.calls_in}  ingested: {summary.calls_ingested}  "
              f"rejected: {summary.calls_rejected}")
+    if summary.steps_in:
+        note(f"step rows in: {summary.steps_in}  ingested: {summary.steps_ingested}  "
+             f"rejected: {summary.steps_rejected}")
     note(f"events added: {summary.added}  already present: {summary.present}")
     note(f"ledger: {ledger} ({events} events, {accounts} accounts; states as of {day})")
     if summary.rejects is not None:
@@ -195,13 +213,13 @@ def report(summary: IngestSummary, ledger: str, day: date, events: int, accounts
 
 def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
            rejects: str | None, usage: str | None = None,
-           calls: str | None = None,
+           calls: str | None = None, steps: str | None = None,
            in_format: str | None = None, encoding: str | None = None,
            out_format: str | None = None, out_encoding: str | None = None,
            engine: str | None = None, progress: Callable[[int], None] | None = None,
            columns: Mapping[str, str] | None = None) -> IngestSummary:
-    """Read ``feeds`` (and ``usage`` and ``calls`` files) into ``ledger``, replaying each account
-    to ``as_of``."""
+    """Read ``feeds`` (and ``usage``, ``calls`` and ``steps`` files) into ``ledger``, replaying
+    each account to ``as_of``."""
     from ..lifecycle import events_from_enrollment
 
     with FeedRecords(policy, feeds, target=rejects, in_format=in_format, encoding=encoding,
@@ -222,14 +240,27 @@ def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
                     usage_ingested += batch.offer(raw, [event])
         usage_rejected = records.rejected - rejected
         calls_in, calls_ingested = _ingest_calls(policy, calls, batch, records, encoding)
+        calls_rejected = records.rejected - rejected - usage_rejected
+        steps_count = _steps(policy, steps, records, batch, encoding)
         batch.flush()
         # Every run writes its rejects (the header only when none), so the file beside the
         # ledger is never an earlier run's.
         written = records.write_rejects(always=True)
         return IngestSummary(rows_in, ingested, rejected, records.skipped, records.headers,
                              usage_in, usage_ingested, usage_rejected, batch.added, batch.present,
-                             written, calls_in, calls_ingested,
-                             records.rejected - rejected - usage_rejected)
+                             written, calls_in, calls_ingested, calls_rejected,
+                             steps_count.rows_in, steps_count.ingested, steps_count.rejected)
+
+
+def _steps(policy: Policy, path: str | None, records: FeedRecords, batch: _Batch,
+           encoding: str | None) -> StepsCount:
+    """The steps file, after the enrolments and usage it may refer to are stored."""
+    from ._steps import StepsCount, ingest_steps
+
+    if path is None:
+        return StepsCount()
+    batch.flush()
+    return ingest_steps(policy, path, records, batch, encoding=encoding)
 
 
 def _usage_events(path: str, records: FeedRecords,
@@ -312,6 +343,11 @@ class _Batch:
         self.known: dict[str, list[Event]] = {}
         self.added = 0
         self.present = 0
+
+    def events_of(self, account: str) -> list[Event]:
+        """The account's events as they will stand once the pending ones are stored."""
+        known = self.known.get(account)
+        return list(known) if known is not None else list(self.ledger.events(account))
 
     def offer(self, raw: RawRow, events: list[Event]) -> bool:
         """Queue ``events`` if the account's lifecycle accepts them; else reject ``raw``."""

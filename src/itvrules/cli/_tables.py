@@ -1,4 +1,5 @@
-"""Small side tables the commands read: viewing hours, call results, eligibility results read back.
+"""Small side tables the commands read: viewing hours, call results, cancellation steps done,
+eligibility results read back.
 
 They come in any format a feed comes in (a reader plug-in picks it by
 extension or ``--format``) and with English or Chinese headers. A file
@@ -41,9 +42,18 @@ ELIGIBILITY_FIELDS: Mapping[str, tuple[str, ...]] = {
     "clause": (),
     "review": (),
 }
+#: Steps of the cancellation list done (``ingest --steps``): field -> header spellings.
+STEPS_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "account_id": ("宽带账号", "宽带帐号"),
+    "step": ("环节", "注销环节"),
+    "done_on": ("完成日期", "办理日期"),
+    "by": ("经办人",),
+    "depot": ("回收仓库", "仓库"),
+}
 _REQUIRED = {"usage": ("account_id", "hours"),
              "eligibility": ("account_id", "eligible", "reason", "rule"),
-             "calls": CALL_REQUIRED}
+             "calls": CALL_REQUIRED,
+             "steps": ("account_id", "step", "done_on")}
 #: Of each tuple a table needs at least one column (a usage file is daily, monthly or both).
 _ONE_OF = {"usage": (("month", "day"),)}
 
@@ -56,13 +66,14 @@ def read_table(path: str, table: str, *, in_format: str | None = None,
                encoding: str | None = None) -> Iterator[tuple[RawRow, dict[str, Any] | InputError]]:
     """(raw row, {field: cell}) for every row of ``path``; (raw row, error) for a row that cannot be read.
 
-    ``table`` is ``"usage"``, ``"eligibility"`` or ``"calls"``. Raises
+    ``table`` is ``"usage"``, ``"eligibility"``, ``"calls"`` or ``"steps"``. Raises
     :class:`InputError` for a file that cannot be read at all or lacks a required column.
     """
     from ..runs._files import check_feed, open_source
     from ..runs._plugins import plugin_manager, reader_for
 
-    fields = {"usage": USAGE_FIELDS, "calls": CALL_FIELDS}.get(table, ELIGIBILITY_FIELDS)
+    fields = {"usage": USAGE_FIELDS, "calls": CALL_FIELDS, "steps": STEPS_FIELDS}.get(
+        table, ELIGIBILITY_FIELDS)
     aliases = {_key(name): field for field, names in fields.items() for name in (field, *names)}
     check_feed(path)
     reader = reader_for(plugin_manager(), path, in_format)

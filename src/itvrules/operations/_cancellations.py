@@ -147,8 +147,9 @@ def _closing(state: EnrollmentState, steps: tuple[CancellationStep, ...],
                 "cancelled before install: no terminals were fitted, nothing to recover")
     found: list[tuple[date, str, str]] = []
     if len(state.cancellation_steps) >= len(steps):
-        last, on = state.cancellation_steps[len(steps) - 1]
-        found.append((on, STEPS_DONE, f"every step done: the line worker's {last} on {on}"))
+        on = state.cancellation_steps[len(steps) - 1][1]
+        last = steps[-1]
+        found.append((on, STEPS_DONE, f"every step done, the last ({last.step} {last.name}) on {on}"))
     if missing == () and state.recovered_on is not None:
         on = max(state.recovered_on, state.cancel_effective_on or requested)
         found.append((on, TERMINALS_RECOVERED, f"the terminals were recovered into stock on {on}"))
