@@ -2,7 +2,8 @@
 
 The files are synthetic but shaped like a county back office's: a CRM feed
 exported from Chinese Excel (GB18030, Chinese headers, CRLF) with a few hundred
-trial orders, and a channel's weekly registration form ("ITV 体验用户登记表").
+trial orders, a channel's weekly registration form ("ITV 体验用户登记表"), and
+the steps of the cancellation list done so far (§四(五)2).
 Both carry some bad rows of every kind on purpose, listed in ``manifest.json``
 so ``itvrules demo`` and the tests know which rejects to expect.
 
@@ -30,6 +31,7 @@ from itvrules.runs._rows import CHINESE
 
 FEED_NAME = "crm-feed.csv"
 FORM_NAME = "registration-form.xlsx"
+STEPS_NAME = "cancellation-steps.csv"
 MANIFEST_NAME = "manifest.json"
 FEED_ENCODING = "gb18030"
 
@@ -347,6 +349,81 @@ def feed_bytes(records: list[dict[str, str]]) -> bytes:
     return text.getvalue().encode(FEED_ENCODING)
 
 
+# -- the cancellation list's steps done (§四(五)2) ------------------------------------------------
+STEP_HEADERS = ("宽带账号", "环节", "完成日期", "经办人", "回收仓库")
+#: The list's steps by their Chinese names (the policy's), with who signs for each and how many
+#: days after the previous step it is done.
+STEP_PLAN = (
+    ("渠道上报", HALLS, (0, 3)),
+    ("支撑中心汇总", ("孙蒙蒙",), (1, 6)),
+    ("市场部审核", ("董长伯",), (1, 4)),
+    ("装维中心派单", ("李爱明",), (0, 3)),
+    ("线务员回收", ("张建国", "刘海涛", "陈志强"), (1, 6)),
+)
+DEPOTS = ("伊山", "城关")
+#: The day the sample was extracted: no step is dated after it.
+EXTRACTED = date(2025, 10, 15)
+
+
+def _parse_day(text: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    if "/" in text:
+        year, month, day = (int(part) for part in text.split("/"))
+        return date(year, month, day)
+    if "-" in text:
+        return date.fromisoformat(text)
+    return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+
+
+def step_rows(records: list[dict[str, str]], bad_rows: list[dict[str, Any]],
+              rng: random.Random) -> list[list[str]]:
+    """The steps done for every good installed order with a cancellation, up to the extraction day.
+
+    Each list moves step by step a few days apart; about one in six stalls at a
+    step (the lists the report shows overdue). The line worker's recovery comes
+    after the cancellation took effect and names the depot the terminals go to.
+    """
+    bad = {b["row"] for b in bad_rows}
+    rows: list[list[str]] = []
+    for index, record in enumerate(records):
+        if index + 2 in bad:
+            continue
+        requested = _parse_day(record["cancel_requested_on"])
+        completed = _parse_day(record["completed_on"])
+        if requested is None or completed is None:
+            continue
+        effective = _parse_day(record["cancel_effective_on"])
+        stall = rng.randrange(len(STEP_PLAN) * 6)  # < 5: stalls before that step
+        day = requested
+        for number, (name, people, (low, high)) in enumerate(STEP_PLAN):
+            if number == stall:
+                break
+            day += timedelta(days=rng.randint(low, high))
+            depot = ""
+            if number == len(STEP_PLAN) - 1:
+                if effective is None:
+                    break  # nothing to take back until the cancellation takes effect
+                day = max(day, effective + timedelta(days=rng.randint(low, high)))
+                depot = rng.choice(DEPOTS)
+            if day > EXTRACTED:
+                break
+            by = record["channel"] if number == 0 and record["channel"] else rng.choice(people)
+            rows.append([record["account_id"], name, day.isoformat(), by, depot])
+    rows.sort(key=lambda row: (row[2], row[0]))
+    return rows
+
+
+def steps_bytes(rows: list[list[str]]) -> bytes:
+    """The steps as the support centre's sheet saved as CSV: GB18030, Chinese headers, CRLF."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(STEP_HEADERS)
+    writer.writerows(rows)
+    return text.getvalue().encode(FEED_ENCODING)
+
+
 # -- the registration form ----------------------------------------------------------------------
 FORM_COLUMNS = ("序号", "宽带账号", "客户名称", "联系电话", "套餐", "产品类型", "小区类型", "是否新装",
                 "是否已有iTV", "线路是否具备", "受理日期", "竣工日期", "受理渠道", "原有猫类型", "备注")
@@ -434,11 +511,15 @@ def generate(out: Path, *, seed: int = 2025, rows: int = 320) -> dict[str, Any]:
     records, bad_rows = make_feed(maker, rows)
     (out / FEED_NAME).write_bytes(feed_bytes(records))
     form = write_form(out / FORM_NAME, maker)
+    steps = step_rows(records, bad_rows, random.Random(seed + 1))  # its own draws: the feed stays
+    (out / STEPS_NAME).write_bytes(steps_bytes(steps))
     manifest = {
         "generator": "examples/make_sample_data.py",
         "seed": seed,
         FEED_NAME: {"encoding": FEED_ENCODING, "data_rows": len(records), "bad_rows": bad_rows},
         FORM_NAME: form,
+        STEPS_NAME: {"encoding": FEED_ENCODING, "data_rows": len(steps),
+                     "accounts": len({row[0] for row in steps})},
     }
     (out / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                      encoding="utf-8")
@@ -456,6 +537,7 @@ def main(argv: list[str] | None = None) -> None:
     feed = manifest[FEED_NAME]
     print(f"{args.out / FEED_NAME}: {feed['data_rows']} rows, {len(feed['bad_rows'])} bad on purpose")
     print(f"{args.out / FORM_NAME}: {len(manifest[FORM_NAME]['sheets'])} sheets")
+    print(f"{args.out / STEPS_NAME}: {manifest[STEPS_NAME]['data_rows']} steps done")
 
 
 if __name__ == "__main__":

@@ -222,3 +222,23 @@ def test_ingest_steps_file_without_its_columns_stops(db: Path, tmp_path: Path,
     steps.write_text("宽带账号,完成日期\nA001,2025-05-21\n", encoding="utf-8")
     assert main(["ingest", str(feed), "--db", str(db), "--as-of", AS_OF, "--steps", str(steps)]) == 1
     assert "missing required column(s): step" in capsys.readouterr().err
+
+
+def test_the_demo_moves_the_sample_cancellations_through_their_steps(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from itvrules.cli import _demo
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    shipped = _demo.sample_manifest()["cancellation-steps.csv"]["data_rows"]
+    assert (f"cancellation steps (cancellation-steps.csv): rows in: {shipped}  ingested: {shipped}  "
+            "rejected: 0") in text
+    lists = read_csv(out / "cancellations.csv")
+    assert f"  {out / 'cancellations.csv'}" in text
+    closed = [c for c in lists if c["status"] == "closed"]
+    waiting = {c["step"] for c in lists if c["status"] == "open"}
+    assert closed and all(c["closed_reason"] for c in closed)
+    assert len(waiting) >= 3  # lists stand at several steps, not all at the first
+    assert any(c["steps_done"].count(";") == 4 for c in closed)  # every step done
+    assert f"cancellations as of {_demo.AS_OF}: {len(lists)} (open {len(lists) - len(closed)}" in text

@@ -32,7 +32,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("name", ["crm-feed.csv", "registration-form.xlsx", "manifest.json"])
+@pytest.mark.parametrize("name", ["crm-feed.csv", "registration-form.xlsx", "cancellation-steps.csv",
+                                  "manifest.json"])
 def test_committed_files_are_what_the_generator_writes(generated: Path, name: str) -> None:
     assert (generated / name).read_bytes() == (SHIPPED / name).read_bytes(), (
         f"{name} is stale: run python examples/make_sample_data.py")

@@ -207,14 +207,19 @@ def print_table(lists: list[CancellationList], day: date, policy: Policy) -> Non
 
 
 def _writer(args: argparse.Namespace) -> ExportWriter:
+    return pick_writer(args.output, args.out_format, args.out_encoding)
+
+
+def pick_writer(output: str, out_format: str | None = None,
+                out_encoding: str | None = None) -> ExportWriter:
+    """The export writer the file name (or ``--out-format``) picks, tried before any work is done."""
     from .._errors import InputError
     from ..runs._files import STDIN, probe
     from ..runs._plugins import plugin_manager, writer_for
 
     try:
-        writer = writer_for(plugin_manager(), args.output,
-                            args.out_format or ("csv" if args.output == STDIN else None))
-        probe(writer, COLUMNS, KIND, args.out_encoding)
+        writer = writer_for(plugin_manager(), output, out_format or ("csv" if output == STDIN else None))
+        probe(writer, COLUMNS, KIND, out_encoding)
     except InputError as exc:
         raise UsageError(str(exc)) from exc
     return writer

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 FEED = "crm-feed.csv"
 FORM = "registration-form.xlsx"
+STEPS = "cancellation-steps.csv"
 MANIFEST = "manifest.json"
 #: August 2025 is the month the sample shows every fee code in: trials still
 #: running, the one waived month after a trial, overdue cancellations, switches.
@@ -56,8 +57,9 @@ examples:
 It copies the sample CRM feed ({FEED}, GB18030, Chinese headers), the
 registration form ({FORM}) and {MANIFEST} into the folder, decides
 eligibility, bills {MONTH}, and writes eligibility.csv, bill-{MONTH}.csv and a
-rejects file for each. Then it ingests the feed into a fresh ledger
-({LEDGER}) as of {AS_OF}, and writes the work orders (workorders.csv), the
+rejects file for each. Then it ingests the feed and the cancellation steps
+done ({STEPS}) into a fresh ledger ({LEDGER}) as of {AS_OF}, and writes where
+every cancellation stands (cancellations.csv), the work orders (workorders.csv), the
 Monday extract of {WEEK} (weekly-{WEEK}.csv and .xlsx) and the KPI report
 (kpi.txt, kpi.html).
 Exit status 0 when the rows rejected are exactly the sample's deliberate bad
@@ -96,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         raise NotADirectoryError(errno.ENOTDIR, problem, str(out))
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / name for name in (FEED, FORM, MANIFEST)]
-    for name, target in zip((FEED, FORM, MANIFEST), written, strict=True):
+    written = [out / name for name in (FEED, FORM, STEPS, MANIFEST)]
+    for name, target in zip((FEED, FORM, STEPS, MANIFEST), written, strict=True):
         with sample_file(name).open("rb") as src, target.open("wb") as dst:
             shutil.copyfileobj(src, dst)
     feed = str(out / FEED)
@@ -141,14 +143,21 @@ def _operations(policy: Policy, out: Path, feed: str, bad: list[dict[str, Any]],
         stale.unlink(missing_ok=True)  # a fresh ledger each run: the demo shows one ingest
     files: list[Path] = [ledger_path]
     with open_ledger(ledger_path) as ledger:
-        ingested = ingest(policy, [feed], ledger, as_of=AS_OF, rejects=str(rejects), engine=engine)
+        ingested = ingest(policy, [feed], ledger, as_of=AS_OF, rejects=str(rejects), engine=engine,
+                          steps=str(out / STEPS))
         print(f"\nledger {LEDGER} as of {AS_OF}: rows in: {ingested.rows_in}  ingested: "
               f"{ingested.ingested}  rejected: {ingested.rejected}  events added: {ingested.added}")
+        print(f"  cancellation steps ({STEPS}): rows in: {ingested.steps_in}  ingested: "
+              f"{ingested.steps_ingested}  rejected: {ingested.steps_rejected}")
         if ingested.rejects is not None:
             files.append(Path(ingested.rejects))
         rejected = list(_read_csv(rejects)) if ingested.rejects else []
         expected = {int(b["row"]) for b in bad if "bill" in b["rejected_by"]}
-        surprises = _check_rejects(expected, {int(r["source_row"]) for r in rejected})
+        surprises = _check_rejects(expected, {int(r["source_row"]) for r in rejected
+                                              if r["source"] == FEED})
+        if ingested.steps_rejected:
+            print(f"  UNEXPECTED: {ingested.steps_rejected} step rows rejected (see {rejects.name})")
+            surprises += ingested.steps_rejected
 
         orders, accounts = _workorders.collect(policy, ledger, AS_OF, engine=engine)
         _workorders.write_orders(policy, orders, str(out / "workorders.csv"))
@@ -156,6 +165,8 @@ def _operations(policy: Policy, out: Path, feed: str, bad: list[dict[str, Any]],
         print(f"\nwork orders as of {AS_OF}: {len(orders)} for {accounts} accounts, "
               f"{sum(o.is_open for o in orders)} open")
         print("\n".join(_workorders.kind_lines(orders)))
+
+        files.append(_cancellation_lists(policy, ledger, out, engine))
 
         extract = _report.weekly(policy, ledger, WEEK, engine=engine)
         for suffix in (".csv", ".xlsx"):
@@ -171,6 +182,19 @@ def _operations(policy: Policy, out: Path, feed: str, bad: list[dict[str, Any]],
         files.append(out / name)
     print(f"\nKPI {_report.describe_kpi(report)}")
     return surprises, files
+
+
+def _cancellation_lists(policy: Policy, ledger: Any, out: Path, engine: str | None) -> Path:
+    """Where every cancellation stands on the demo's day, written and summed up by step."""
+    from . import _cancellations
+
+    lists = _cancellations.collect(policy, ledger, AS_OF, engine=engine)
+    target = out / "cancellations.csv"
+    _cancellations.write_lists(lists, str(target), writer=_cancellations.pick_writer(str(target)))
+    print(f"\n{_cancellations.summary_line(lists, AS_OF)}")
+    for key, n in _cancellations.by_step(lists, policy).items():
+        print(f"  {key:<32} {n:>5}")
+    return target
 
 
 def _summarise(title: str, kind: str, summary: RunSummary, bad: list[dict[str, Any]]) -> int:
