@@ -217,6 +217,8 @@ def examples_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for (account, day), problem in zip(completed, ("卡顿", "", ""), strict=True):
             calls.write(f"{account},{(day + timedelta(days=2)).isoformat()},是,继续使用,{problem},\n")
 
+    (folder / "cancellation-steps.csv").write_bytes((SAMPLE / "cancellation-steps.csv").read_bytes())
+
     run_here(folder, "eligibility", "crm-feed.csv", "-o", "targets.csv")
     run_here(folder, "ingest", "crm-feed.csv", "--db", "itvrules.db", "--as-of", "2025-10-31")
     run_here(folder, "ingest", "week1.xlsx", "week2.xlsx", "--db", "ledger.db",

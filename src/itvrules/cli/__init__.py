@@ -44,8 +44,8 @@ examples:
   itvrules explain --account 8410950407 crm-feed.csv --month 2025-08
   itvrules ingest crm-feed.csv --db itvrules.db --usage viewing-hours.csv
   itvrules workorders --due-by 2025-06-30 -o todo.csv
-  itvrules cancellations list --on 2025-06-30
-  itvrules cancellations advance 8410950407 support_centre --on 2025-06-03
+  itvrules cancellations list --on 2025-10-31
+  itvrules cancellations advance 07931580897 channel --on 2025-03-30 --by 王芳
   itvrules stock receive 城关 stb new 20 --on 2025-03-20
   itvrules report weekly --week 2025-W14 -o extract.xlsx
   itvrules report kpi --month 2025-08 --eligibility targets.csv -o kpi.html

@@ -31,11 +31,14 @@ SOURCE = "itvrules cancellations"
 
 EPILOG = """\
 examples:
-  itvrules cancellations list --db ledger.db --on 2025-06-30
-  itvrules cancellations list --db ledger.db --on 2025-06-30 --open -o cancellations.xlsx
-  itvrules cancellations advance 8410950407 support_centre --on 2025-06-03 --db ledger.db
-  itvrules cancellations advance 8410950407 支撑中心汇总 --on 2025-06-03 --by 孙蒙蒙
-  itvrules cancellations advance 8410950407 line_worker_recovery --on 2025-06-12 --depot 城关
+  itvrules cancellations list --on 2025-10-31
+  itvrules cancellations list --on 2025-10-31 --open -o cancellations.xlsx
+  itvrules cancellations advance 07931580897 channel --on 2025-03-30 --by 王芳
+  itvrules cancellations advance 07931580897 市场部审核 --on 2025-04-03  # status 1: out of order
+  itvrules cancellations advance 07931580897 支撑中心汇总 --on 2025-03-31 --by 孙蒙蒙
+  itvrules cancellations advance 07931580897 marketing_review --on 2025-04-03
+  itvrules cancellations advance 07931580897 install_centre --on 2025-04-06
+  itvrules cancellations advance 07931580897 line_worker_recovery --on 2025-04-11 --depot 城关
 
 Steps, in order (the policy's operations.cancellation_steps): channel 渠道上报,
 support_centre 支撑中心汇总, marketing_review 市场部审核, install_centre
