@@ -35,7 +35,15 @@ from ._common import (
     out_encoding_arg,
     policy_options,
 )
-from ._ledger import as_of, db_name, ledger_option, lifecycle_projector, open_db
+from ._ledger import (
+    as_of,
+    db_name,
+    db_url,
+    ledger_option,
+    lifecycle_projector,
+    new_ledger_removed_on_failure,
+    open_db,
+)
 from ._progress import progress_for
 from ._records import FeedRecords
 
@@ -171,9 +179,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("standard input (-) can be read only once")
     policy = load_policy_arg(args)
     progress = progress_for(sys.stderr, enabled=not args.no_progress)
-    rejects = args.rejects if args.rejects is not None else default_rejects(args.db)
+    rejects = args.rejects if args.rejects is not None else default_rejects(db_url(args))
     try:
-        with open_db(args) as ledger:
+        with new_ledger_removed_on_failure(args), open_db(args, create=True) as ledger:
             summary = ingest(policy, list(args.feeds), ledger, as_of=as_of(args), rejects=rejects,
                              usage=args.usage,
                              calls=args.calls, steps=args.steps,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
@@ -22,8 +23,12 @@ if TYPE_CHECKING:
     from ..policy._policy import Policy
     from ..store import Ledger, Projector
 
+#: The environment variable that names the ledger when ``--db`` is not given.
+DB_ENV = "ITVRULES_DB"
 DB_HELP = ("the ledger: a SQLite file or sqlite:///path.db, or postgresql://user@host/db "
-           "(default: itvrules.db in the current folder)")
+           f"(default: ${DB_ENV}, else itvrules.db in the current folder)")
+#: What SQLite may leave beside a ledger file: write-ahead log, shared memory, rollback journal.
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def ledger_option() -> argparse.ArgumentParser:
@@ -33,22 +38,58 @@ def ledger_option() -> argparse.ArgumentParser:
     return parent
 
 
-def open_db(args: argparse.Namespace) -> Ledger:
-    """The ledger ``--db`` names (created if it is a new SQLite file).
+def db_url(args: argparse.Namespace) -> str:
+    """The ledger a command works on: ``--db``, else ``$ITVRULES_DB``, else ``itvrules.db``."""
+    from ..store import DEFAULT_PATH
 
-    A SQLite file that cannot be there (its folder missing, a folder by its
-    name) fails as an ``OSError`` naming the path and what to do, not as
-    SQLite's "unable to open database file".
+    if args.db is not None:
+        return str(args.db)
+    return os.environ.get(DB_ENV) or DEFAULT_PATH
+
+
+def open_db(args: argparse.Namespace, *, create: bool = False) -> Ledger:
+    """The ledger the command names; only a command that writes (``create``) may start a new one.
+
+    A read-only command given a SQLite file that does not exist stops with an
+    error instead of creating an empty ledger and reporting zero work.
     """
     from .._paths import unwritable
-    from ..store import open_ledger
+    from ..store import StoreError, open_ledger
 
-    path = sqlite_file(args.db)
+    url = db_url(args)
+    path = sqlite_file(url)
     if path is not None and not os.path.isfile(path):
+        if not create and not os.path.exists(path):
+            origin = f" (from {DB_ENV})" if args.db is None and os.environ.get(DB_ENV) else ""
+            raise StoreError(f"no ledger at {path}{origin}: run `itvrules ingest FEED --db {path}` "
+                             "first to create one, or name an existing ledger with --db")
+        # a SQLite file that cannot be there (its folder missing, a folder by its name) fails as
+        # an OSError naming the path and what to do, not as SQLite's "unable to open database file"
         problem = unwritable(path)
         if problem is not None:
             raise problem
-    return open_ledger(args.db)
+    return open_ledger(url)
+
+
+@contextmanager
+def new_ledger_removed_on_failure(args: argparse.Namespace) -> Iterator[None]:
+    """Remove the SQLite ledger file (and its side files) if this run created it and then failed.
+
+    A failed first ingest must not leave an empty ledger behind that later
+    commands would read as "no work".
+    """
+    path = sqlite_file(db_url(args))
+    new = path is not None and not os.path.exists(path)
+    try:
+        yield
+    except BaseException:
+        if new and path is not None:
+            for name in (path, *(path + side for side in SIDE_FILES)):
+                try:
+                    os.unlink(name)
+                except FileNotFoundError:
+                    pass
+        raise
 
 
 def sqlite_file(db: str | None) -> str | None:
@@ -69,10 +110,10 @@ def sqlite_file(db: str | None) -> str | None:
 
 
 def db_name(args: argparse.Namespace) -> str:
-    """How a summary names the ledger."""
-    from ..store import DEFAULT_PATH
+    """How a summary names the ledger: a server URL's password is masked."""
+    from ..store._open import display_url
 
-    return str(args.db) if args.db is not None else DEFAULT_PATH
+    return display_url(db_url(args))
 
 
 def as_of(args: argparse.Namespace) -> date:

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._common import OK, as_of_option, command_parser, date_arg, debug_option
-from ._ledger import as_of, ledger_option, lifecycle_projector, open_db
+from ._ledger import (
+    as_of,
+    ledger_option,
+    lifecycle_projector,
+    new_ledger_removed_on_failure,
+    open_db,
+)
 
 if TYPE_CHECKING:
     from ..lifecycle import Event
@@ -176,7 +182,7 @@ def run_receive(args: argparse.Namespace) -> int:
                                   on=args.on, source=SOURCE)
     if args.ref:
         event = attrs.evolve(event, data={**event.data, "ref": args.ref})
-    with open_db(args) as ledger:
+    with new_ledger_removed_on_failure(args), open_db(args, create=True) as ledger:
         added = _record(policy, ledger, event, projector=None)
         stock = stock_on(policy, ledger.events(), args.on)
     _said(added, f"received {args.quantity} {args.condition} {args.terminal} at {args.depot} on "

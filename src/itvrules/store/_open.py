@@ -25,9 +25,21 @@ def sqlite_path(url: str) -> str:
     if rest in ("", MEMORY, "/" + MEMORY):
         return MEMORY
     if not rest.startswith("/") or rest == "/":
-        raise StoreError(f"cannot read SQLite URL {url!r}: write sqlite:///relative/path.db, "
+        raise StoreError(f"cannot read SQLite URL {url}: write sqlite:///relative/path.db, "
                          "sqlite:////absolute/path.db or sqlite://:memory:")
     return rest[1:]
+
+
+_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@")
+
+
+def display_url(url: str | os.PathLike[str] | None) -> str:
+    """``url`` as messages show it: a password in a server URL is masked as ``***``."""
+    if url is None:
+        return DEFAULT_PATH
+    text = os.fspath(url)
+    text = _PASSWORD.sub(r"\1:***@", text)
+    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", text)
 
 
 def open_ledger(url: str | os.PathLike[str] | None = None) -> Ledger:
@@ -61,5 +73,5 @@ def open_ledger(url: str | os.PathLike[str] | None = None) -> Ledger:
                 f"({exc})"
             ) from exc
         return PostgresLedger(url)
-    raise StoreError(f"unknown ledger URL scheme {name!r} in {url!r}: "
+    raise StoreError(f"unknown ledger URL scheme {name} in {display_url(url)}: "
                      "use a path, sqlite://... or postgresql://...")
