@@ -9,7 +9,6 @@ import pytest
 
 from itvrules.cli import main
 from itvrules.store import open_ledger
-
 from store_targets import open_target
 
 AS_OF = "2025-06-30"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
@@ -85,10 +85,8 @@ def new_ledger_removed_on_failure(args: argparse.Namespace) -> Iterator[None]:
     except BaseException:
         if new and path is not None:
             for name in (path, *(path + side for side in SIDE_FILES)):
-                try:
+                with suppress(FileNotFoundError):
                     os.unlink(name)
-                except FileNotFoundError:
-                    pass
         raise
 
 
