@@ -228,7 +228,8 @@ def test_workorders_are_those_of_the_replayed_states(ingested: Path, tmp_path: P
     policy = itvrules.load_policy()
     expected = [o for s in expected_states(date(2025, 6, 30)) for o in work_orders(policy, s)]
     rows = read_csv(out)
-    assert list(rows[0]) == ["order_id", "account_id", "kind", "due", "assignee", "priority", "status",
+    assert list(rows[0]) == ["order_id", "account_id", "kind", "kind_zh", "due", "assignee",
+                             "assignee_en", "priority", "priority_zh", "status", "status_zh",
                              "clause", "contact_phone", *detail_fields(policy)]
     assert sorted(r["order_id"] for r in rows) == sorted(o.order_id for o in expected)
     call = next(r for r in rows if r["account_id"] == "A001" and r["kind"] == "outbound_call")
@@ -239,6 +240,12 @@ def test_workorders_are_those_of_the_replayed_states(ingested: Path, tmp_path: P
         assert {k: v for k, v in row.items() if k in detail_fields(policy) and v} == \
             {k: v for k, v in order.details.items() if v}
         assert not any(cell.startswith(("{", "[")) for cell in row.values())
+    assert call["priority_zh"] == "优先"
+    assert (call["kind_zh"], call["assignee"], call["assignee_en"]) == (
+        "首月外呼", "客服中心 孙建", "customer service centre")
+    cancel = next(r for r in rows if r["kind"] == "cancellation")
+    assert (cancel["kind_zh"], cancel["status"], cancel["status_zh"]) == (
+        "注销流转", "channel", "待渠道上报")
     err = capsys.readouterr().err
     assert f"accounts: 5 (as of {AS_OF})  work orders: {len(expected)}" in err
     assert f"output: {out}" in err
@@ -256,7 +263,8 @@ def test_workorders_filters(ingested: Path, tmp_path: Path) -> None:
     assert main(["workorders", "--db", str(ingested), "--as-of", AS_OF, "--kind", "cancellation",
                  "--open", "-o", str(calls)]) == 0
     lines = [json.loads(line) for line in calls.read_text(encoding="utf-8").splitlines()]
-    assert [(o["account_id"], o["kind"]) for o in lines] == [("A004", "cancellation")]
+    assert [(o["account_id"], o["kind"], o["kind_zh"]) for o in lines] == [
+        ("A004", "cancellation", "注销流转")]
     assert "details" not in lines[0] and date.fromisoformat(lines[0]["requested_on"])
     assert lines[0]["late"] in ("yes", "no") and lines[0]["fit"] is None  # not a cancellation's
 

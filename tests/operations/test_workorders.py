@@ -484,3 +484,49 @@ def test_detail_columns_follow_the_policys_cancellation_steps(tmp_path: Path) ->
     renamed = variant(tmp_path, "- step: marketing_review", "- step: review_by_marketing")
     assert "step.review_by_marketing" in detail_fields(renamed)
     assert "step.marketing_review" not in detail_fields(renamed)
+
+
+# -- Chinese names beside the codes -----------------------------------------------------------
+
+
+def test_every_work_order_kind_has_a_chinese_name() -> None:
+    from itvrules.operations import WorkOrderKind, bilingual, chinese_name
+
+    missing = [kind.value for kind in WorkOrderKind if not chinese_name("kind", kind.value)]
+    assert missing == [], "add these kinds to operations/_names.py"
+    assert bilingual("kind", "install") == "安装 install"
+
+
+def test_every_status_the_shipped_policy_gives_has_a_chinese_name() -> None:
+    from itvrules.operations import CLOSED_STATUSES, chinese_name
+
+    policy = itvrules.load_policy()
+    steps = [s["step"] for s in policy.document.operations["cancellation_steps"]]
+    statuses = [*CLOSED_STATUSES, "open", "overdue", *steps]
+    assert [s for s in statuses if not chinese_name("status", s)] == []
+
+
+def test_every_lifecycle_state_of_the_shipped_policy_has_a_chinese_name() -> None:
+    from itvrules.operations import chinese_name
+
+    states = itvrules.load_policy().document.lifecycle_states
+    assert [s for s in states if not chinese_name("state", s)] == []
+
+
+def test_every_recipient_office_of_the_shipped_policy_has_an_english_name() -> None:
+    from itvrules.operations import owner_in_english
+
+    operations = itvrules.load_policy().document.operations
+    owners = [*(n for names in operations["recipients"].values() for n in names),
+              *(s["owner"] for s in operations["cancellation_steps"])]
+    assert [o for o in owners if not owner_in_english(o)] == []
+    assert owner_in_english("客服中心 孙建、市场部") == "customer service centre, marketing department"
+    assert owner_in_english("城东营业厅") == ""
+
+
+def test_an_unknown_name_domain_is_an_error() -> None:
+    from itvrules.operations import bilingual, chinese_name
+
+    with pytest.raises(ValueError, match="unknown name domain"):
+        chinese_name("colour", "red")
+    assert bilingual("kind", "not_a_kind") == "not_a_kind"

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     from ..policy._policy import Policy
     from ..store import Ledger
 
-#: The columns every order fills; one column a detail follows them (``columns``).
-COLUMNS = ("order_id", "account_id", "kind", "due", "assignee", "priority", "status", "clause",
-           "contact_phone")
+#: The columns every order fills; one column a detail follows them (``columns``). Each
+#: ``_zh`` column is the Chinese name of the code before it; ``assignee_en`` the office in English.
+COLUMNS = ("order_id", "account_id", "kind", "kind_zh", "due", "assignee", "assignee_en",
+           "priority", "priority_zh", "status", "status_zh", "clause", "contact_phone")
 KIND = "workorders"
 
 EPILOG = """\
@@ -43,8 +44,9 @@ examples:
   itvrules workorders --kind outbound_call --kind recovery --open -o calls.jsonl
   itvrules workorders --db ledger.db -o - | head
 
-Columns: order_id (stable over re-runs), account_id, kind, due, assignee,
-priority, status, clause (the notice section), contact_phone, then one column
+Columns: order_id (stable over re-runs), account_id, kind, kind_zh (its Chinese
+name), due, assignee, assignee_en (the office in English), priority, priority_zh,
+status, status_zh, clause (the notice section), contact_phone, then one column
 a detail (accepted_on, completed_on, return_reason, fit, take_back, recovered,
 missing, rule, window_start, window_end, hours, viewing_basis, usage_recorded,
 silent, low_usage_hours, calls, reached_on, outcome, trial_end, state,
@@ -131,8 +133,11 @@ def by_kind(orders: Iterable[WorkOrder]) -> dict[str, tuple[int, int]]:
 
 
 def kind_lines(orders: Iterable[WorkOrder]) -> list[str]:
-    """``  install            323  open    15``: one line a kind, for summaries."""
-    return [f"  {kind:<16} {total:>5}  open {still_open:>5}"
+    """``  安装 install          323  open    15``: one line a kind, for summaries."""
+    from ..operations import bilingual
+    from ..reports._text import pad
+
+    return [f"  {pad(bilingual('kind', kind), 24)} {total:>5}  open {still_open:>5}"
             for kind, (total, still_open) in by_kind(orders).items()]
 
 
@@ -145,12 +150,15 @@ def columns(policy: Policy) -> tuple[str, ...]:
 
 def order_row(order: WorkOrder) -> dict[str, Any]:
     """One output row: a cell a column, the kind's details each in its own (days as dates)."""
-    from ..operations import is_date_detail
+    from ..operations import chinese_name, is_date_detail, owner_in_english
 
     row: dict[str, Any] = {
         "order_id": order.order_id, "account_id": order.account_id, "kind": order.kind.value,
-        "due": order.due, "assignee": order.assignee, "priority": order.priority,
-        "status": order.status, "clause": order.clause, "contact_phone": order.contact_phone}
+        "kind_zh": chinese_name("kind", order.kind.value), "due": order.due,
+        "assignee": order.assignee, "assignee_en": owner_in_english(order.assignee),
+        "priority": order.priority, "priority_zh": chinese_name("priority", order.priority),
+        "status": order.status, "status_zh": chinese_name("status", order.status),
+        "clause": order.clause, "contact_phone": order.contact_phone}
     for key, text in order.details.items():
         row[key] = (date.fromisoformat(text) if text else None) if is_date_detail(key) else text
     return row

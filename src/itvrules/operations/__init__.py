@@ -15,6 +15,7 @@ from ._cancellations import (
     step_code,
     step_event,
 )
+from ._names import NAMES, bilingual, chinese_name, owner_in_english
 from ._stock import DEPOT_PREFIX, Condition, Stock, StockError, Terminal
 from ._viewing import FirstMonthViewing, first_month_viewing, first_month_window
 from ._workorders import (
@@ -42,6 +43,7 @@ __all__ = [
     "DEPOT_PREFIX",
     "DETAIL_FIELDS",
     "HIGH",
+    "NAMES",
     "NORMAL",
     "STEPS_DONE",
     "STEP_PREFIX",
@@ -57,16 +59,19 @@ __all__ = [
     "Terminal",
     "WorkOrder",
     "WorkOrderKind",
+    "bilingual",
     "call_event",
     "call_vocabulary",
     "cancellation_list",
     "cancellation_steps",
+    "chinese_name",
     "detail_fields",
     "due_orders",
     "first_month_viewing",
     "first_month_window",
     "is_date_detail",
     "order_id",
+    "owner_in_english",
     "step_code",
     "step_event",
     "work_orders",
