@@ -439,7 +439,8 @@ def test_kpi_html_and_txt_files(ingested: Path, tmp_path: Path, capsys: pytest.C
                  "-o", str(page)]) == 0
     html = page.read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html>") and "data:image/png;base64," in html
-    assert "as of 2025-06-30: 5 enrolments, new-install trial rate no rate" in capsys.readouterr().err
+    assert "as of 2025-06-30: 5 enrolments, new-install trial rate not given (no --eligibility)" \
+        in capsys.readouterr().err
     text = tmp_path / "kpi.txt"
     assert main(["report", "kpi", "--db", str(ingested), "--as-of", AS_OF, "--month", "2025-06",
                  "-o", str(text)]) == 0

@@ -449,7 +449,7 @@ def test_render_html_is_self_contained(report: KpiReport) -> None:
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
         assert int.from_bytes(png[16:20], "big") > 100  # IHDR width
     assert "<style>" in page and "Content-Security-Policy" in page
-    for alt in ("lifecycle state", "trial rate", "waived fees"):
+    for alt in ("accepted and installed per week", "installs within 7 days", "waived fees"):
         assert alt in page
     assert "75.0%" in page and "245.00 CNY" in page and 'class="num fail"' in page
     assert render_html(report) == page  # the same report renders the same page

@@ -177,7 +177,7 @@ def run_kpi(args: argparse.Namespace) -> int:
         check_target(args.output)  # before the ledger is replayed
     policy = load_policy_arg(args)
     day = as_of(args)
-    results, rejected = (read_eligibility(args.eligibility) if args.eligibility else ([], 0))
+    results, rejected = (read_eligibility(args.eligibility) if args.eligibility else (None, 0))
     with open_db(args) as ledger:
         report = kpi_report(policy, ledger, day, args.month, results, engine=args.engine)
     if suffix is None:
@@ -204,7 +204,7 @@ def write_report(report: KpiReport, path: str) -> None:
 
 
 def kpi_report(policy: Policy, ledger: Ledger, day: date, month: str,
-               results: list[Eligibility], *, engine: str | None = None) -> KpiReport:
+               results: list[Eligibility] | None, *, engine: str | None = None) -> KpiReport:
     """The key figures of every enrolment replayed to ``day``."""
     from ..reports import kpi
 
@@ -234,7 +234,11 @@ def read_eligibility(path: str) -> tuple[list[Eligibility], int]:
 
 
 def describe_kpi(report: KpiReport) -> str:
-    rate = "no rate (no eligible new install)" if report.trial_rate is None else \
-        f"{report.trial_rate:.1%} (target {report.trial_rate_target:.0%})"
+    if not report.eligibility_given:
+        rate = "not given (no --eligibility)"
+    elif report.trial_rate is None:
+        rate = "no rate (no eligible new install)"
+    else:
+        rate = f"{report.trial_rate:.1%} (target {report.trial_rate_target:.0%})"
     return (f"as of {report.as_of}: {report.enrolments} enrolments, new-install trial rate {rate}; "
             f"{report.month}: billed {report.billed:.2f} CNY, waived {report.waived_total:.2f} CNY")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from ._calls import GROUPS, CallReport, CallRow, call_recipients, call_report, week_of
 from ._calls_files import render_calls_text, write_calls_csv, write_calls_xlsx
 from ._html import render_html
-from ._kpi import WAIVER_CODES, ChannelKpi, KpiReport, kpi
+from ._kpi import WAIVER_CODES, ChannelKpi, KpiReport, WeekKpi, kpi
 from ._states import enrollment_from_state
 from ._text import render_text
 from ._weekly import (
@@ -41,6 +41,7 @@ __all__ = [
     "ChannelKpi",
     "ExtractRow",
     "KpiReport",
+    "WeekKpi",
     "WeeklyExtract",
     "call_recipients",
     "call_report",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import attrs
@@ -19,7 +19,7 @@ import attrs
 from .._errors import InputError
 from ..lifecycle import EnrollmentState
 from ..model._money import ZERO
-from ..model._months import parse_month
+from ..model._months import month_index, month_text, parse_month
 from ..model._results import Eligibility
 from ..operations import first_month_viewing
 from ..policy._policy import Policy
@@ -40,6 +40,29 @@ class ChannelKpi:
     in_trial: int
     converted: int
     cancel_requested: int
+
+
+@attrs.frozen
+class WeekKpi:
+    """What happened in one campaign week, Monday to Sunday: the trend behind each figure."""
+
+    week: str
+    monday: date
+    sunday: date
+    #: orders accepted (受理) this week
+    accepted: int
+    #: installs completed (竣工) this week, and of them those within install_days of acceptance
+    installed: int
+    installed_on_time: int
+    #: trials that became paid or switched this week
+    converted: int
+    #: cancellations requested this week
+    cancel_requested: int
+
+    @property
+    def install_rate(self) -> Decimal | None:
+        """Installs this week done within install_days; None when none was done."""
+        return Decimal(self.installed_on_time) / Decimal(self.installed) if self.installed else None
 
 
 @attrs.frozen
@@ -91,16 +114,31 @@ class KpiReport:
     recoveries_open: tuple[str, ...]
     recoveries_done: tuple[str, ...]
     by_channel: tuple[ChannelKpi, ...]
+    #: whether eligibility results were given at all; without them the trial rate is not known
+    eligibility_given: bool
+    #: whether any viewing hours (monthly or daily) were recorded; without them silent users are not known
+    usage_given: bool
+    #: §四(四)1: installs within install_days of acceptance, of all installs done
+    install_days: int
+    installed: int
+    installed_on_time: int
+    #: installed_on_time / installed; None when nothing is installed yet
+    install_rate: Decimal | None
+    #: every campaign week from the window's first Monday to as_of's week
+    weeks: tuple[WeekKpi, ...]
+    #: billing month -> Σ waived, from the campaign's first month to ``month``
+    waived_by_month: Mapping[str, Decimal]
 
 
-def kpi(policy: Policy, states: Iterable[EnrollmentState], eligibility_results: Iterable[Eligibility],
-        *, as_of: date, month: str) -> KpiReport:
+def kpi(policy: Policy, states: Iterable[EnrollmentState],
+        eligibility_results: Iterable[Eligibility] | None, *, as_of: date, month: str) -> KpiReport:
     """The key figures of the campaign on ``as_of``, billing figures for ``month``.
 
     ``states`` are the enrolments replayed as of ``as_of`` (one per account);
     ``eligibility_results`` are the decisions of the subscribers the
     channels assessed: an eligible new install counts as enrolled when its
-    account is among the states.
+    account is among the states. None says they were not given, so the
+    report can say so instead of showing a rate of nothing.
     """
     check_day("as_of", as_of)
     parse_month(month)
@@ -111,7 +149,7 @@ def kpi(policy: Policy, states: Iterable[EnrollmentState], eligibility_results: 
                              f"{state.as_of}, the report is as of {as_of}: replay every state to "
                              f"the report's date")
     accounts = {s.account_id for s in checked}
-    eligible = _eligible_new_installs(eligibility_results)
+    eligible = _eligible_new_installs(eligibility_results or ())
     enrolled = len(eligible & accounts)
     target = Decimal(str(policy.parameters["trial_rate_target"]))
     rate = Decimal(enrolled) / Decimal(len(eligible)) if eligible else None
@@ -126,6 +164,8 @@ def kpi(policy: Policy, states: Iterable[EnrollmentState], eligibility_results: 
     low = Decimal(str(policy.parameters["low_usage_hours"]))
     viewings = [first_month_viewing(policy, s) for s in checked if s.state == "trial"]
     recovery = [s for s in checked if any(c.recovery_order for c in s.terminal_changes)]
+    installed = [s for s in checked if s.completed_on is not None]
+    on_time = sum(_on_time(s) for s in installed)
 
     return KpiReport(
         policy_id=policy.id, policy_version=policy.version, as_of=as_of, month=month,
@@ -148,7 +188,73 @@ def kpi(policy: Policy, states: Iterable[EnrollmentState], eligibility_results: 
         recoveries_open=_sorted(s.account_id for s in recovery if _terminals_out(s)),
         recoveries_done=_sorted(s.account_id for s in recovery if not _terminals_out(s)),
         by_channel=_by_channel(checked),
+        eligibility_given=eligibility_results is not None,
+        usage_given=any(s.usage_hours or s.daily_usage for s in checked),
+        install_days=int(policy.parameters["install_days"]),
+        installed=len(installed), installed_on_time=on_time,
+        install_rate=Decimal(on_time) / Decimal(len(installed)) if installed else None,
+        weeks=_weeks(policy, checked, as_of),
+        waived_by_month=_waived_by_month(policy, checked, month, waivers),
     )
+
+
+def _on_time(state: EnrollmentState) -> bool:
+    """Installed by the install due date: acceptance + install_days (§四(四)1)."""
+    return state.completed_on is not None and state.completed_on <= state.install_due
+
+
+def _converted_on(state: EnrollmentState) -> date | None:
+    """The day the trial became a paid or switched subscription, if it did."""
+    return next((t.on for t in state.transitions
+                 if t.to_state in ("converted_paid", "converted_switched")), None)
+
+
+def _weeks(policy: Policy, states: tuple[EnrollmentState, ...], as_of: date) -> tuple[WeekKpi, ...]:
+    """Monday–Sunday weeks from the campaign window's first week to ``as_of``'s week."""
+    first = policy.campaign_window[0]
+    monday = first - timedelta(days=first.weekday())
+    last = as_of - timedelta(days=as_of.weekday())
+    accepted: Counter[date] = Counter()
+    installed: Counter[date] = Counter()
+    on_time: Counter[date] = Counter()
+    converted: Counter[date] = Counter()
+    cancelled: Counter[date] = Counter()
+
+    def week_of(day: date) -> date:
+        return day - timedelta(days=day.weekday())
+
+    for s in states:
+        accepted[week_of(s.accepted_on)] += 1
+        if s.completed_on is not None:
+            installed[week_of(s.completed_on)] += 1
+            on_time[week_of(s.completed_on)] += _on_time(s)
+        converted_on = _converted_on(s)
+        if converted_on is not None:
+            converted[week_of(converted_on)] += 1
+        if s.cancel_requested_on is not None:
+            cancelled[week_of(s.cancel_requested_on)] += 1
+    weeks = []
+    while monday <= last:
+        year, number, _ = monday.isocalendar()
+        weeks.append(WeekKpi(
+            week=f"{year:04d}-W{number:02d}", monday=monday, sunday=monday + timedelta(days=6),
+            accepted=accepted[monday], installed=installed[monday], installed_on_time=on_time[monday],
+            converted=converted[monday], cancel_requested=cancelled[monday]))
+        monday += timedelta(days=7)
+    return tuple(weeks)
+
+
+def _waived_by_month(policy: Policy, states: tuple[EnrollmentState, ...], month: str,
+                     waivers: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """Σ waived per billing month, the campaign's first month to ``month`` (``month`` reused)."""
+    first = month_index(policy.campaign_window[0])
+    last = parse_month(month)
+    out: dict[str, Decimal] = {}
+    for index in range(min(first, last), last):
+        month_waivers, _billed, _codes = _fees(policy, states, month_text(index))
+        out[month_text(index)] = sum(month_waivers.values(), ZERO)
+    out[month] = sum(waivers.values(), ZERO)
+    return out
 
 
 def _sorted(accounts: Iterable[str]) -> tuple[str, ...]:

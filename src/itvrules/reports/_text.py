@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
+
 from .._sheets import display_width
 from ._kpi import KpiReport
-from ._table import lines
+from ._table import NOT_GIVEN, lines
 
 CHANNEL_HEADERS = ("channel 受理渠道", "enrolments", "installed", "in trial", "converted",
                    "cancel requested")
@@ -30,9 +32,11 @@ def pad(text: str, columns: int, *, right: bool = False) -> str:
 
 def render_text(report: KpiReport) -> str:
     """Every figure under its section, labels and values in aligned columns, then channels."""
-    rows = lines(report)
+    rows = [attrs.evolve(r, label=f"{r.label} {r.code}" if r.code else r.label)
+            for r in lines(report)]
     label_w = max(width(r.label) for r in rows)
-    value_w = max(width(r.value) for r in rows)
+    # "not given" is a sentence, not a number: it is not right-aligned with the figures
+    value_w = max([width(r.value) for r in rows if not r.value.startswith(NOT_GIVEN)] or [0])
     out = [f"iTV 体验营销 KPI — {report.policy_id} {report.policy_version}",
            f"as of {report.as_of.isoformat()}, billing month {report.month}"]
     section = None
