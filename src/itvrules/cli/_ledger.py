@@ -59,15 +59,15 @@ def open_db(args: argparse.Namespace, *, create: bool = False) -> Ledger:
     url = db_url(args)
     path = sqlite_file(url)
     if path is not None and not os.path.isfile(path):
-        if not create and not os.path.exists(path):
-            origin = f" (from {DB_ENV})" if args.db is None and os.environ.get(DB_ENV) else ""
-            raise StoreError(f"no ledger at {path}{origin}: run `itvrules ingest FEED --db {path}` "
-                             "first to create one, or name an existing ledger with --db")
         # a SQLite file that cannot be there (its folder missing, a folder by its name) fails as
         # an OSError naming the path and what to do, not as SQLite's "unable to open database file"
         problem = unwritable(path)
         if problem is not None:
             raise problem
+        if not create:
+            origin = f" (from {DB_ENV})" if args.db is None and os.environ.get(DB_ENV) else ""
+            raise StoreError(f"no ledger at {path}{origin}: check the path, or run "
+                             f"`itvrules ingest FEED --db {path}` first to create one")
     return open_ledger(url)
 
 
