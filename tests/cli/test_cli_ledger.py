@@ -24,6 +24,8 @@ READERS = [
     ["report", "kpi", "--month", "2025-06", "--as-of", AS_OF, "-o", "kpi.html"],
     ["report", "weekly", "--week", "2025-W14", "-o", "extract.csv"],
     ["report", "calls", "--week", "2025-W14"],
+    ["cancellations", "list", "--on", AS_OF],
+    ["cancellations", "advance", "A001", "channel", "--on", AS_OF, "--as-of", AS_OF],
     ["stock", "show", "--as-of", AS_OF],
     ["stock", "allocate", "城关", "stb", "--account", "A001", "--on", "2025-03-30", "--as-of", AS_OF],
     ["stock", "recover", "城关", "stb", "--account", "A001", "--on", "2025-06-20", "--as-of", AS_OF],
