@@ -25,12 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import IO, Any
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, Any
 
-import xlsxwriter  # type: ignore[import-untyped]  # no stubs published
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
-
-from itvrules import InputError, RawRow, hookimpl
+from itvrules import InputError, MissingExtra, RawRow, hookimpl
 from itvrules.formats import (
     MAX_COLUMN_WIDTH,
     ColumnWidths,
@@ -41,6 +39,9 @@ from itvrules.formats import (
 )
 
 from ._encoding import seekable
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineSheet
 
 #: The header row is looked for among a sheet's first rows (title rows above it).
 HEADER_SEARCH_ROWS = 10
@@ -54,6 +55,25 @@ WRAP_LINE = MAX_COLUMN_WIDTH - 8
 LINE_HEIGHT = 15
 
 
+def _calamine() -> ModuleType:
+    """python-calamine, imported when a workbook is read: it comes with the excel extra."""
+    try:
+        import python_calamine
+    except ImportError:
+        raise MissingExtra("reading .xlsx", "excel") from None
+    return python_calamine
+
+
+def _xlsxwriter() -> ModuleType:
+    """xlsxwriter, imported when a workbook is written: it comes with the excel extra."""
+    try:
+        import xlsxwriter  # type: ignore[import-untyped]  # no stubs published
+    except ImportError:
+        raise MissingExtra("writing .xlsx", "excel") from None
+    module: ModuleType = xlsxwriter
+    return module
+
+
 class XlsxReader:
     """Reads every sheet of an Excel (or ODS) workbook."""
 
@@ -61,6 +81,8 @@ class XlsxReader:
     extensions = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
     def read(self, stream: IO[bytes], source: str, *, encoding: str | None = None) -> Iterator[RawRow]:
+        calamine = _calamine()
+        CalamineError, CalamineWorkbook = calamine.CalamineError, calamine.CalamineWorkbook
         with seekable(stream) as data:
             start = data.tell()
             if not data.read(1):
@@ -156,6 +178,7 @@ class XlsxSink:
     def __init__(self, stream: IO[bytes], columns: Sequence[str], kind: str) -> None:
         self._columns = tuple(columns)
         self._kind = kind
+        xlsxwriter = _xlsxwriter()
         workbook_created()  # a bad SOURCE_DATE_EPOCH stops the run before any row
         self._book = xlsxwriter.Workbook(stream, {
             "constant_memory": True,

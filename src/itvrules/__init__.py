@@ -10,7 +10,16 @@ Load a policy and ask it the questions billing and operations ask::
 
 from __future__ import annotations
 
-from ._errors import EngineError, InputError, ItvRulesError, PolicyError, PolicyProblem, UsageError
+from ._errors import (
+    EngineError,
+    EngineUnavailable,
+    InputError,
+    ItvRulesError,
+    MissingExtra,
+    PolicyError,
+    PolicyProblem,
+    UsageError,
+)
 from ._version import __version__
 from .authoring._casefile import Case, load_cases
 from .authoring._diff import Impact, PolicyDiff, diff_impact, diff_policies
@@ -38,6 +47,7 @@ __all__ = [
     "Community",
     "Eligibility",
     "EngineError",
+    "EngineUnavailable",
     "Enrollment",
     "Explanation",
     "FeeCode",
@@ -48,6 +58,7 @@ __all__ = [
     "IneligibleReason",
     "InputError",
     "ItvRulesError",
+    "MissingExtra",
     "Policy",
     "PolicyDiff",
     "PolicyError",

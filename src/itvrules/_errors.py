@@ -96,4 +96,30 @@ class UsageError(ItvRulesError, ValueError):
     backend): the caller must change what it asks, not the data."""
 
 
-__all__ = ["EngineError", "InputError", "ItvRulesError", "PolicyError", "PolicyProblem", "UsageError"]
+class MissingExtra(ItvRulesError):
+    """A feature needs an optional extra that is not installed.
+
+    The core installs light; polars, xlsx and chart libraries come with extras, so the
+    error names the extra to install instead of an import failure deep in a call.
+    """
+
+    def __init__(self, feature: str, extra: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        super().__init__(f"{feature} needs the {extra} extra: pip install 'itvrules[{extra}]'")
+
+
+class EngineUnavailable(ItvRulesError):
+    """An engine that cannot run on this Python (durable-rules does not import on 3.13)."""
+
+
+__all__ = [
+    "EngineError",
+    "EngineUnavailable",
+    "InputError",
+    "ItvRulesError",
+    "MissingExtra",
+    "PolicyError",
+    "PolicyProblem",
+    "UsageError",
+]

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .._errors import ItvRulesError, PolicyError
+from .._extras import missing_extra
 from .._paths import os_error_words
 from . import (
     _bill,
@@ -115,6 +116,11 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(exc, debug, FAILED)
     except OSError as exc:  # a file the person named: which, what went wrong, what to do
         return _fail(exc, debug, FAILED, os_error_words(exc))
+    except ImportError as exc:  # a module of an extra that is not installed: name the extra
+        missing = missing_extra(exc)
+        if missing is None:
+            raise
+        return _fail(missing, debug, FAILED)
 
 
 def _fail(exc: BaseException, debug: bool, status: int, message: str | None = None) -> int:

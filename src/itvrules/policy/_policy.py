@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,7 +13,7 @@ from ..engines import Engine
 
 if TYPE_CHECKING:
     from ..authoring._lint import Finding
-from .._errors import InputError, UsageError
+from .._errors import EngineUnavailable, InputError, UsageError
 from .._words import quoted
 from ..authoring._explain import Explanation, explain_table
 from ..contract import RunChecks
@@ -164,9 +165,7 @@ class Policy:
         found = self._engines.get(name)
         if found is None:
             if name == "durable":
-                from ..engines._durable import DurableEngine
-
-                found = DurableEngine(self.document)
+                found = _durable_engine(self.document)
             else:
                 found = CompiledEngine(self.document)
             self._engines[name] = found
@@ -422,7 +421,8 @@ def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE,
     picks the version in force that day. Raises :class:`PolicyError` listing
     every problem with its line.
     """
-    _check_engine(engine)
+    if _check_engine(engine) == "durable":
+        _durable_class()  # says now, not at the first decision, that durable cannot run here
     if on is not None:
         _check_day("on", on)
     where = Path(path) if path is not None else rulesets_dir()
@@ -445,6 +445,24 @@ def _columnar_input(source: object) -> bool:
     from ..frames._stream import is_columnar
 
     return is_columnar(source)
+
+
+def _durable_engine(document: PolicyDocument) -> Engine:
+    """The durable-rules engine for ``document``."""
+    return _durable_class()(document)
+
+
+def _durable_class() -> Callable[[PolicyDocument], Engine]:
+    """The durable-rules engine class, or one line saying it cannot run here (not on 3.13)."""
+    try:
+        from ..engines._durable import DurableEngine
+    except ImportError:
+        version = ".".join(str(part) for part in sys.version_info[:2])
+        raise EngineUnavailable(
+            f"the durable engine needs durable-rules, which does not run on Python {version}: "
+            "use the compiled engine (the default)"
+        ) from None
+    return DurableEngine
 
 
 def _check_engine(name: object) -> str:
