@@ -1,29 +1,49 @@
-# Two commands for a newcomer: `make demo` and `make test`. Each creates .venv
-# and installs the pinned dependencies on first use.
-PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+# Two commands for a newcomer: `make demo` and `make test`. Each creates .venv on first
+# use: the demo installs the core and the extras it uses (excel, reports); the tests
+# install everything (the dev extra). A .venv made by another Python is rebuilt.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
+DEV_STAMP := $(VENV)/.installed-dev
+WANT := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+HAVE := $(shell test -x $(BIN)/python && $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean venv-python
 
-$(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
+# A .venv from another Python (or a broken one) is removed before anything is installed.
+venv-python:
+	@if [ -d $(VENV) ] && [ "$(HAVE)" != "$(WANT)" ]; then \
+	  echo "$(VENV) was made with Python $(or $(HAVE),unknown), not $(WANT): rebuilding it"; \
+	  rm -rf $(VENV); \
+	fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+
+$(DEMO_STAMP): pyproject.toml constraints.txt | venv-python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[excel,reports]'
+	touch $(DEMO_STAMP)
 
-demo: $(STAMP)
+$(DEV_STAMP): pyproject.toml constraints.txt constraints-dev.txt | venv-python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -c constraints-dev.txt -e '.[dev]'
+	touch $(DEV_STAMP) $(DEMO_STAMP)
+
+demo: venv-python
+	@$(MAKE) --no-print-directory $(DEMO_STAMP)
 	$(BIN)/itvrules demo --out out/demo
 
-test: $(STAMP)
+test: venv-python
+	@$(MAKE) --no-print-directory $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: venv-python
+	@$(MAKE) --no-print-directory $(DEV_STAMP)
 	$(BIN)/ruff check src adapters tests benchmarks examples
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: venv-python
+	@$(MAKE) --no-print-directory $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_decisions.py
 
 clean:

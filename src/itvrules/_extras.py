@@ -8,6 +8,7 @@ xlsx library or matplotlib asks :func:`require` first, so a missing extra is one
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from ._errors import MissingExtra
 
@@ -39,3 +40,8 @@ def missing_extra(exc: ImportError, feature: str = "this command") -> MissingExt
     name = (exc.name or "").partition(".")[0]
     extra = EXTRA_OF_MODULE.get(name)
     return None if extra is None else MissingExtra(feature, extra)
+
+
+def installed(*modules: str) -> bool:
+    """Whether every one of ``modules`` can be found (without importing it)."""
+    return all(importlib.util.find_spec(module) is not None for module in modules)

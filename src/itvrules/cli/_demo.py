@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     print("\nfiles written:")
     for path in written:
         print(f"  {path}")
-    print(f"\nnext: itvrules eligibility {out / FORM} -o {out / 'form-eligibility.csv'}")
+    print(f"\nnext: {_command()} eligibility {out / FORM} -o {out / 'form-eligibility.csv'}")
     print(f"      itvrules workorders --db {out / LEDGER} --as-of {AS_OF} --due-by {AS_OF} "
           f"--open -o {out / 'todo.csv'}")
     return strict_status(args, len(warnings), REJECTED if surprises else OK, wrote=True)
@@ -195,6 +195,14 @@ def _cancellation_lists(policy: Policy, ledger: Any, out: Path, engine: str | No
     for key, n in _cancellations.by_step(lists, policy).items():
         print(f"  {key:<32} {n:>5}")
     return target
+
+
+def _command() -> str:
+    """How to run itvrules again as printed: its path when it is not on the PATH (make's .venv)."""
+    started = sys.argv[0]
+    if Path(started).name == "itvrules" and shutil.which("itvrules") is None:
+        return started
+    return "itvrules"
 
 
 def _summarise(title: str, kind: str, summary: RunSummary, bad: list[dict[str, Any]]) -> int:

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-import xlsxwriter  # type: ignore[import-untyped]
-
 from .._errors import InputError
+from .._extras import require
 from ._calls import GROUPS, CallReport, CallRow
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030", "utf-8")
@@ -105,6 +104,9 @@ def write_calls_csv(report: CallReport, path: str | os.PathLike[str], *,
 
 def write_calls_xlsx(report: CallReport, path: str | os.PathLike[str]) -> None:
     """Sheets 汇总 (figures), 外呼明细 (calls), 重点待呼 (waiting) and 运维工单 (orders)."""
+    require("writing the calls workbook", "xlsxwriter")
+    import xlsxwriter  # type: ignore[import-untyped]
+
     book = xlsxwriter.Workbook(os.fspath(path), {
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
     try:

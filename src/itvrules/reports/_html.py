@@ -158,6 +158,9 @@ def _no_data(caption: str, english: str) -> str:
 def trend_charts(report: KpiReport) -> list[str]:
     """The week-by-week trend of the figures (money by billing month), or "no data" for each."""
     # matplotlib takes a while to import: only a page with charts pays for it.
+    from .._extras import require
+
+    require("drawing the report's charts", "matplotlib")
     from ._charts import monthly_amounts, weekly_bars, weekly_rate
     from ._fonts import label
 

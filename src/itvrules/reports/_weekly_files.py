@@ -20,9 +20,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-import xlsxwriter  # type: ignore[import-untyped]
-
 from .._errors import InputError
+from .._extras import require
 from .._sheets import ColumnWidths, lay_out_sheet, workbook_created
 from ._weekly import ExtractRow, WeeklyExtract
 
@@ -91,6 +90,9 @@ def write_weekly_csv(extract: WeeklyExtract, path: str | os.PathLike[str], *,
 def write_weekly_xlsx(extract: WeeklyExtract, path: str | os.PathLike[str]) -> None:
     """A workbook with one sheet per list, each under a title row naming the week and recipients."""
     created = workbook_created(extract.sunday)
+    require("writing the weekly workbook", "xlsxwriter")
+    import xlsxwriter  # type: ignore[import-untyped]
+
     book = xlsxwriter.Workbook(os.fspath(path), {
         "strings_to_formulas": False,
         "strings_to_urls": False,

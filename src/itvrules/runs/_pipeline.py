@@ -28,6 +28,7 @@ import attrs
 import pluggy
 
 from .._errors import InputError, UsageError
+from .._extras import installed, require
 from ..contract import RunChecks
 from ..hookspecs import ArrowBatchReader, ArrowTableWriter, FeedReader, RawRow, TextColumnsWriter
 from ..model._inputs import Enrollment
@@ -73,6 +74,8 @@ if TYPE_CHECKING:
 
 #: ``progress`` is called with the rows read so far this often, and once at the end.
 PROGRESS_EVERY = 10_000
+#: What the columnar bill path imports: the columnar extra.
+COLUMNAR_MODULES = ("numpy", "polars")
 #: The format of standard input and output when none is named.
 STREAM_FORMAT = "csv"
 
@@ -103,7 +106,10 @@ def run_bill(policy: Policy, month: str, feeds: Sequence[str], output: str, *,
         raise UsageError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     run = _Run(BILL, policy, feeds, output, rejects, engine, in_format, out_format, encoding,
                out_encoding, pm, progress, stdin, stdout, columns=columns)
+    if backend == "auto" and not installed(*COLUMNAR_MODULES):
+        backend = "rows"  # a light install bills row by row; the columnar extra only makes it faster
     if backend != "rows":
+        require("the columnar backend", *COLUMNAR_MODULES)
         from ._bulk_text import bill_columnar, obstacle
 
         not_arrow = _arrow_obstacle(run)
