@@ -164,10 +164,7 @@ class Policy:
         name = self.default_engine if name is None else _check_engine(name)
         found = self._engines.get(name)
         if found is None:
-            if name == "durable":
-                found = _durable_engine(self.document)
-            else:
-                found = CompiledEngine(self.document)
+            found = _durable_engine(self.document) if name == "durable" else CompiledEngine(self.document)
             self._engines[name] = found
         return found
 
