@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 
 from ._errors import MissingExtra
 
@@ -44,4 +45,10 @@ def missing_extra(exc: ImportError, feature: str = "this command") -> MissingExt
 
 def installed(*modules: str) -> bool:
     """Whether every one of ``modules`` can be found (without importing it)."""
-    return all(importlib.util.find_spec(module) is not None for module in modules)
+    for module in modules:
+        if module in sys.modules:
+            if sys.modules[module] is None:  # import blocked
+                return False
+        elif importlib.util.find_spec(module) is None:
+            return False
+    return True
