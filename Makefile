@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 WANT := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 HAVE := $(shell test -x $(BIN)/python && $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: demo test lint bench clean venv-python
+.PHONY: demo test lint docs bench clean venv-python
 
 # A .venv from another Python (or a broken one) is removed before anything is installed.
 venv-python:
@@ -29,6 +29,13 @@ $(DEV_STAMP): pyproject.toml constraints.txt constraints-dev.txt | venv-python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -c constraints-dev.txt -e '.[dev]'
 	touch $(DEV_STAMP) $(DEMO_STAMP)
 
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): pyproject.toml constraints.txt constraints-dev.txt | venv-python
+	@$(MAKE) --no-print-directory $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -c constraints-dev.txt -e '.[docs]'
+	touch $(DOCS_STAMP)
+
 demo: venv-python
 	@$(MAKE) --no-print-directory $(DEMO_STAMP)
 	$(BIN)/itvrules demo --out out/demo
@@ -42,9 +49,14 @@ lint: venv-python
 	$(BIN)/ruff check src adapters tests benchmarks examples
 	$(BIN)/mypy
 
+# The documentation site, docs/ into site/: a broken link or a docstring the
+# reference cannot read fails the build (mkdocs.yml sets strict).
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 bench: venv-python
 	@$(MAKE) --no-print-directory $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_decisions.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build

@@ -4,7 +4,7 @@ For each size N the script generates N enrolments and N subscribers (seeded,
 spread over the campaign, with returns, pending installs, cancellations at
 every timing and package switches) and runs, over exactly the same data:
 
-* ``plain loop``: the fee rules of SPEC §5 written out by hand, building each
+* ``plain loop``: the fee rules written out by hand, building each
   result with the public ``itvrules.FeeDecision(...)`` constructor: the 1.0x
   baseline, checked to give the library's results so the comparison is honest;
 * ``fee() compiled`` / ``fee() durable``: ``policy.fee`` once per enrolment;
@@ -192,7 +192,7 @@ def make_subscribers(count: int, policy: itvrules.Policy, seed: int) -> Subscrib
 
 
 class PlainFees:
-    """SPEC §5 by hand: what a caller would write without the library's engines.
+    """The fee rules by hand: what a caller would write without the library's engines.
 
     Tariffs, rule ids and clauses are read from the policy once, so the loop
     builds exactly the library's ``FeeDecision`` objects (through the public,

@@ -16,7 +16,7 @@ cancellations at every timing, package switches), billed for 2025-07:
 * ``Spark``: ``decide_fees_spark`` on a local[2] session reading the rows from
   Parquet, forced with Spark's no-op writer (when ``itvrules.spark._fees``
   exists and a Java runtime is present);
-* ``plain loop``: the fee rules of SPEC §5 written out by hand over the same
+* ``plain loop``: the fee rules written out by hand over the same
   ``Enrollment`` objects, returning (code, gross, waived, amount, rule): the
   1.0x baseline;
 * ``durable-rules direct``: a ruleset written by hand with ``durable.lang``,
@@ -166,7 +166,7 @@ def make_frame(count: int, policy: itvrules.Policy, seed: int) -> pl.DataFrame:
 
 
 def spoil(frame: pl.DataFrame, every: int) -> pl.DataFrame:
-    """Every ``every``-th row made bad, one SPEC §9 kind after another (ten kinds)."""
+    """Every ``every``-th row made bad, one record-check kind after another (ten kinds)."""
     n = frame.height
     kind = pl.int_range(0, n, eager=True) // every % 10
     bad = pl.int_range(0, n, eager=True) % every == every - 1
@@ -208,7 +208,7 @@ def enrolments_of(frame: pl.DataFrame) -> list[itvrules.Enrollment]:
 
 
 class PlainFees:
-    """SPEC §5 by hand: what a caller writes without an engine. Tariffs and rule ids come from the policy."""
+    """The fee rules by hand, as a caller writes them with no engine; tariffs and rules from the policy."""
 
     def __init__(self, policy: itvrules.Policy) -> None:
         self.trial = int(policy.parameters["trial_months"])

@@ -35,7 +35,7 @@ STEPS_NAME = "cancellation-steps.csv"
 MANIFEST_NAME = "manifest.json"
 FEED_ENCODING = "gb18030"
 
-# SPEC §11: field name -> the Chinese header a CRM export uses.
+# Field name -> the Chinese header a CRM export uses.
 HEADERS = CHINESE
 # Extra columns a real export carries; readers keep them for the reject file.
 EXTRA = ("客户名称", "备注")
@@ -51,7 +51,7 @@ SERVICE_CENTRE = "客服中心"
 LINE_WORKER = "装维线务员"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙胡朱高林何郭马罗"
-# Rare name characters outside GBK: GB18030 encodes them, GBK cannot (CONVENTIONS.md).
+# Rare name characters outside GBK: GB18030 encodes them, GBK cannot.
 RARE_NAMES = ("刘䶮", "吉𠮷", "陈昇")
 RETURN_REASONS = (
     "线路不具备 iTV 安装条件,用户同意注销",
@@ -69,7 +69,7 @@ class Maker:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self._accounts: set[str] = set()
-        #: Rows of orders taken outside the campaign window: a bill run rejects them (SPEC §2).
+        #: Rows of orders taken outside the campaign window: a bill run rejects them.
         self.outside: list[dict[str, str]] = []
 
     # -- small draws ------------------------------------------------------------
@@ -221,7 +221,7 @@ class Maker:
         elif roll < 0.86:  # registered in time, still not effective
             row["cancel_requested_on"] = self.date_text(self.day(trial_end - timedelta(days=8), trial_end))
             if rng.random() < 0.3:
-                row["switched_to"] = "basic"  # the cancellation decides (SPEC §5)
+                row["switched_to"] = "basic"  # the cancellation decides
         elif roll < 0.94:  # registered after the trial end: charged until effective
             requested = trial_end + timedelta(days=rng.randint(1, 40))
             row["cancel_requested_on"] = self.date_text(requested)
@@ -312,7 +312,7 @@ def make_feed(maker: Maker, rows: int) -> tuple[list[dict[str, str]], list[dict[
             row = maker.order()
         spoil(row, maker)
         bad.append((row, {"field": field, "problem": problem, "rejected_by": list(runs)}))
-    # One trial per account (SPEC §8): a second order of an account already in the feed.
+    # One trial per account: a second order of an account already in the feed.
     inside = [r for r in records[:len(records) // 3] if not any(r is o for o in maker.outside)]
     first = inside[maker.rng.randrange(len(inside))]
     dup = maker.order()

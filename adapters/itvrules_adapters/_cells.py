@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-#: A cell starting with one of these is a formula to Excel (CONVENTIONS); tab and
+#: A cell starting with one of these is a formula to Excel; tab and
 #: carriage return are on OWASP's list for the same reason.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,4 +1,4 @@
-"""Which text encoding a feed is in, decided before a single row is read (CONVENTIONS).
+"""Which text encoding a feed is in, decided before a single row is read.
 
 Order: a UTF-8 BOM means ``utf-8-sig``; a UTF-16 BOM ``utf-16`` (Excel's
 "Unicode text"); else strict ``utf-8``; else ``gb18030`` (a superset of GBK,

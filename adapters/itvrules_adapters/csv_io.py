@@ -1,4 +1,4 @@
-"""CSV feeds in, CSV exports out (SPEC §11, CONVENTIONS "CSV in and out").
+"""CSV feeds in, CSV exports out.
 
 Reading: the encoding is decided first (``_encoding``), then the file is
 streamed through an incremental decoder; every cell stays text. A header row
@@ -55,7 +55,7 @@ class CsvReader:
 def read_rows(lines: Iterable[str], source: str) -> Iterator[RawRow]:
     """The records of decoded CSV ``lines``; ``row`` counts records as Excel shows rows.
 
-    Blank records below the header are yielded too: the pipeline skips and counts them (SPEC §11).
+    Blank records below the header are yielded too: the pipeline skips and counts them.
     """
     lines = iter(lines)
     first = next(lines, "")

@@ -1,7 +1,7 @@
 """A bill run as TM Forum TMF678 (Customer Bill Management) v4.0.0 resources.
 
-The file is one JSON array of resources as the TMF678 API returns them
-(CONVENTIONS "Identity and idempotency"): for each account and month with
+The file is one JSON array of resources as the TMF678 API returns them:
+for each account and month with
 something charged or credited, its ``CustomerBill`` followed by its
 ``AppliedCustomerBillingRate`` resources, each telling its kind by ``@type``.
 A rate points at its bill (``bill``, ``isBilled: true``); the iTV charge is an
@@ -47,7 +47,7 @@ from ._encoding import codec_name
 from ._exact_json import dumps
 
 UNIT = "CNY"
-#: Bills are dated in the operator's time zone (CONVENTIONS "Dates and deadlines").
+#: Bills are dated in the operator's time zone.
 OFFSET = "+08:00"
 #: The tax a policy's ``tax_rate`` is: China's value-added tax (增值税).
 TAX_CATEGORY = "VAT"

@@ -1,4 +1,4 @@
-"""Excel in (python-calamine) and out (xlsxwriter), CONVENTIONS "Excel registration forms".
+"""Excel in (python-calamine) and out (xlsxwriter).
 
 The channels' form "ITV 体验用户登记表" has title rows above its header, blank
 rows, "合计"/"小计" total rows and one sheet per week or channel. The reader

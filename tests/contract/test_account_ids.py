@@ -101,7 +101,7 @@ def test_the_checks_come_first_among_the_run_checks_in_their_order() -> None:
     assert ids[:4] == list(ACCOUNT_CHECKS)
     for check in CONTRACT.checks:
         if check.id in ACCOUNT_CHECKS:
-            assert check.clause == "SPEC §11" and check.field == "account_id"
+            assert check.clause == "feed contract: account ids" and check.field == "account_id"
             assert check.runs == ("bill", "eligibility", "fees")
 
 

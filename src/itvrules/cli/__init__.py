@@ -1,4 +1,4 @@
-"""The ``itvrules`` command line (SPEC §11): one module per command group.
+"""The ``itvrules`` command line: one module per command group.
 
 ``main(argv)`` returns the exit status instead of exiting, so tests and other
 programs can call it: 0 every row decided, 3 some rows rejected, 2 usage error,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 PROG = "itvrules"
 
-# Exit statuses (SPEC §11).
+# Exit statuses.
 OK = 0
 FAILED = 1  # a policy error or unreadable input
 USAGE = 2  # argparse's own status for a bad command line
@@ -27,7 +27,7 @@ REJECTED = 3  # some rows rejected; the outputs are still written
 BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool cut off by `| head`
 INTERRUPTED = 130  # 128 + SIGINT
 
-#: Encodings that cannot carry every name a feed holds (CONVENTIONS.md: never write gbk).
+#: Encodings that cannot carry every name a feed holds (never write gbk).
 _LOSSY_OUT = {"gbk", "cp936", "gb2312", "euc_cn"}
 
 
@@ -127,7 +127,7 @@ def column_arg(text: str) -> tuple[str, str]:
 
 
 def add_column_option(parser: argparse.ArgumentParser) -> None:
-    """``--column HEADER=FIELD``, repeatable: read a column whatever its header (SPEC §11)."""
+    """``--column HEADER=FIELD``, repeatable: read a column whatever its header."""
     parser.add_argument("--column", dest="columns", metavar="HEADER=FIELD", action="append",
                         type=column_arg, default=[],
                         help="read the column HEADER as FIELD (e.g. 完工日期=completed_on), for a "
@@ -147,7 +147,7 @@ def columns_of(args: argparse.Namespace) -> dict[str, str] | None:
 
 
 def feed_options() -> argparse.ArgumentParser:
-    """Input and output options of ``bill`` and ``eligibility`` (SPEC §11)."""
+    """Input and output options of ``bill`` and ``eligibility``."""
     parent = argparse.ArgumentParser(add_help=False)
     add_column_option(parent)
     parent.add_argument("-o", "--output", metavar="EXPORT", required=True,
@@ -181,7 +181,7 @@ def load_policy_arg(args: argparse.Namespace) -> Policy:
     return load_policy(args.policy, engine=args.engine or DEFAULT_ENGINE, on=getattr(args, "on", None))
 
 
-#: The campaign's day changes at midnight in Asia/Shanghai (CONVENTIONS.md), not on UTC.
+#: The campaign's day changes at midnight in Asia/Shanghai, not on UTC.
 TIME_ZONE = "Asia/Shanghai"
 
 

@@ -52,7 +52,7 @@ def run_feeds(args: argparse.Namespace, runner: Callable[..., RunSummary], *lead
 
 
 def report(summary: RunSummary) -> None:
-    """The header maps and counts SPEC §11 asks for, and the files written."""
+    """The header maps and counts a run reports, and the files written."""
     for header_map in summary.headers:
         note(str(header_map))
     note(f"rows in: {summary.rows_in}  decided: {summary.decided}  rejected: {summary.rejected}  "

@@ -21,7 +21,7 @@ examples:
 def add_parser(sub: Any) -> None:
     parser = command_parser(
         sub, "trial", help="trial window of a completion date",
-        description="Show the free trial months of an iTV install completed on DATE (SPEC §4): "
+        description="Show the free trial months of an iTV install completed on DATE: "
                     "the completion month and the full months after it, the last free day, "
                     "the month a late cancellation is still waived, and the in-network "
                     "agreement of a user who continues.",

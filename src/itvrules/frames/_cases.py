@@ -26,7 +26,7 @@ _CASE_COLUMNS = ("account_id", "product", "accepted_on", "completed_on", "return
 def fee_cases(good: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """One enrolment per distinct fee case, and the case number of every row of ``good``.
 
-    Fees depend on months only (SPEC §5; ``_facts.fee_key``): the returned flag,
+    Fees depend on months only (``_facts.fee_key``): the returned flag,
     the months of completion, of the request (an effective date stands in for a
     missing one, as ``Enrollment`` has it) and of the effective date, the package
     switched to and the product. These are packed into one integer per row when

@@ -96,7 +96,7 @@ def fee_facts(frame: pl.LazyFrame, month: int,
     effective = month_index("cancel_effective_on")
     base = completed.fill_null(month)
     return frame.with_columns(
-        # SPEC §5: an effective date with no request date counts as requested that day.
+        # An effective date with no request date counts as requested that day.
         pl.coalesce("cancel_requested_on", "cancel_effective_on").alias("cancel_requested_on"),
     ).with_columns(
         pl.col("returned").fill_null(False).alias("returned"),

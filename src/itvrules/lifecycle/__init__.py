@@ -1,4 +1,4 @@
-"""The enrolment lifecycle: dated events, replayed through the policy's tables (SPEC §6-8)."""
+"""The enrolment lifecycle: dated events, replayed through the policy's tables."""
 
 from __future__ import annotations
 

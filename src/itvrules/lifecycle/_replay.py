@@ -256,7 +256,7 @@ def replay(policy: Policy, events: Iterable[Event], *, as_of: date,
                                   "an event for an unknown enrolment: no 'accepted' event"), ordered[0])
     if len(accepted) > 1:
         raise _located(InputError("kind", "accepted",
-                                  "one trial per account: a second acceptance (SPEC §8)"), accepted[1])
+                                  "one trial per account: a second acceptance"), accepted[1])
     work = _Replay(policy, accepted[0], as_of, engine)
     cursor = month_index(accepted[0].on)
     for event in ordered:

@@ -23,7 +23,7 @@ class Transition:
 
 @attrs.frozen
 class TerminalChange:
-    """What the terminal rules (SPEC §6) did at install, cancellation or conversion."""
+    """What the terminal rules did at install, cancellation or conversion."""
 
     on: date
     change: str
@@ -71,12 +71,12 @@ class EnrollmentState:
     switched_to: str | None = None
     #: 1..trial_months while in the trial, else None
     trial_month: int | None = None
-    #: accepted, not installed and past its install due date (SPEC §7)
+    #: accepted, not installed and past its install due date
     install_overdue: bool = False
     item_scheme: tuple[str, ...] = ()
     transitions: tuple[Transition, ...] = ()
     terminal_changes: tuple[TerminalChange, ...] = ()
-    #: cancellation-list steps done, in order, with their dates (SPEC §8)
+    #: cancellation-list steps done, in order, with their dates
     cancellation_steps: tuple[tuple[str, date], ...] = ()
     #: who did a step, where the step record said (step -> name)
     cancellation_step_by: Mapping[str, str] = attrs.field(factory=dict)

@@ -1,4 +1,4 @@
-"""The closed vocabularies of SPEC §1, §3 and §5, as string enums.
+"""The closed vocabularies of subscribers, eligibility and fees, as string enums.
 
 String enums compare equal to their values, so ``sub.product == "brand"`` holds.
 """
@@ -30,7 +30,7 @@ class Community(_StrEnum):
 
 
 class PriorModem(_StrEnum):
-    """The modem a subscriber had before the trial (SPEC §6)."""
+    """The modem a subscriber had before the trial."""
 
     ORDINARY = "ordinary"
     E8B = "e8b"
@@ -38,7 +38,7 @@ class PriorModem(_StrEnum):
 
 
 class Segment(_StrEnum):
-    """Why an eligible subscriber is a target (SPEC §3)."""
+    """Why an eligible subscriber is a target."""
 
     NEW_INSTALL = "new_install"
     UPGRADED_COMMUNITY = "upgraded_community"
@@ -46,7 +46,7 @@ class Segment(_StrEnum):
 
 
 class IneligibleReason(_StrEnum):
-    """Why a subscriber is not a target (SPEC §3)."""
+    """Why a subscriber is not a target."""
 
     OUTSIDE_CAMPAIGN = "outside_campaign"
     NO_LINE = "no_line"
@@ -58,7 +58,7 @@ class IneligibleReason(_StrEnum):
 
 
 class FeeCode(_StrEnum):
-    """What billing does for one enrolment and month (SPEC §5)."""
+    """What billing does for one enrolment and month."""
 
     NOT_INSTALLED = "not_installed"
     NOT_STARTED = "not_started"

@@ -1,4 +1,4 @@
-"""The inputs: a broadband subscriber and a trial enrolment (SPEC §3, §5, §10).
+"""The inputs: a broadband subscriber and a trial enrolment.
 
 Validators turn every bad value into an :class:`InputError` that names the
 field, so a caller (or a feed's reject file) learns exactly what to fix.
@@ -29,7 +29,7 @@ def _aliases(field: str) -> dict[str, str]:
 PRODUCT_ALIASES = _aliases("product")
 COMMUNITY_ALIASES = _aliases("community")
 PRIOR_MODEM_ALIASES = _aliases("prior_modem")
-#: The contract's record checks (SPEC §9): every Enrollment passes them, whoever builds it.
+#: The contract's record checks: every Enrollment passes them, whoever builds it.
 RECORD_CHECKS = PythonChecks(_CONTRACT.scoped("record"), "record", _CONTRACT.kind)
 
 
@@ -118,7 +118,7 @@ def _blank_to_none(value: object) -> object:
 
 @attrs.frozen(slots=True)
 class Subscriber:
-    """A broadband subscriber as the eligibility rules see them (SPEC §3)."""
+    """A broadband subscriber as the eligibility rules see them."""
 
     account_id: str = attrs.field(validator=_check_text)
     plan: str = attrs.field(validator=_check_plan)
@@ -137,10 +137,10 @@ class Subscriber:
 
 @attrs.frozen(slots=True)
 class Enrollment:
-    """One trial order: accepted, maybe completed, returned, cancelled or switched (SPEC §5).
+    """One trial order: accepted, maybe completed, returned, cancelled or switched.
 
     A cancellation with an effective date and no request date is taken as
-    requested on its effective date (SPEC §5).
+    requested on its effective date.
     """
 
     account_id: str = attrs.field(validator=_check_text)
@@ -176,7 +176,7 @@ class Enrollment:
             object.__setattr__(self, "cancel_requested_on", self.cancel_effective_on)
 
     def _check_consistency(self) -> None:
-        """The contract's record checks (SPEC §9), in its order: the first that fails raises."""
+        """The contract's record checks, in its order: the first that fails raises."""
         error = RECORD_CHECKS.object_error(self)
         if error is not None:
             raise error

@@ -1,4 +1,4 @@
-"""Parsing of the spellings CRM feeds use for booleans, dates and enums (SPEC §11)."""
+"""Parsing of the spellings CRM feeds use for booleans, dates and enums."""
 
 from __future__ import annotations
 

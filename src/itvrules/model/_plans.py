@@ -1,4 +1,4 @@
-"""Plan codes such as ``e8-68``: family, dash, monthly tier in yuan (SPEC §3)."""
+"""Plan codes such as ``e8-68``: family, dash, monthly tier in yuan."""
 
 from __future__ import annotations
 

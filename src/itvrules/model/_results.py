@@ -1,4 +1,4 @@
-"""The answers: eligibility, trial window and fee decisions (SPEC §3–5, §10).
+"""The answers: eligibility, trial window and fee decisions.
 
 Every decision carries the id of the policy rule that made it and the notice
 clause that rule encodes, so an exported line can always say why.
@@ -48,7 +48,7 @@ def _check_money(_inst: object, attribute: attrs.Attribute[Any], value: object) 
 
 @attrs.frozen(slots=True)
 class Eligibility:
-    """Whether a subscriber is a trial target, and which rule said so (SPEC §3)."""
+    """Whether a subscriber is a trial target, and which rule said so."""
 
     account_id: str = attrs.field(validator=_check_type(str, "text"))
     eligible: bool = attrs.field(validator=_check_type(bool, "a boolean"))
@@ -70,7 +70,7 @@ class Eligibility:
 
 @attrs.frozen(slots=True)
 class TrialWindow:
-    """The free months of a trial completed on ``start`` (SPEC §4) and the contract after it."""
+    """The free months of a trial completed on ``start`` and the contract after it."""
 
     start: date = attrs.field(validator=_check_type(date, "a date"))
     end: date = attrs.field(validator=_check_type(date, "a date"))
@@ -85,7 +85,7 @@ class TrialWindow:
 
 @attrs.frozen(slots=True)
 class FeeDecision:
-    """What billing charges one enrolment for one month (SPEC §5).
+    """What billing charges one enrolment for one month.
 
     ``gross`` is the tariff for the month, ``waived`` what the campaign gives
     away, ``amount`` what the user pays: always ``gross - waived``.

@@ -1,5 +1,5 @@
 """Operations: work orders and the cancellation list derived from the lifecycle, first-month
-viewing, call results, and terminal stock (SPEC §6-8)."""
+viewing, call results, and terminal stock."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The cancellation list (notice §四(五)2, SPEC §8): where each cancellation stands.
+"""The cancellation list (notice §四(五)2): where each cancellation stands.
 
 A cancellation moves through the policy's ``operations.cancellation_steps``
 (channel → support centre → marketing review → install centre → line
@@ -95,7 +95,7 @@ class CancellationList:
     open_days: int
     #: the current step has waited longer than ``cancellation_step_days``
     overdue: bool
-    #: registered by the trial end, not effective by then (SPEC §5 rule 5: the waiver list)
+    #: registered by the trial end, not effective by then (the waiver list)
     late: bool
     closed_on: date | None = None
     #: ``before_install``, ``steps_done`` or ``terminals_recovered``; empty while open

@@ -1,4 +1,4 @@
-"""Terminal stock per depot, kept as events (SPEC §6, notice §四(六)).
+"""Terminal stock per depot, kept as events (notice §四(六)).
 
 A depot's stock is what its events say: terminals received (``depot:<name>``
 stream), allocated to an account, recovered from one. The methods decide and

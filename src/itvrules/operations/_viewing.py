@@ -1,6 +1,6 @@
 """Viewing in the first 30 days from completion: whom the first-month calls reach first (§四(五)1).
 
-SPEC §8 reads "the first month" of the calls as ``first_month_days`` days from
+The library reads "the first month" of the calls as ``first_month_days`` days from
 completion, [C, C + first_month_days - 1], not the calendar month (a
 completion on the 31st would otherwise have a one-day month). Work orders and
 the KPI report both ask :func:`first_month_viewing`, so they never disagree.

@@ -1,4 +1,4 @@
-"""Work orders derived from an enrolment's replayed state (SPEC §6-8, notice §四(四)-(六)).
+"""Work orders derived from an enrolment's replayed state (notice §四(四)-(六)).
 
 An order is a pure function of the state: the run date is ``state.as_of``,
 never the wall clock, and an order's id is a uuid5 over (account, kind, due),

@@ -69,7 +69,7 @@ class PolicyDocument:
     tables: Mapping[str, tuple[Rule, ...]]
     lifecycle_states: Mapping[str, State]
     lifecycle_initial: str
-    #: recipients, cancellation-list steps and stock allocation order (SPEC §6, §8)
+    #: recipients, cancellation-list steps and stock allocation order
     operations: Mapping[str, Any]
     content_hash: str
 

@@ -42,7 +42,7 @@ FEE_FIELDS: Mapping[str, Any] = {
     "product": ("brand", "annual", "single_monthly"),
 }
 
-#: One enrolment event meeting its current lifecycle state (SPEC §7-8). ``state``
+#: One enrolment event meeting its current lifecycle state. ``state``
 #: values are the policy's own lifecycle states, checked when the policy loads.
 LIFECYCLE_FIELDS: Mapping[str, Any] = {
     "state": "str",
@@ -53,7 +53,7 @@ LIFECYCLE_FIELDS: Mapping[str, Any] = {
     "month_offset": "int",
 }
 
-#: A lifecycle change and the modem the user had before the trial (SPEC §6).
+#: A lifecycle change and the modem the user had before the trial.
 TERMINAL_FIELDS: Mapping[str, Any] = {
     "change": ("installed", "cancelled", "converted"),
     "prior_modem": ("ordinary", "e8b", "none"),

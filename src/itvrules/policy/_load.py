@@ -32,7 +32,7 @@ from ._yaml_lines import Path as YPath
 _DATE_PARAMS = ("campaign.first_day", "campaign.last_day")
 #: Parameters a policy file may leave out, and the value it then has.
 DEFAULT_PARAMETERS = {
-    "account_id_pattern": "[A-Za-z0-9@._-]+",  # ASCII letters, digits and @ . _ - (SPEC §11)
+    "account_id_pattern": "[A-Za-z0-9@._-]+",  # ASCII letters, digits and @ . _ -
     "playback_problem_days": 1,  # a playback problem a call reported is due the next day (§四(五)1)
     "cancellation_step_days": 7,  # §四(五)2: the notice gives no day count (an assumption)
 }

@@ -1,4 +1,4 @@
-"""The public face of a loaded policy: eligibility, trial windows and fees (SPEC §10)."""
+"""The public face of a loaded policy: eligibility, trial windows and fees."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class Policy:
                  versions: Sequence[PolicyDocument] = ()) -> None:
         self.document = document
         #: Every version of the policy loaded with it (a folder's), for the campaign window in
-        #: force on an acceptance day (SPEC §2); a single file is its own only version.
+        #: force on an acceptance day; a single file is its own only version.
         self.windows: tuple[CampaignWindow, ...] = tuple(
             CampaignWindow(d.in_force_from, d.in_force_until, d.campaign_first_day, d.campaign_last_day)
             for d in (versions or (document,)))
@@ -89,7 +89,7 @@ class Policy:
 
     @property
     def campaign_window(self) -> tuple[date, date]:
-        """First and last day an order may be accepted (SPEC §2)."""
+        """First and last day an order may be accepted."""
         return self.document.campaign_first_day, self.document.campaign_last_day
 
     def campaign_window_on(self, accepted_on: date) -> tuple[date, date] | None:
@@ -171,7 +171,7 @@ class Policy:
     # -- decisions ----------------------------------------------------------------
     def eligibility(self, subscriber: Subscriber, *, accepted_on: date,
                     engine: str | None = None) -> Eligibility:
-        """Is ``subscriber`` a trial target for an order accepted on ``accepted_on`` (SPEC §3)?"""
+        """Is ``subscriber`` a trial target for an order accepted on ``accepted_on``?"""
         run = self.engine(engine)
         if not isinstance(subscriber, Subscriber):
             raise InputError("subscriber", subscriber, "expected an itvrules.Subscriber")
@@ -208,7 +208,7 @@ class Policy:
                              decision)
 
     def trial_window(self, completed_on: date) -> TrialWindow:
-        """The free months of a trial completed on ``completed_on`` (SPEC §4)."""
+        """The free months of a trial completed on ``completed_on``."""
         _check_day("completed_on", completed_on)
         params = self.document.parameters
         first = month_index(completed_on)
@@ -224,7 +224,7 @@ class Policy:
         )
 
     def fee(self, enrollment: Enrollment, month: str, *, engine: str | None = None) -> FeeDecision:
-        """What billing charges ``enrollment`` for billing month ``"YYYY-MM"`` (SPEC §5)."""
+        """What billing charges ``enrollment`` for billing month ``"YYYY-MM"``."""
         run = self.engine(engine)
         index = parse_month(month)
         if not isinstance(enrollment, Enrollment):
@@ -340,8 +340,8 @@ class Policy:
         return decide_eligibility_spark(self, frame, accepted_on)
 
     def run_error(self, enrollment: Enrollment) -> InputError | None:
-        """The contract's checks of ``fees(..., on_error=)`` (a feed run: the campaign window of
-        SPEC §2, a known package) on ``enrollment``; None when it passes them."""
+        """The contract's checks of ``fees(..., on_error=)`` (a feed run: the campaign
+        window, a known package) on ``enrollment``; None when it passes them."""
         if self._fees_checks is None:
             self._fees_checks = RunChecks(self, "fees")
         return self._fees_checks.error(account_id=enrollment.account_id,

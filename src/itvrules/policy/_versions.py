@@ -85,7 +85,7 @@ def in_force(document: PolicyDocument, on: date) -> bool:
 
 @attrs.frozen
 class CampaignWindow:
-    """The days a version is in force and the acceptance days of its campaign (SPEC §2)."""
+    """The days a version is in force and the acceptance days of its campaign."""
 
     in_force_from: date | None
     in_force_until: date | None

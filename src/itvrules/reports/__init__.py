@@ -1,4 +1,4 @@
-"""Reports for the people who run the campaign (§四(五), SPEC §8).
+"""Reports for the people who run the campaign (§四(五)).
 
 - The Monday extract: last week's new trial users and the orders still
   waiting for their install, as CSV or XLSX, for the recipients the policy

@@ -272,7 +272,7 @@ def _eligible_new_installs(results: Iterable[Eligibility]) -> set[str]:
 
 
 def _late(policy: Policy, state: EnrollmentState) -> bool:
-    """Registered on or before the trial end, not effective by then (SPEC §5 rule 5)."""
+    """Registered on or before the trial end, not effective by then: the waiver list."""
     assert state.completed_on is not None
     end = policy.trial_window(state.completed_on).end
     requested, effective = state.cancel_requested_on, state.cancel_effective_on

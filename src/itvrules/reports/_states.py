@@ -13,7 +13,7 @@ from ..model._inputs import Enrollment
 def checked_states(states: Iterable[EnrollmentState]) -> tuple[EnrollmentState, ...]:
     """The states as a tuple, refusing non-states and a second state of one account.
 
-    One trial per account (SPEC §8): a duplicate would be counted twice in
+    One trial per account: a duplicate would be counted twice in
     every list and figure, so it is bad input rather than something to merge.
     """
     out: list[EnrollmentState] = []

@@ -1,4 +1,4 @@
-"""The Monday extract (§四(五), SPEC §8): last week's new trial users and the orders still waiting.
+"""The Monday extract (§四(五)): last week's new trial users and the orders still waiting.
 
 Every Monday the support centre extracts the previous Monday–Sunday's new
 trial users, selected by completion date, with a second list of orders
@@ -62,9 +62,9 @@ class ExtractRow:
     product: str
     accepted_on: date
     completed_on: date | None
-    #: last day of the free trial (SPEC §4); None while not installed
+    #: last day of the free trial; None while not installed
     trial_end: date | None
-    #: acceptance + install_days (SPEC §7)
+    #: acceptance + install_days
     install_due: date
     #: the install missed its due date: completed after it, or still waiting on Sunday past it
     install_overdue: bool

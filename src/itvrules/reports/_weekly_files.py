@@ -25,7 +25,7 @@ from .._extras import require
 from .._sheets import ColumnWidths, lay_out_sheet, workbook_created
 from ._weekly import ExtractRow, WeeklyExtract
 
-#: Column key and Chinese header, in file order (SPEC §11 headers where it has one).
+#: Column key and Chinese header, in file order (the CRM feeds' headers where they have one).
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("account_id", "宽带账号"),
     ("channel", "受理渠道"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
-#: The campaign's days are counted in this zone (CONVENTIONS "Dates and deadlines").
+#: The campaign's days are counted in this zone.
 TIME_ZONE = "Asia/Shanghai"
 _MONEY = pa.decimal128(12, 2)
 #: The bill export's columns (``BILL_COLUMNS``) and their Arrow types.

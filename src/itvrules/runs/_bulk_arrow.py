@@ -1,16 +1,16 @@
-"""A Parquet feed in, a Parquet bill export out, a batch of rows at a time (SPEC §9, §11).
+"""A Parquet feed in, a Parquet bill export out, a batch of rows at a time.
 
 ``bill_parquet`` reads the feed with pyarrow's ``iter_batches``, checks each
 batch in bulk (``_parquet_checks``: the checks of the row path, in its order),
 decides the valid rows with the columnar backend (``Policy.fees_frame``) and
 appends them to the export as one row group per batch: yuan as
 ``decimal128(12, 2)``, fen as ``int64``, and the same ``record_id`` as the CSV
-export (CONVENTIONS "Storage"; ``_record_ids``). Rows that cannot be decided go
+export (``_record_ids``). Rows that cannot be decided go
 to a rejects file with their source, row, field, error and raw cells; rows in =
 decided + rejected + skipped is checked before the run reports (blank rows and
 total rows are skipped and counted, by ``_rows``' rule, in bulk: ``_skipped``). Memory holds about two
 batches, plus the feed's account ids during a first pass that finds repeated
-accounts (one trial per account, SPEC §8).
+accounts (one trial per account).
 
 A fee depends on months only (``_facts.fee_key``), so each batch is decided
 once per distinct case (a few thousand in a million rows) and the decisions

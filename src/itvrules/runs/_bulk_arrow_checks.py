@@ -1,4 +1,4 @@
-"""The rows of a Parquet feed checked a batch at a time, as the row path would check them (SPEC §9).
+"""The rows of a Parquet feed checked a batch at a time, as the row path would check them.
 
 Cells are read by the library's own parsers (``parse_date``, ``parse_bool``,
 ``parse_enum``), once per distinct value and spread over the column, so ten
@@ -49,7 +49,7 @@ _UNKNOWN = "\x00"
 
 
 def repeated_rows(feed: pq.ParquetFile, account: str, batch_rows: int) -> pl.Series:
-    """Row numbers of every row whose account an earlier row already has (SPEC §8).
+    """Row numbers of every row whose account an earlier row already has.
 
     As in the row path, an earlier row claims its account even when it is itself
     rejected, and rows without an account are left to the other checks. The

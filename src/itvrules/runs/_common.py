@@ -44,7 +44,7 @@ BACKENDS = ("auto", "rows", "columnar")
 @attrs.frozen
 class RunSummary:
     """What a run did: rows read, decided, rejected and skipped, where the outputs went, how
-    each source's headers were mapped (printed by the command line, SPEC §11), and how many
+    each source's headers were mapped (printed by the command line), and how many
     rows were charged from a placeholder tariff.
 
     ``rows_in == decided + rejected + skipped``: skipped rows are blank rows and
@@ -75,13 +75,13 @@ class RunSummary:
 RECORD_ID_PARTS = ("policy_id", "policy_version", "account_id", "billing_month")
 RECORD_SEPARATOR = "\x1f"
 #: The charge a line bills, the last part of its record id: the iTV monthly charge (the shipped
-#: policy bills one item a month, SPEC §5). Never the decision code or the amount, so a re-run
+#: policy bills one item a month). Never the decision code or the amount, so a re-run
 #: on a corrected feed gives the same id with the new decision and an upsert replaces the line.
 CHARGE_ITEM = "itv"
 
 
 def record_id(policy_id: str, policy_version: str, account_id: str, month: str) -> str:
-    """The stable id of one export row: policy, version, account, month and charge item (SPEC §11)."""
+    """The stable id of one export row: policy, version, account, month and charge item."""
     cells = {"policy_id": policy_id, "policy_version": policy_version, "account_id": account_id,
              "billing_month": month}
     return record_id_of(cells)

@@ -1,10 +1,10 @@
-"""Feeds in, decisions and rejects out: what ``itvrules bill`` and ``eligibility`` run (SPEC §9, §11).
+"""Feeds in, decisions and rejects out: what ``itvrules bill`` and ``eligibility`` run.
 
 The run streams. Rows are read one at a time, parsed, checked and decided
 (bills through ``Policy.fees``, which shares one engine call among equal
 cases), then written; rejects are spooled to a temporary file. What stays in
-memory is one row, the set of account ids seen (one trial per account, SPEC
-§8) and the names of the columns read, so a million-row feed runs in bounded
+memory is one row, the set of account ids seen (one trial per
+account) and the names of the columns read, so a million-row feed runs in bounded
 memory. No row is lost: every row read is decided or rejected, and the run
 checks ``rows_in == decided + rejected + skipped`` before it reports: blank
 rows and total rows (``_rows.RowReader.skip``) are counted, not decided.
@@ -169,7 +169,7 @@ def run_eligibility(policy: Policy, feeds: Sequence[str], output: str, *,
                     progress: Callable[[int], None] | None = None,
                     stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
                     columns: Mapping[str, str] | None = None) -> RunSummary:
-    """Decide eligibility (SPEC §3) for every subscriber row in ``feeds``; write the results.
+    """Decide eligibility for every subscriber row in ``feeds``; write the results.
 
     ``columns`` maps headers to fields, as for :func:`run_bill`.
     """

@@ -1,4 +1,4 @@
-"""Feed rows to model records: header aliases, cell types, required columns (SPEC §11).
+"""Feed rows to model records: header aliases, cell types, required columns.
 
 Readers hand over cells as the file holds them (text from CSV, JSON values,
 typed Excel cells). This module maps the headers, English or Chinese, to model
@@ -30,7 +30,7 @@ BILL = "bill"
 ELIGIBILITY = "eligibility"
 KINDS = (BILL, ELIGIBILITY)
 
-#: The Chinese header of every field (SPEC §11), and other spellings seen on real forms
+#: The Chinese header of every field, and other spellings seen on real forms
 #: ("帐号" is the older character): both from the input contract's ``columns``.
 CHINESE: Mapping[str, str] = {c.field: c.header for c in CELLS.columns}
 _VARIANTS: Mapping[str, str] = {other: c.field for c in CELLS.columns for other in c.also}
@@ -50,7 +50,7 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
 }
 #: The columns each kind of run cannot do without, as the input contract lists them
 #: (``rulesets/feed.contract.yaml``, ``required:``): a bill needs every column that changes a
-#: fee, even when its cells are empty (SPEC §11), so a renamed or dropped completion or
+#: fee, even when its cells are empty, so a renamed or dropped completion or
 #: cancellation column stops the run instead of billing in full; ``returned``,
 #: ``return_reason`` and ``switched_to`` may be absent (read as empty).
 REQUIRED: Mapping[str, tuple[str, ...]] = {kind: CELLS.required(kind) for kind in KINDS}
@@ -64,7 +64,7 @@ MAY_BE_EMPTY: Mapping[str, frozenset[str]] = {
 }
 
 #: Whether blank rows are skipped, and what marks a total row on a registration form: the
-#: input contract's ``skip:`` (SPEC §11). A total row has a cell that starts or ends with a
+#: input contract's ``skip:``. A total row has a cell that starts or ends with a
 #: marker (spaces ignored: forms write "合  计") and no account id.
 SKIP_BLANK: bool = CELLS.skip.blank
 TOTAL_MARKS: tuple[str, ...] = CELLS.skip.total_markers
@@ -201,7 +201,7 @@ class ColumnMap:
 class HeaderMap:
     """How a run read one source's headers: ``pairs`` (field, header), and the headers ignored.
 
-    Printed by every run (SPEC §11), so a renamed column shows before anyone reads a bill.
+    Printed by every run, so a renamed column shows before anyone reads a bill.
     """
 
     source: str

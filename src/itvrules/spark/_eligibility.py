@@ -1,4 +1,4 @@
-"""Eligibility for a Spark DataFrame of subscribers: SPEC §3 decided on a cluster.
+"""Eligibility for a Spark DataFrame of subscribers: the eligibility rules decided on a cluster.
 
 The facts of ``_facts.eligibility_facts`` as Spark SQL columns, the eligibility
 table compiled to one ``CASE WHEN`` (``_engines._spark.first_hit``) and each

@@ -105,7 +105,7 @@ def fee_facts(df: DataFrame, month: int) -> DataFrame:
     """Add the fee fact columns (``_facts.FEE_FIELDS``) to an enrolment DataFrame."""
     from pyspark.sql import functions as F
 
-    # SPEC §5: an effective date with no request date counts as requested that day.
+    # An effective date with no request date counts as requested that day.
     df = df.withColumn("cancel_requested_on",
                        F.coalesce(F.col("cancel_requested_on"), F.col("cancel_effective_on")))
     completed = _month_index("completed_on")

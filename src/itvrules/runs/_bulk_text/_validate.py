@@ -3,7 +3,7 @@
 Each field is read by the row path's own functions (``cell_value``, the
 converter's date and boolean hooks, the model's enum converters), called once
 per *distinct* cell value and joined back, so a million rows with a few hundred
-distinct dates cost a few hundred parses. The cross-field rules of SPEC §9
+distinct dates cost a few hundred parses. The cross-field record checks
 (``Enrollment._check_consistency``) then run as column expressions. A row
 that fails any check, or whose value this module is not sure of, is marked
 not ``ok`` and the row path decides it, error message and all: this module
@@ -182,7 +182,7 @@ class TextBatchChecker:
 
 
 def _verdict(source: str, index: int) -> list[pl.Expr | str]:
-    """The checked columns: the model's cross-field rules (SPEC §9) decide ``ok``.
+    """The checked columns: the model's cross-field rules decide ``ok``.
 
     Expects ``comp``, ``req``, ``eff`` already nulled where blank and ``bad_day``
     set where any of them could not be read (see ``_days``).
@@ -221,7 +221,7 @@ def _verdict(source: str, index: int) -> list[pl.Expr | str]:
 
 #: An account cell that holds no id, as ``_rows.no_account`` may find it (a total label, a
 #: household count): such a row, and a blank one, is left to the row path, which skips it
-#: (SPEC §11) or decides it; a skipped row claims no account.
+#: or decides it; a skipped row claims no account.
 _IDLESS = pl.col("account").str.contains(TOTAL_MARK_PATTERN) | pl.col("account").str.contains("户")
 
 
