@@ -19,11 +19,12 @@ the same bytes.
 from __future__ import annotations
 
 import os
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+
+import wcwidth
 
 from ._errors import InputError
 
@@ -47,15 +48,12 @@ A4 = 9
 
 
 def display_width(text: str) -> int:
-    """How many character cells ``text`` takes on screen: East Asian wide and full-width count 2."""
-    if text.isascii():
-        return len(text)
-    width = 0
-    for char in text:
-        if unicodedata.combining(char) or unicodedata.category(char) == "Cf":
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
+    """How many character cells ``text`` takes on screen: East Asian wide and full-width count 2.
+
+    The Unicode tables are wcwidth's, kept up to date with each Unicode release, rather than a
+    hand-kept list of ranges.
+    """
+    return int(wcwidth.width(text))
 
 
 def shown_width(value: Any) -> int:

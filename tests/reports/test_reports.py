@@ -15,6 +15,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 import itvrules
+from itvrules.formats import display_width as width
 from itvrules.lifecycle import EnrollmentState, Event, events_from_enrollment, replay
 from itvrules.policy._resources import default_policy_path
 from itvrules.reports import (
@@ -29,7 +30,6 @@ from itvrules.reports import (
     write_weekly_csv,
     write_weekly_xlsx,
 )
-from itvrules.reports._text import width
 from paths import ROOT
 
 POLICY = itvrules.load_policy()

@@ -27,6 +27,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._sheets import display_width
+from ..reports._text import pad
 from ._common import OK, REJECTED, command_parser, debug_option, load_policy_arg, policy_options
 from ._warnings import report_warnings, run_warnings, strict_option, strict_status
 
@@ -247,9 +249,9 @@ def _verdict(row: dict[str, str]) -> str:
 
 
 def _print_counts(counts: Counter[str]) -> None:
-    width = max((len(k) for k in counts), default=0)
+    width = max((display_width(k) for k in counts), default=0)
     for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  {key:<{width}}  {n:>4}")
+        print(f"  {pad(key, width)}  {n:>4}")
 
 
 def _read_csv(path: Path) -> Iterator[dict[str, str]]:

@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._sheets import display_width
+from ..reports._text import pad
 from ._common import OK, command_parser, debug_option
 
 EPILOG = """\
@@ -52,9 +54,10 @@ def table(rows: Sequence[Mapping[str, Any]], preferred: Sequence[str] = ()) -> s
     if preferred:
         columns = [key for key in preferred if key in columns] or columns
     cells = [[_cell(row.get(col)) for col in columns] for row in rows]
-    widths = [max(len(col), *(len(line[i]) for line in cells)) for i, col in enumerate(columns)]
-    lines = ["  ".join(col.ljust(w) for col, w in zip(columns, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells]
+    widths = [max(display_width(col), *(display_width(line[i]) for line in cells))
+              for i, col in enumerate(columns)]
+    lines = ["  ".join(pad(col, w) for col, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(pad(c, w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells]
     return "\n".join(lines)
 
 

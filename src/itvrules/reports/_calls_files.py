@@ -17,7 +17,9 @@ from typing import Any
 
 from .._errors import InputError
 from .._extras import require
+from .._sheets import display_width
 from ._calls import GROUPS, CallReport, CallRow
+from ._text import pad
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030", "utf-8")
 FIGURE_HEADERS = ("周次", "类别", "代码", "名称", "数值")
@@ -146,13 +148,13 @@ def _sheet(book: Any, formats: dict[str, Any], heading: str, name: str, headers:
 def render_calls_text(report: CallReport) -> str:
     """Aligned text: the figures, then the week's calls and the orders for operations."""
     lines = [title(report), f"policy {report.policy_id} {report.policy_version}", ""]
-    width = max(len(f"{name} {code}") for _c, code, name, _v in figures(report)) + 2
+    width = max(display_width(f"{name} {code}") for _c, code, name, _v in figures(report)) + 2
     category = ""
     for cat, code, name, value in figures(report):
         if cat != category:
             lines.append(f"[{cat}]")
             category = cat
-        lines.append(f"  {f'{name} {code}':<{width}} {value:>6}")
+        lines.append(f"  {pad(f'{name} {code}', width)} {value:>6}")
     lines += ["", f"[外呼明细 calls] {report.calls_made}"]
     lines += ["  " + "  ".join(_plain(v) for v in _call_cells(report, r) if v != "")
               for r in report.calls]

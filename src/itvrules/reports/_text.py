@@ -19,14 +19,9 @@ CHANNEL_HEADERS = ("channel 受理渠道", "enrolments", "installed", "in trial"
 NO_CHANNEL = "(none 未填)"
 
 
-def width(text: str) -> int:
-    """Columns ``text`` takes in a terminal (East Asian wide characters 2), as in a spreadsheet."""
-    return display_width(text)
-
-
 def pad(text: str, columns: int, *, right: bool = False) -> str:
     """``text`` padded with spaces to ``columns`` display columns."""
-    fill = " " * max(columns - width(text), 0)
+    fill = " " * max(columns - display_width(text), 0)
     return fill + text if right else text + fill
 
 
@@ -34,9 +29,9 @@ def render_text(report: KpiReport) -> str:
     """Every figure under its section, labels and values in aligned columns, then channels."""
     rows = [attrs.evolve(r, label=f"{r.label} {r.code}" if r.code else r.label)
             for r in lines(report)]
-    label_w = max(width(r.label) for r in rows)
+    label_w = max(display_width(r.label) for r in rows)
     # "not given" is a sentence, not a number: it is not right-aligned with the figures
-    value_w = max([width(r.value) for r in rows if not r.value.startswith(NOT_GIVEN)] or [0])
+    value_w = max([display_width(r.value) for r in rows if not r.value.startswith(NOT_GIVEN)] or [0])
     out = [f"iTV 体验营销 KPI — {report.policy_id} {report.policy_version}",
            f"as of {report.as_of.isoformat()}, billing month {report.month}"]
     section = None
@@ -54,6 +49,6 @@ def _grid(report: KpiReport) -> list[str]:
     table: list[Sequence[str]] = [CHANNEL_HEADERS]
     table += [(" ".join(c.channel.split()) or NO_CHANNEL, str(c.enrolments), str(c.installed),
                str(c.in_trial), str(c.converted), str(c.cancel_requested)) for c in report.by_channel]
-    widths = [max(width(row[i]) for row in table) for i in range(len(CHANNEL_HEADERS))]
+    widths = [max(display_width(row[i]) for row in table) for i in range(len(CHANNEL_HEADERS))]
     return ["  " + "  ".join(pad(cell, widths[i], right=i > 0) for i, cell in enumerate(row)).rstrip()
             for row in table]
