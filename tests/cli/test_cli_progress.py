@@ -41,12 +41,13 @@ def test_draws_at_most_ten_times_a_second_after_a_delay() -> None:
         line(rows)
         clock.now += 0.01
     # nothing in the first half second, then one draw per 0.1 s for the remaining 2.5 s
-    assert 24 <= line.draws <= 26
-    assert stream.getvalue().count("\r") == line.draws
+    draws = stream.getvalue().count("\r")
+    assert 24 <= draws <= 26
     last = stream.getvalue().rsplit("\r", 1)[1]
     assert "rows" in last and "/s" in last
     line.close()
-    assert stream.getvalue().endswith("\r\x1b[K")
+    erased = stream.getvalue().rsplit("\r", 2)[1]
+    assert erased.strip() == "" and len(erased) >= len(last)  # blanked over, the cursor back home
 
 
 def test_a_short_run_draws_nothing_and_close_writes_nothing() -> None:
@@ -56,7 +57,6 @@ def test_a_short_run_draws_nothing_and_close_writes_nothing() -> None:
         line(rows)
         clock.now += 0.0001
     line.close()
-    assert line.draws == 0
     assert stream.getvalue() == ""
 
 
@@ -65,4 +65,4 @@ def test_rate_and_count_are_shown() -> None:
     line = ProgressLine(stream, clock=clock, delay=0.0)
     clock.now += 2.0
     line(500_000)
-    assert "500,000 rows  250,000/s  0:02" in stream.getvalue()
+    assert "500,000 rows  250k/s  00:02" in stream.getvalue()

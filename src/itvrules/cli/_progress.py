@@ -1,9 +1,9 @@
-"""A one-line progress display for long runs, on a terminal only.
+"""A one-line progress display for long runs, on a terminal only, drawn by tqdm.
 
 Feeds stream, so the total is unknown until the end: the line shows rows read,
-the rate and the elapsed time, with a spinner so a stalled run is visible. It
-draws at most ``1 / interval`` times a second and only once a run has lasted
-``delay`` seconds, so short runs and piped stderr (logs, CI) stay clean.
+the rate and the elapsed time. tqdm draws at most ``1 / interval`` times a
+second and only once a run has lasted ``delay`` seconds, and erases the line at
+the end, so short runs stay clean; piped stderr (logs, CI) gets no line at all.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-_SPINNER = "|/-\\"
-_CLEAR = "\x1b[K"  # erase to the end of the line
+from tqdm import tqdm
 
 
 class ProgressLine:
@@ -21,35 +20,18 @@ class ProgressLine:
 
     def __init__(self, stream: TextIO, *, label: str = "rows", interval: float = 0.1,
                  delay: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
-        self._stream = stream
-        self._label = label
-        self._interval = interval
-        self._clock = clock
-        self._start = clock()
-        self._next = self._start + delay
-        self._frame = 0
-        self.draws = 0
+        self._bar = tqdm(file=stream, unit="", unit_scale=True, mininterval=interval,
+                         miniters=1, delay=delay, leave=False, dynamic_ncols=True,
+                         bar_format="{n:,} " + label + "  {rate_noinv_fmt}  {elapsed}")
+        self._bar._time = clock  # tqdm reads its clock from here; the tests give a fake one
+        self._bar.start_t = self._bar.last_print_t = clock()
 
     def __call__(self, rows: int) -> None:
-        now = self._clock()
-        if now < self._next:
-            return
-        self._next = now + self._interval
-        elapsed = now - self._start
-        rate = rows / elapsed if elapsed > 0 else 0.0
-        minutes, seconds = divmod(int(elapsed), 60)
-        spin = _SPINNER[self._frame % len(_SPINNER)]
-        self._frame += 1
-        self._stream.write(f"\r{spin} {rows:,} {self._label}  {rate:,.0f}/s  "
-                           f"{minutes}:{seconds:02d}{_CLEAR}")
-        self._stream.flush()
-        self.draws += 1
+        self._bar.update(rows - self._bar.n)
 
     def close(self) -> None:
         """Erase the line so the summary that follows starts clean."""
-        if self.draws:
-            self._stream.write(f"\r{_CLEAR}")
-            self._stream.flush()
+        self._bar.close()
 
 
 def progress_for(stream: TextIO, *, enabled: bool = True, label: str = "rows") -> ProgressLine | None:
