@@ -3,8 +3,12 @@
 Order: a UTF-8 BOM means ``utf-8-sig``; a UTF-16 BOM ``utf-16`` (Excel's
 "Unicode text"); else strict ``utf-8``; else ``gb18030`` (a superset of GBK,
 what Chinese Excel writes); else the file is rejected with the byte offset at
-which each encoding failed. ``errors="replace"`` is never used: it would turn
-names into question marks without a word.
+which each encoding failed. GB18030 accepts almost any pair of high bytes, so
+Big5 or Shift-JIS text decodes as GB18030 into nonsense: a guessed GB18030 is
+believed when charset-normalizer counts it among the readings that make sense,
+else the file is refused naming the encoding it looks like (the fix is
+``--encoding`` with that name). ``errors="replace"`` is never used: it would
+turn names into question marks without a word.
 
 Every candidate is checked over the whole file with an incremental decoder, in
 bounded chunks, before the first row is handed on. So a file that is UTF-8 in
@@ -22,19 +26,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+import charset_normalizer
+
 from itvrules import InputError
 
 CHUNK = 1 << 20
 #: How many bytes the plausibility check of a guessed GB18030 looks at.
-SNIFF_BYTES = 1 << 17
+SNIFF_BYTES = 1 << 16
 #: Read GBK and its older names as GB18030, which decodes all of them and more.
 _GB_FAMILY = frozenset({"gbk", "gb2312", "cp936", "ms936", "euc_cn", "gb18030"})
 #: Writing GBK loses characters (€, •, 䶮, 𠮷); these are what we write.
 WRITE_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
-#: A guessed GB18030 is believed when at least this share of its non-ASCII
-#: characters are GB2312 symbols or level-1 hanzi (the 3,755 common ones).
-_COMMON_SHARE = 0.5
-_MIN_SAMPLE = 10
+#: What charset-normalizer may call a file that decodes as GB18030 and is one.
+_GB_LIKE = _GB_FAMILY | {"ascii", "utf-8", "hz", "iso2022_jp_2"}
+#: How the encodings a Chinese office meets by mistake are called in a message.
+_LABELS = {"big5": "Big5", "cp950": "Big5", "big5hkscs": "Big5-HKSCS", "cp932": "Shift-JIS",
+           "shift_jis": "Shift-JIS", "shift_jis_2004": "Shift-JIS", "euc_jp": "EUC-JP",
+           "euc_kr": "EUC-KR", "cp949": "EUC-KR", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}
 
 
 @contextmanager
@@ -99,18 +107,24 @@ def detect_encoding(stream: IO[bytes], source: str, *, encoding: str | None = No
     else:
         candidates = ["utf-8", "gb18030"]
     failures = []
+    likely = None
     for name in candidates:
         problem = _first_problem(stream, name)
         stream.seek(start)
         if problem is None and encoding is None and name == "gb18030":
-            problem = _implausible_gb18030(stream)
+            likely = _likely_encoding(stream)
             stream.seek(start)
+            if likely is not None:
+                problem = "decodes, but into characters that make no sense"
         if problem is None:
             return name
         failures.append(f"{name} ({problem})")
-    raise InputError("(file)", encoding,
-                     f"cannot be read as {' or '.join(failures)}; save it as UTF-8 or GB18030 "
-                     f"or name its encoding (--encoding)", source=source)
+    tried = f"cannot be read as {' or '.join(failures)}"
+    if likely is not None:
+        raise InputError("(file)", encoding, f"looks like {_LABELS.get(likely, likely)}; give "
+                         f"--encoding {likely} ({tried})", source=source)
+    raise InputError("(file)", encoding, f"{tried}; save it as UTF-8 or GB18030 or name its "
+                     f"encoding (--encoding)", source=source)
 
 
 def _first_problem(stream: IO[bytes], name: str) -> str | None:
@@ -129,23 +143,17 @@ def _first_problem(stream: IO[bytes], name: str) -> str | None:
         consumed += len(chunk)
 
 
-def _implausible_gb18030(stream: IO[bytes]) -> str | None:
-    """Why bytes that decode as GB18030 are probably another encoding, or None.
+def _likely_encoding(stream: IO[bytes]) -> str | None:
+    """The encoding charset-normalizer sees in the start of ``stream``, when GB18030 is not a
+    reading that makes sense of it (short Chinese text can pass for Korean too: that is kept).
 
-    GB18030 accepts almost any pair of high bytes, so Shift-JIS or Big5 text
-    decodes without error into rare characters. Chinese text is dominated by
-    the GB2312 common set; a sample without it is refused rather than guessed.
+    The sample ends at a line break, so a character cut in two cannot sway the guess.
     """
-    text = codecs.getincrementaldecoder("gb18030")("strict").decode(stream.read(SNIFF_BYTES))
-    total = common = 0
-    for char in text:
-        if char < "\x80":
-            continue
-        total += 1
-        encoded = char.encode("gb18030")
-        if len(encoded) == 2 and (0xB0 <= encoded[0] <= 0xD7 or 0xA1 <= encoded[0] <= 0xA9):
-            common += 1
-    if total >= _MIN_SAMPLE and common < _COMMON_SHARE * total:
-        return (f"decodes, but only {common} of {total} non-ASCII characters are common Chinese: "
-                f"another encoding such as Shift-JIS or Big5?")
-    return None
+    sample = stream.read(SNIFF_BYTES)
+    if len(sample) == SNIFF_BYTES and b"\n" in sample:
+        sample = sample[:sample.rindex(b"\n") + 1]
+    matches = charset_normalizer.from_bytes(sample)
+    best = matches.best()
+    if best is None or any(codec_name(match.encoding) in _GB_LIKE for match in matches):
+        return None  # GB18030 is among the readings that make sense: believe it
+    return codec_name(best.encoding)

@@ -6,6 +6,7 @@ import codecs
 import io
 import random
 from datetime import date, datetime
+from importlib import resources
 
 import pytest
 from itvrules_adapters._encoding import CHUNK, detect_encoding
@@ -270,3 +271,51 @@ def test_cells_that_cannot_be_read_name_the_field(field: str, cell: object, word
     with pytest.raises(InputError, match=words) as caught:
         cell_value(field, cell)
     assert caught.value.field == field
+
+
+# -- a file in another encoding than the GB18030 it decodes as (charset-normalizer names it) --------
+
+SAMPLE = resources.files("itvrules") / "sample_data"
+#: Traditional forms of the simplified characters in the sample feed, so its text has a Big5 copy.
+TRADITIONAL = str.maketrans(dict(zip(
+    "业东产刘务区单厅变号吴员围场备孙宽带张当户报换无条杨档猫现电称类线组维罗联营装讲访话请账购资赵转销陈顶马验黄𠮷",
+    "業東產劉務區單廳變號吳員圍場備孫寬帶張當戶報換無條楊檔貓現電稱類線組維羅聯營裝講訪話請賬購資趙轉銷陳頂馬驗黃吉",
+    strict=True)))
+
+
+def sample_feed_text(lines: int = 30) -> str:
+    """The header and first rows of the shipped sample feed, as text."""
+    text = (SAMPLE / "crm-feed.csv").read_bytes().decode("gb18030")
+    return "".join(text.splitlines(keepends=True)[:lines])
+
+
+def test_a_big5_feed_is_refused_naming_big5_not_reported_as_missing_columns() -> None:
+    data = sample_feed_text().translate(TRADITIONAL).encode("big5")
+    data.decode("gb18030")  # the trap: it decodes, into nonsense
+    with pytest.raises(InputError) as caught:
+        read_csv(data)
+    assert caught.value.source == "feed.csv" and caught.value.field == "(file)"
+    assert "looks like Big5; give --encoding big5" in caught.value.problem
+    assert "missing" not in caught.value.problem
+
+
+def test_the_big5_feed_reads_with_the_encoding_it_names() -> None:
+    text = sample_feed_text().translate(TRADITIONAL)
+    rows = read_csv(text.encode("big5"), encoding="big5")
+    assert rows[0].values["寬帶賬號"] == text.splitlines()[1].split(",")[0]
+
+
+def test_a_shift_jis_feed_is_refused_naming_shift_jis() -> None:
+    data = "顧客番号,商品,受付日\r\n0571000123,光回線,2025-03-25\r\n".encode("shift_jis") * 20
+    with pytest.raises(InputError) as caught:
+        read_csv(data)
+    assert "looks like Shift-JIS; give --encoding cp932" in caught.value.problem
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8", "utf-8-sig"])
+def test_the_sample_feed_is_read_in_gb18030_and_utf8_without_a_word(
+        encoding: str, recwarn: pytest.WarningsRecorder, caplog: pytest.LogCaptureFixture) -> None:
+    text = sample_feed_text(lines=400)
+    rows = read_csv(text.encode(encoding))
+    assert [r.values["宽带账号"] for r in rows] == [line.split(",")[0] for line in text.splitlines()[1:]]
+    assert not recwarn.list and not caplog.records
