@@ -20,6 +20,7 @@ stream (standard input) is first spooled to a temporary file for that.
 from __future__ import annotations
 
 import codecs
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ from typing import IO
 import charset_normalizer
 
 from itvrules import InputError
+
+_log = logging.getLogger("itvrules.adapters.encoding")
 
 CHUNK = 1 << 20
 #: How many bytes the plausibility check of a guessed GB18030 looks at.
@@ -117,6 +120,7 @@ def detect_encoding(stream: IO[bytes], source: str, *, encoding: str | None = No
             if likely is not None:
                 problem = "decodes, but into characters that make no sense"
         if problem is None:
+            _log.debug("%s: read as %s", source, name)
             return name
         failures.append(f"{name} ({problem})")
     tried = f"cannot be read as {' or '.join(failures)}"

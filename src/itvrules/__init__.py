@@ -10,6 +10,8 @@ Load a policy and ask it the questions billing and operations ask::
 
 from __future__ import annotations
 
+import logging
+
 from ._errors import (
     EngineError,
     EngineUnavailable,
@@ -36,6 +38,10 @@ from .policy._policy import DEFAULT_ENGINE, ENGINES, Policy, load_policy
 from .runs._pipeline import RunSummary, run_bill, run_eligibility
 from .runs._plugins import plugin_manager
 from .runs._rows import HeaderMap
+
+# The library logs under "itvrules" and never prints; an application that wants the log adds its
+# own handler (the command line's -v does). Until then nothing is shown, not even warnings.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_ENGINE",

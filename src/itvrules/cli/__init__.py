@@ -35,6 +35,7 @@ from . import (
 )
 from ._common import BROKEN_PIPE, FAILED, INTERRUPTED, PROG, USAGE, UsageError, err
 from ._signals import Stopped, stop_on_signals
+from ._verbosity import add_verbosity_options, configure
 
 EPILOG = """\
 examples:
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--debug", action="store_true", default=False,
                         help="show the full traceback of an error")
+    add_verbosity_options(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (_bill, _eligibility, _trial, _explain, _ingest, _workorders, _cancellations, _stock,
                    _report, _policy_cmd, _plugins_cmd, _demo):
@@ -93,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     """The command's handler, its errors turned into one line and a status."""
     debug = bool(getattr(args, "debug", False))
+    configure(args)
     try:
         status = int(args.handler(args))
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit

@@ -73,7 +73,6 @@ def add_parsers(actions: Any) -> None:
         epilog=LINT_EPILOG + STATUS["lint"], parents=[on_option(), strict_option(), debug_option()])
     lint.add_argument("file", metavar="POLICY", nargs="?", type=Path,
                       help="policy file or folder of versions (default: the shipped policy)")
-    lint.add_argument("--verbose", "-v", action="store_true", help="also print the infos (overlaps)")
     lint.set_defaults(handler=run_lint)
 
     diff = command_parser(
@@ -124,7 +123,7 @@ def run_lint(args: argparse.Namespace) -> int:
     policy = load_policy(args.file, on=args.on)
     findings = lint(policy.document)
     counts = Counter(f.severity for f in findings)
-    shown = [f for f in findings if args.verbose or f.severity != "info"]
+    shown = [f for f in findings if args.verbose or f.severity != "info"]  # -v: the infos too
     order = {s: i for i, s in enumerate(SEVERITIES)}
     for finding in sorted(shown, key=lambda f: order.get(f.severity, len(order))):
         print(finding_text(policy.source, finding))

@@ -14,7 +14,17 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ._common import OK, UsageError, command_parser, date_arg, debug_option, note, out_encoding_arg
+from ._common import (
+    OK,
+    POLICY_HELP,
+    UsageError,
+    command_parser,
+    date_arg,
+    debug_option,
+    note,
+    out_encoding_arg,
+    policy_default,
+)
 from ._common import run_day as _today
 from ._ledger import ledger_option, lifecycle_projector, open_db, replayed_states
 
@@ -109,9 +119,8 @@ def _policy_options() -> argparse.ArgumentParser:
     from ..policy._policy import DEFAULT_ENGINE, ENGINES
 
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--policy", metavar="FILE", type=Path,
-                        help="policy file or folder of versions (default: the shipped policy); the "
-                             "version in force on --on is used")
+    parent.add_argument("--policy", metavar="FILE", type=Path, default=policy_default(),
+                        help=f"{POLICY_HELP}; the version in force on --on is used")
     parent.add_argument("--engine", choices=ENGINES, default=None,
                         help=f"decision engine (default: {DEFAULT_ENGINE})")
     return parent

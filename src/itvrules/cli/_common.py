@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -37,8 +38,11 @@ def err(message: str, stream: TextIO | None = None) -> None:
 
 
 def note(message: str) -> None:
-    """A line for the person at the terminal: stderr, so stdout stays data."""
-    print(message, file=sys.stderr)
+    """A line for the person at the terminal: stderr, so stdout stays data (none with ``-q``)."""
+    from ._verbosity import QUIET
+
+    if not QUIET.on:
+        print(message, file=sys.stderr)
 
 
 def month_arg(text: str) -> str:
@@ -85,10 +89,14 @@ def command_parser(sub: Any, name: str, *, help: str, description: str, epilog: 
 
 
 def debug_option() -> argparse.ArgumentParser:
-    """``--debug`` accepted after the command too (argparse.SUPPRESS keeps the top-level value)."""
+    """``--debug``, ``-v`` and ``-q`` accepted after the command too (argparse.SUPPRESS keeps the
+    top-level value)."""
+    from ._verbosity import add_verbosity_options
+
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback of an error")
+    add_verbosity_options(parent, top_level=False)
     return parent
 
 
@@ -96,14 +104,24 @@ ON_HELP = ("decide with the policy version in force on DATE (needed when --polic
            "folder of several versions; a single file must be in force that day)")
 
 
+#: The environment variable that names the policy when ``--policy`` is not given.
+POLICY_ENV = "ITVRULES_POLICY"
+POLICY_HELP = (f"policy file, or a folder of its versions (default: ${POLICY_ENV}, else the "
+               "shipped itv-trial policy)")
+
+
+def policy_default() -> str | None:
+    """``$ITVRULES_POLICY`` when set and not empty: ``--policy`` given on the line wins over it."""
+    return os.environ.get(POLICY_ENV) or None
+
+
 def policy_options() -> argparse.ArgumentParser:
     """``--policy``, ``--on`` and ``--engine``, shared by every command that decides."""
     from ..policy._policy import DEFAULT_ENGINE, ENGINES
 
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--policy", metavar="FILE", type=Path,
-                        help="policy file, or a folder of its versions (default: the shipped "
-                             "itv-trial policy)")
+    parent.add_argument("--policy", metavar="FILE", type=Path, default=policy_default(),
+                        help=POLICY_HELP)
     parent.add_argument("--on", metavar="DATE", type=date_arg, default=None, help=ON_HELP)
     parent.add_argument("--engine", choices=ENGINES, default=None,
                         help=f"decision engine (default: {DEFAULT_ENGINE})")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._common import OK, as_of_option, command_parser, date_arg, debug_option
+from ._common import OK, POLICY_HELP, as_of_option, command_parser, date_arg, debug_option, policy_default
 from ._ledger import (
     as_of,
     ledger_option,
@@ -118,9 +118,8 @@ def _policy_option() -> argparse.ArgumentParser:
     from pathlib import Path
 
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--policy", metavar="FILE", type=Path,
-                        help="policy file or folder of versions (default: the shipped policy); "
-                             "its allocation_order says which condition goes first")
+    parent.add_argument("--policy", metavar="FILE", type=Path, default=policy_default(),
+                        help=f"{POLICY_HELP}; its allocation_order says which condition goes first")
     return parent
 
 

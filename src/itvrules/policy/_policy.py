@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -30,6 +31,8 @@ from ._resources import rulesets_dir
 from ._rule_outputs import eligibility_template as _eligibility_template
 from ._rule_outputs import fee_template as _fee_template
 from ._versions import CampaignWindow, load_versions, pick
+
+_log = logging.getLogger(__name__)
 
 ENGINES = ("compiled", "durable")
 #: The compiled evaluator is the default: it gives the same decisions as
@@ -424,7 +427,9 @@ def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE,
         _check_day("on", on)
     where = Path(path) if path is not None else rulesets_dir()
     versions = load_versions(where) if where.is_dir() else ()
-    return Policy(pick(where, on, versions), engine=engine, versions=versions)
+    policy = Policy(pick(where, on, versions), engine=engine, versions=versions)
+    _log.info("policy %s %s from %s, engine %s", policy.id, policy.version, policy.source, engine)
+    return policy
 
 
 def _check_backend(backend: object, batch_rows: object) -> None:

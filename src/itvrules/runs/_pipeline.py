@@ -17,6 +17,7 @@ a spreadsheet, empty, a required column missing) does, with an
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections import deque
@@ -67,6 +68,8 @@ from ._rows import (
     RowReader,
     header_of,
 )
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ..model._results import Eligibility, FeeDecision
@@ -260,6 +263,8 @@ class _Run:
 
     def summary(self, written_rejects: str | None) -> RunSummary:
         """The run's counts (``RunSummary`` checks that no row was lost)."""
+        _log.info("run done: %d rows in, %d decided, %d rejected, %d skipped",
+                  self.rows_in, self.decided, self.spool.count, self.skipped)
         return RunSummary(self.rows_in, self.decided, self.spool.count, self.output, written_rejects,
                           self.skipped, self.reader.header_maps(), self.placeholders.counts())
 
@@ -275,6 +280,7 @@ class _Run:
         try:
             for feed, feed_reader in self.feeds:
                 source = STDIN_SOURCE if feed == STDIN else os.path.basename(feed)
+                _log.info("reading %s (rows so far: %d)", source, self.rows_in)
                 with open_source(feed, self.stdin) as stream:
                     for raw in feed_reader.read(stream, source, encoding=self.encoding):
                         record = self._accept(reader, raw, seen)
