@@ -10,6 +10,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from itvrules.cli import main
+from itvrules.formats import display_width
 from itvrules.store import open_ledger
 
 AS_OF = "2025-04-13"
@@ -160,6 +161,18 @@ def test_the_call_report_of_the_week_the_calls_fall_due(ledger: Path,
              if len(line.split()) >= 3 and line.startswith("  ")}
     assert (lines["calls_due"], lines["calls_due_reached"], lines["calls_made"]) == ("4", "3", "0")
     assert lines["priority_first"] == "是"
+
+
+def test_the_call_report_text_lines_up_its_chinese_figures(ledger: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "calls", "--week", "2025-W18", "--db", str(ledger)]) == 0
+    text = capsys.readouterr().out
+    figures = text.split("[外呼明细", 1)[0]
+    # the label is padded by display width, then the value right-aligned in 6 characters
+    values = [(line, line.split()[-1]) for line in figures.splitlines() if line.startswith("  ")]
+    assert any(display_width(line) != len(line) for line, _ in values)  # Chinese labels among them
+    starts = {display_width(line) - display_width(value) + len(value) for line, value in values}
+    assert len(starts) == 1, "every figure's label is padded to one display width"
 
 
 def test_the_call_report_as_a_workbook(ledger: Path, tmp_path: Path) -> None:
