@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     for path in written:
         print(f"  {path}")
     print(f"\nnext: {_command()} eligibility {out / FORM} -o {out / 'form-eligibility.csv'}")
-    print(f"      itvrules workorders --db {out / LEDGER} --as-of {AS_OF} --due-by {AS_OF} "
+    print(f"      {_command()} workorders --db {out / LEDGER} --as-of {AS_OF} --due-by {AS_OF} "
           f"--open -o {out / 'todo.csv'}")
     return strict_status(args, len(warnings), REJECTED if surprises else OK, wrote=True)
 
