@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import attrs
 
-from .._errors import InputError, PolicyError
+from .._errors import InputError
 from ..lifecycle import EnrollmentState
 from ..operations import (
     CallVocabulary,
@@ -29,6 +29,7 @@ from ..operations import (
     work_orders,
 )
 from ..policy._policy import Policy
+from ._recipients import recipients
 from ._states import check_day, checked_states
 from ._weekly import parse_iso_week
 
@@ -113,11 +114,7 @@ class CallReport:
 
 def call_recipients(policy: Policy) -> tuple[str, ...]:
     """Who receives the call report: ``operations.recipients.call_results`` (市场部)."""
-    found = policy.document.operations.get("recipients", {}).get("call_results")
-    if not found:
-        raise PolicyError(f"{policy.source}: operations.recipients.call_results names nobody; the "
-                          "weekly call report needs its recipients (§四(五))")
-    return tuple(str(r) for r in found)
+    return recipients(policy, "call_results", "weekly call report")
 
 
 def _group(viewing: FirstMonthViewing) -> str:

@@ -14,9 +14,10 @@ from datetime import date, timedelta
 
 import attrs
 
-from .._errors import InputError, PolicyError
+from .._errors import InputError
 from ..lifecycle import EnrollmentState
 from ..policy._policy import Policy
+from ._recipients import recipients
 from ._states import check_day, checked_states
 
 _WEEK = re.compile(r"\A(\d{4})-W(\d{2})\Z", re.ASCII)  # not full-width digits
@@ -88,11 +89,7 @@ class WeeklyExtract:
 
 def weekly_recipients(policy: Policy) -> tuple[str, ...]:
     """Who receives the Monday extract: policy data (``operations.recipients.weekly_extract``)."""
-    found = policy.document.operations.get("recipients", {}).get("weekly_extract")
-    if not found:
-        raise PolicyError(f"{policy.source}: operations.recipients.weekly_extract names nobody; "
-                          "the Monday extract needs its recipients (§四(五))")
-    return tuple(str(r) for r in found)
+    return recipients(policy, "weekly_extract", "Monday extract")
 
 
 def weekly_extract(policy: Policy, states: Iterable[EnrollmentState], week: str) -> WeeklyExtract:
