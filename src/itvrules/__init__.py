@@ -22,6 +22,7 @@ from ._errors import (
     PolicyProblem,
     UsageError,
 )
+from ._limits import LIMITS, Limit, LimitExceeded
 from ._version import __version__
 from .authoring._casefile import Case, load_cases
 from .authoring._diff import Impact, PolicyDiff, diff_impact, diff_policies
@@ -46,6 +47,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "DEFAULT_ENGINE",
     "ENGINES",
+    "LIMITS",
     "Assumption",
     "Case",
     "CaseReport",
@@ -64,6 +66,8 @@ __all__ = [
     "IneligibleReason",
     "InputError",
     "ItvRulesError",
+    "Limit",
+    "LimitExceeded",
     "MissingExtra",
     "Policy",
     "PolicyDiff",
