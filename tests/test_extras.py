@@ -5,11 +5,16 @@ from __future__ import annotations
 import io
 import sys
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 import itvrules
 from itvrules.cli import main
+from paths import ROOT
+
+SAMPLE_FEED = ROOT / "src" / "itvrules" / "sample_data" / "crm-feed.csv"
 
 ENGINE_WORDS = "does not run on Python"
 
@@ -82,3 +87,39 @@ def test_durable_imports_below_3_13() -> None:
     """On 3.11 and 3.12 durable-rules is a dependency: its tests must never skip there."""
     import durable.engine  # noqa: F401
     import durable_rules_engine  # noqa: F401
+
+
+@pytest.mark.parametrize(("call", "feature", "module", "extra"), [
+    (lambda policy: policy.fees_frame(None, "2025-06"), "Policy.fees_frame", "polars", "columnar"),
+    (lambda policy: policy.eligibility_frame(None), "Policy.eligibility_frame", "polars", "columnar"),
+    (lambda policy: policy.fees_spark(None, "2025-06"), "Policy.fees_spark", "pyspark", "spark"),
+    (lambda policy: policy.eligibility_spark(None), "Policy.eligibility_spark", "pyspark", "spark"),
+])
+def test_frame_entry_points_name_their_extra(call: Any, feature: str, module: str, extra: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = itvrules.load_policy()
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(itvrules.MissingExtra) as raised:
+        call(policy)
+    assert str(raised.value) == f"{feature} needs the {extra} extra: pip install 'itvrules[{extra}]'"
+
+
+@pytest.mark.parametrize("doing", ["reading", "writing"])
+def test_parquet_without_the_columnar_extra_says_so_in_one_line(
+        doing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    feed = tmp_path / ("feed.parquet" if doing == "reading" else "feed.csv")
+    if doing == "reading":
+        feed.write_bytes(b"PAR1" + b"\0" * 16 + b"PAR1")
+        out = tmp_path / "bill.csv"
+    else:
+        feed.write_bytes(SAMPLE_FEED.read_bytes())
+        out = tmp_path / "bill.parquet"
+    for name in ("pyarrow", "pyarrow.parquet", "polars"):
+        monkeypatch.setitem(sys.modules, name, None)
+    status = main(["bill", "2025-06", str(feed), "-o", str(out), "--backend", "rows"])
+    err = capsys.readouterr().err
+    assert status != 0
+    assert f"{doing} .parquet needs the columnar extra: pip install 'itvrules[columnar]'" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

@@ -30,7 +30,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING, Any
 
-from itvrules import InputError, RawRow, hookimpl
+from itvrules import InputError, MissingExtra, RawRow, hookimpl
 from itvrules.formats import CENT, arrow_cells, bill_arrow_schema
 from itvrules.hookspecs import ArrowFeed, TableSink
 
@@ -40,6 +40,16 @@ from ._encoding import codec_name, seekable
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+
+
+def _require_pyarrow(feature: str) -> None:
+    """pyarrow comes with the columnar extra: without it, one line naming the extra."""
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise MissingExtra(feature, "columnar") from None
+
 
 #: Rows read from the file at a time.
 BATCH_ROWS = 16_384
@@ -64,6 +74,7 @@ class ParquetReader:
 
     def open_arrow(self, path: str, source: str) -> ArrowFeed:
         """The Parquet file at ``path``, opened for its record batches."""
+        _require_pyarrow("reading .parquet")
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -74,6 +85,7 @@ class ParquetReader:
                              source=source) from None
 
     def read(self, stream: IO[bytes], source: str, *, encoding: str | None = None) -> Iterator[RawRow]:
+        _require_pyarrow("reading .parquet")
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -135,6 +147,7 @@ class ParquetWriter:
 
     def open_table(self, stream: IO[bytes], schema: pa.Schema, *, kind: str) -> TableSink:
         """A Parquet file of ``schema`` on ``stream``; the bill export's layout is tuned (see below)."""
+        _require_pyarrow("writing .parquet")
         import pyarrow.parquet as pq
 
         if _standard_output(stream):
@@ -163,6 +176,7 @@ class ParquetWriter:
             raise InputError("format", None,
                              "Parquet is binary and is written to a file, not to standard output "
                              "(-): name the file, e.g. -o FILE.parquet")
+        _require_pyarrow("writing .parquet")
         return ParquetSink(stream, columns, _types(kind))
 
 

@@ -15,6 +15,7 @@ from ..engines import Engine
 if TYPE_CHECKING:
     from ..authoring._lint import Finding
 from .._errors import EngineUnavailable, InputError, UsageError
+from .._extras import require
 from .._words import quoted
 from ..authoring._explain import Explanation, explain_table
 from ..contract import RunChecks
@@ -288,6 +289,7 @@ class Policy:
         ``pl.Date``); the result has one row per input row, in order, with the
         same decisions as :meth:`fee` (fen-exact ``Decimal(12, 2)`` money).
         """
+        require("Policy.fees_frame", "polars")
         from ..frames._fees import decide_fees
 
         return decide_fees(self, frame, month)
@@ -303,6 +305,7 @@ class Policy:
         result has one row per input row, in order, with the same decisions as
         :meth:`eligibility`.
         """
+        require("Policy.eligibility_frame", "polars")
         from ..frames._eligibility import decide_eligibility
 
         return decide_eligibility(self, frame, accepted_on)
@@ -318,6 +321,7 @@ class Policy:
         (``billing_cycle`` and ``source`` fill those columns), and ``.rejected`` (bad
         rows, with why).
         """
+        require("Policy.fees_spark", "pyspark")
         if rejects:
             from ..spark._bill import DEFAULT_SOURCE, bill_spark
 
@@ -338,6 +342,7 @@ class Policy:
         columns of ``_spark_eligibility.SUBSCRIBER_COLUMNS``; ``accepted_on`` is the
         day of rows without one. Needs ``pip install 'itvrules[spark]'``; see docs/scale.md.
         """
+        require("Policy.eligibility_spark", "pyspark")
         from ..spark._eligibility import decide_eligibility_spark
 
         return decide_eligibility_spark(self, frame, accepted_on)
