@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 WANT := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 HAVE := $(shell test -x $(BIN)/python && $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: demo test lint docs bench clean venv-python
+.PHONY: demo test lint docs bench clean venv-python test-python
 
 # A .venv from another Python (or a broken one) is removed before anything is installed.
 venv-python:
@@ -44,6 +44,17 @@ test: venv-python
 	@$(MAKE) --no-print-directory $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
+# The suite on another Python in its own .venv-X.Y, e.g. `make test-python VERSION=3.13`
+# (CI runs 3.13 this way; pyenv's interpreters are found when not on the PATH).
+test-python:
+	@test -n "$(VERSION)" || { echo "say which Python: make test-python VERSION=3.13"; exit 2; }
+	@interpreter="$$(command -v python$(VERSION) 2>/dev/null)"; \
+	if ! "$$interpreter" -V >/dev/null 2>&1; then \
+	  interpreter="$$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$(VERSION)*/bin/python$(VERSION) 2>/dev/null | sort -V | tail -n 1)"; \
+	fi; \
+	if ! "$$interpreter" -V >/dev/null 2>&1; then echo "Python $(VERSION) is not installed here"; exit 2; fi; \
+	$(MAKE) --no-print-directory test VENV=.venv-$(VERSION) PYTHON="$$interpreter"
+
 lint: venv-python
 	@$(MAKE) --no-print-directory $(DEV_STAMP)
 	$(BIN)/ruff check src adapters tests benchmarks examples
@@ -59,4 +70,4 @@ bench: venv-python
 	$(BIN)/python benchmarks/bench_decisions.py
 
 clean:
-	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build
+	rm -rf $(VENV) .venv-3.* site .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build

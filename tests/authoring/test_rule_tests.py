@@ -531,6 +531,7 @@ def test_plugin_collects_one_item_per_case_and_runs_them(plugin_dir: pytest.Pyte
     assert "terminals: term.install_existing_ordinary" in line
 
 
+@pytest.mark.durable
 def test_plugin_runs_the_chosen_engine(plugin_dir: pytest.Pytester) -> None:
     write(plugin_dir.path, PLUGIN_CASES)
     result = plugin_dir.runpytest("-p", "no:cacheprovider", "--itvrules-engine", "durable")

@@ -96,6 +96,7 @@ def test_explain_an_unknown_or_unreadable_account_is_status_1(feed: Path,
     assert "not a calendar date" in err
 
 
+@pytest.mark.durable
 def test_explain_json_subjects(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     policy = itvrules.load_policy()
     subscriber = {"account_id": "A1", "plan": "e9-169", "product": "brand", "accepted_on": "2025-04-01"}

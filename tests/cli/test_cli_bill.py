@@ -200,6 +200,7 @@ def test_gb18030_output(clean_feed: Path, tmp_path: Path) -> None:
     assert rows[0]["clause"] == "§四(二)2"
 
 
+@pytest.mark.durable
 def test_both_engines_write_the_same_export(bad_feed: Path, tmp_path: Path) -> None:
     outputs = {}
     for engine in ("compiled", "durable"):

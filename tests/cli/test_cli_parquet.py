@@ -191,6 +191,7 @@ def test_unreadable_parquet_feeds_are_status_1(tmp_path: Path,
             assert not out.exists()
 
 
+@pytest.mark.durable
 def test_columnar_says_why_it_cannot_serve(clean: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bill.parquet"

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -45,6 +46,7 @@ def fee_view(f: itvrules.FeeDecision) -> tuple[Any, ...]:
     return f.code, f.gross, f.waived, f.amount, f.rule
 
 
+@pytest.mark.durable
 def test_engines_agree_on_eligibility() -> None:
     compared = 0
     fired: set[str] = set()
@@ -70,6 +72,7 @@ def test_engines_agree_on_eligibility() -> None:
     assert fired == {rule.id for rule in POLICY.rules("eligibility")}
 
 
+@pytest.mark.durable
 def test_engines_agree_on_fees_and_batches_match_single_decisions() -> None:
     compared = 0
     batch_checked = 0
@@ -108,6 +111,7 @@ def test_engines_agree_on_fees_and_batches_match_single_decisions() -> None:
     assert fired == {rule.id for rule in POLICY.rules("fees")}
 
 
+@pytest.mark.durable
 def test_durable_engine_survives_many_decisions_and_policy_reloads() -> None:
     """Far more decisions than durable-rules' 1024 sessions per ruleset, over two loads of a policy.
 

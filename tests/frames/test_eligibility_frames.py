@@ -23,6 +23,7 @@ import itvrules
 from itvrules.frames._eligibility import ELIGIBILITY_DECISION_COLUMNS, SUBSCRIBER_COLUMNS
 from itvrules.policy._resources import default_policy_path
 from paths import ROOT
+from pythons import ENGINES_HERE
 from strategies import accepted_dates, account_ids, plan_codes, subscribers
 
 POLICY = itvrules.load_policy()
@@ -69,7 +70,8 @@ def assert_agrees(policy: itvrules.Policy, frame: pl.DataFrame | pl.LazyFrame,
     assert decided.columns == list(ELIGIBILITY_DECISION_COLUMNS)
     compiled = expected(policy, items, "compiled")
     assert_frame_equal(decided, compiled)
-    assert_frame_equal(expected(policy, items, "durable"), compiled)
+    for engine in ENGINES_HERE[1:]:
+        assert_frame_equal(expected(policy, items, engine), compiled)
     return decided
 
 

@@ -103,6 +103,7 @@ def test_columnar_equals_rows_on_100000_random_enrolments(
     assert rules == {rule.id for rule in POLICY.rules("fees")}  # every rule fired: not vacuous
 
 
+@pytest.mark.durable
 def test_the_durable_engine_decides_the_cases_alike(
         random_set: tuple[list[itvrules.Enrollment], pl.DataFrame]) -> None:
     items, frame = random_set
@@ -320,6 +321,7 @@ def test_bad_objects_in_the_columnar_backend_are_handed_on_as_the_row_path_hands
 
 
 
+@pytest.mark.durable
 def test_a_gap_in_the_fee_table_raises_the_engine_error_at_its_row(tmp_path: Path) -> None:
     gap = gap_policy(tmp_path)
     trial = {**GOOD, "completed_on": date(2025, 6, 3)}

@@ -71,6 +71,7 @@ def test_trial_month_and_overdue_install() -> None:
     assert replay(POLICY, [ACCEPT], as_of=date(2025, 4, 2)).install_overdue
 
 
+@pytest.mark.durable
 def test_replay_is_deterministic_and_order_free() -> None:
     events = events_from_enrollment(itvrules.Enrollment(
         account_id="A9", product="annual", accepted_on=date(2025, 4, 1),

@@ -168,6 +168,7 @@ def assert_agree(cases: list[Any], backends: dict[str, Callable[[Any, Path], lis
     return reference
 
 
+@pytest.mark.durable
 def test_every_backend_decides_alike(spark: SparkSession, tmp_path: Path) -> None:
     backends = {"compiled": by_engine("compiled"), "durable": by_engine("durable"),
                 "columnar": columnar}
@@ -260,6 +261,7 @@ def _bench_eligibility() -> Any:
     return module
 
 
+@pytest.mark.durable
 def test_every_backend_decides_eligibility_alike(spark: SparkSession, tmp_path: Path) -> None:
     backends = {"compiled": eligibility_by_engine("compiled"),
                 "durable": eligibility_by_engine("durable"), "columnar": eligibility_columnar}

@@ -353,6 +353,7 @@ def test_progress_is_reported(policy: Policy, pm: pluggy.PluginManager, tmp_path
     assert seen == [3, 6, 9, summary.rows_in]
 
 
+@pytest.mark.durable
 def test_the_durable_engine_writes_the_same_export(policy: Policy, pm: pluggy.PluginManager,
                                                    tmp_path: Path) -> None:
     feed = [str(FEEDS / "bill_bad_rows.csv")]
