@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 WANT := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 HAVE := $(shell test -x $(BIN)/python && $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: demo test lint docs bench clean venv-python test-python
+.PHONY: demo test lint docs bench clean venv-python test-python fuzz
 
 # A .venv from another Python (or a broken one) is removed before anything is installed.
 venv-python:
@@ -54,6 +54,12 @@ test-python:
 	fi; \
 	if ! "$$interpreter" -V >/dev/null 2>&1; then echo "Python $(VERSION) is not installed here"; exit 2; fi; \
 	$(MAKE) --no-print-directory test VENV=.venv-$(VERSION) PYTHON="$$interpreter"
+
+# The fuzz suite at length for release checks: tests/fuzz with the deep hypothesis profile
+# (5,000 examples a test). `make test` runs the same tests with fewer examples.
+fuzz: venv-python
+	@$(MAKE) --no-print-directory $(DEV_STAMP)
+	ITVRULES_HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest tests/fuzz
 
 lint: venv-python
 	@$(MAKE) --no-print-directory $(DEV_STAMP)
