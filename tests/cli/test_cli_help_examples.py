@@ -40,6 +40,7 @@ import xlsxwriter
 from itvrules.cli import build_parser, main
 from itvrules.model._parse import parse_date
 from itvrules.policy._resources import default_policy_path
+from pythons import DURABLE_RUNS
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None,
                                 reason="the examples are shell command lines; bash runs them")
@@ -266,6 +267,14 @@ def test_help_examples_run_as_written(command: str, examples: list[str], example
         result = subprocess.run(["bash", "-o", "pipefail", "-c", example], cwd=folder,
                                 env=shell_env, capture_output=True, timeout=300, check=False)
         stderr = result.stderr.decode("utf-8", "replace")
+        if "--engine durable" in example and not DURABLE_RUNS:
+            # durable-rules does not run here: the example must say so in one line, status 1.
+            assert result.returncode == 1, f"{example}\nexit {result.returncode}\n{stderr}"
+            assert stderr.strip().splitlines() == [
+                "itvrules: error: the durable engine needs durable-rules, which does not run on "
+                f"Python {sys.version_info.major}.{sys.version_info.minor}: use the compiled engine "
+                "(the default)"], stderr
+            continue
         assert result.returncode in expected_statuses(example), \
             f"{example}\nexit {result.returncode}\n{stderr}"
         assert "Traceback" not in stderr, f"{example}\n{stderr}"
