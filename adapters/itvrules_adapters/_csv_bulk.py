@@ -31,14 +31,13 @@ import polars as pl
 from itvrules import InputError, RawRow
 from itvrules.hookspecs import TextBatch
 
-from ._csv_records import header_of, record
+from ._csv_records import first_header, header_of, oversized_cell, record, records
 from ._encoding import detect_encoding, seekable
+from ._limits import FIELD_BYTES
 
 #: Bytes read per piece, about 6,000 rows of a typical feed: larger pieces were no faster here,
 #: and the memory polars keeps between pieces grows with them (peak RSS, docs/performance.md).
 PIECE_BYTES = 1 << 19
-#: The stdlib csv module refuses longer fields; a piece with longer lines is left to it.
-FIELD_LIMIT = csv.field_size_limit()
 #: Encodings whose bytes can be checked and cut before decoding (see the module docstring).
 _BYTE_SAFE = frozenset({"utf-8", "utf-8-sig", "gb18030"})
 #: Records per batch of a file read record by record: vectorised work pays, memory stays flat.
@@ -192,20 +191,20 @@ class CsvFile:
                 first = next(lines, "")
                 self.delimiter = "\t" if "\t" in first and "," not in first else ","
                 lines = chain([first], lines)
-            records = csv.reader(lines, delimiter=self.delimiter)
+            allowed = FIELD_BYTES.value()
             kept: list[list[str]] = []
             rows: list[int] = []
             seqs: list[int] = []
             irregular: list[tuple[int, RawRow]] = []
             seq = 0
             try:
-                for cells in records:
+                for cells in records(lines, self.delimiter):
                     self.row += 1
                     if self.header is None:
-                        if any(cell.strip() for cell in cells):  # no row above the header
-                            self.header = header_of(cells, self.source, self.row)
+                        self.header = first_header(cells, self.source, self.row)
                         continue
-                    if len(cells) == len(self.header):
+                    if cells is not None and len(cells) == len(self.header) \
+                            and oversized_cell(cells, allowed) is None:
                         kept.append(cells)
                         rows.append(self.row)
                         seqs.append(seq)
@@ -253,7 +252,7 @@ def _lines(text: bytes) -> pl.Series | None:
     checked = pl.select(pl.lit(lines).fill_null("").alias(_LINE),  # an empty line reads as null
                         pl.lit(lines).str.len_bytes().max().alias("longest"))
     longest = checked.item(0, "longest") if checked.height else 0
-    if lines.len() != expected or (longest or 0) > FIELD_LIMIT:
+    if lines.len() != expected or (longest or 0) > FIELD_BYTES.value():  # a cell may be too big
         return None
     return checked.get_column(_LINE)
 

@@ -19,7 +19,7 @@ from itvrules import InputError, RawRow, hookimpl
 from itvrules.hookspecs import TextBatch, TextColumnsSink
 
 from . import _cells
-from ._csv_records import header_of, record
+from ._csv_records import first_header, record, records
 from ._encoding import detect_encoding, output_encoding, seekable
 
 _FORMULA = frozenset(_cells.FORMULA_START)
@@ -60,15 +60,13 @@ def read_rows(lines: Iterable[str], source: str) -> Iterator[RawRow]:
     lines = iter(lines)
     first = next(lines, "")
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(chain([first], lines), delimiter=delimiter)
     header: tuple[str, ...] | None = None
     row = 0
     try:
-        for cells in reader:
+        for cells in records(chain([first], lines), delimiter):
             row += 1
             if header is None:
-                if any(cell.strip() for cell in cells):  # blank lines above the header are no rows
-                    header = header_of(cells, source, row)
+                header = first_header(cells, source, row)
                 continue
             yield record(header, cells, source, row)  # blank rows too: the pipeline counts them
     except csv.Error as exc:

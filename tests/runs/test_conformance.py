@@ -415,3 +415,30 @@ def test_a_corrected_feed_keeps_its_record_ids_with_the_new_decisions(
         assert [c for *_, c in before[path]] == ["default_paid", "switched"], path
         assert [c for *_, c in after[path]] == ["late_cancel_waiver", "switched"], path
     assert len({tuple(found) for found in before.values()}) == 1  # every path, the same ids
+
+
+@pytest.mark.parametrize(("big", "field"), [
+    ("x" * (200 * 1024), "return_reason"),  # over the default limit: read, named, rejected
+    ('"' + "线\n路" * 300 + '"', "return_reason"),  # quoted over lines, over a lowered limit
+    ("€" * 30, "return_reason"),  # under the limit in characters, over it in UTF-8 bytes
+    ('"' + "y\n" * (5 << 20) + '"', "(record)"),  # too big to read at all: passed over whole
+], ids=["unquoted-200KiB", "quoted-multiline", "multibyte", "quoted-10MiB"])
+def test_a_cell_over_the_field_limit_rejects_its_row_alike_on_the_row_and_columnar_paths(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, big: str, field: str) -> None:
+    if len(big) < 1024:
+        monkeypatch.setenv("ITVRULES_LIMIT_FIELD_BYTES", "64")
+    feed = tmp_path / "crm.csv"
+    good = "C01,brand,2025-03-25,2025-03-31,,,,,"
+    feed.write_text(",".join(COLUMNS) + "\n" + good + "\n" + f"C02,brand,2025-03-25,2025-03-31,,{big},,,\n"
+                    + good.replace("C01", "C03") + "\n", encoding="utf-8")
+    found = {}
+    for backend in ("rows", "columnar"):
+        (tmp_path / backend).mkdir()
+        decided, rejected, summary = run_csv(feed, tmp_path / backend, backend)
+        assert decided == [("C01", "default_paid"), ("C03", "default_paid")]
+        assert [(at, name) for at, name, _error in rejected] == [(2, field)]
+        assert "over the limit field_bytes" in rejected[0][2]
+        assert "ITVRULES_LIMIT_FIELD_BYTES=N" in rejected[0][2]
+        assert (summary.rows_in, summary.decided, summary.rejected, summary.skipped) == (3, 2, 1, 0)
+        found[backend] = (tmp_path / backend / "rejects.csv").read_bytes()
+    assert found["rows"] == found["columnar"]
