@@ -19,6 +19,7 @@ from itvrules.hookspecs import TextColumnsSink
 
 from . import _cells
 from ._encoding import codec_name, detect_encoding, seekable
+from ._json_lines import TooLong, big_cell, bounded_lines, depth_problem, loads, long_number, too_long
 
 #: Key under which the text of a line that is not a JSON object goes to the rejects.
 LINE_KEY = "(line)"
@@ -44,28 +45,52 @@ class JsonlReader:
             codec = detect_encoding(data, source, encoding=encoding)
             text = io.TextIOWrapper(data, encoding=codec)
             try:
-                yield from read_lines(text, source)
+                yield from read_lines(bounded_lines(text), source)
             finally:
                 text.detach()
 
 
-def read_lines(lines: Iterable[str], source: str) -> Iterator[RawRow]:
-    """The records of decoded JSONL ``lines``; ``row`` is the line number."""
+def read_lines(lines: Iterable[str | TooLong], source: str) -> Iterator[RawRow]:
+    """The records of decoded JSONL ``lines``; ``row`` is the line number.
+
+    A line over a limit (its length, its nesting, an integer too long, a cell too big) is a
+    reject of that line, like a line that is not JSON.
+    """
     anything = False
     for number, line in enumerate(lines, 1):
+        if isinstance(line, TooLong):
+            anything = True
+            yield RawRow(source, number, {LINE_KEY: line.head + "…"}, None, too_long(line))
+            continue
         if not line.strip():
             yield RawRow(source, number, {})  # a blank row: skipped and counted, not dropped
             continue
         anything = True
+        text = line.rstrip("\r\n")
+        problem = depth_problem(line)
+        if problem is not None:
+            yield RawRow(source, number, {LINE_KEY: text}, None, problem)
+            continue
         try:
-            value = json.loads(line)
+            value = loads(line)
         except json.JSONDecodeError as exc:
-            yield RawRow(source, number, {LINE_KEY: line.rstrip("\r\n")}, None, InputError(
+            yield RawRow(source, number, {LINE_KEY: text}, None, InputError(
                 "(json)", None, f"not JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        except RecursionError:  # a jsonl_depth raised past what the parser can nest
+            yield RawRow(source, number, {LINE_KEY: text}, None,
+                         InputError("(json)", None, "nested too deep to be read"))
+            continue
+        except ValueError as exc:  # an integer too long for Python to read
+            yield RawRow(source, number, {LINE_KEY: text}, None, long_number(line, exc))
             continue
         if not isinstance(value, dict):
             yield RawRow(source, number, {LINE_KEY: line.rstrip("\r\n")}, None, InputError(
                 "(json)", None, f"expected a JSON object, not {_JSON_KINDS.get(type(value), 'a value')}"))
+            continue
+        problem = big_cell(value, line)
+        if problem is not None:
+            yield RawRow(source, number, {LINE_KEY: text[:200] + "…"}, None, problem)
             continue
         yield RawRow(source, number, value)
     if not anything:
