@@ -2,9 +2,10 @@
 
 ``main(argv)`` returns the exit status instead of exiting, so tests and other
 programs can call it: 0 every row decided, 3 some rows rejected, 2 usage error,
-1 policy error or a file that cannot be read or written, 130 interrupted
-(Ctrl-C), 143 and 129 stopped by SIGTERM and SIGHUP (128 + the signal), 141
-output pipe closed.
+1 policy error or a file that cannot be read or written (or standard output
+closed before the start, ``>&-``, when the command writes to it), 130
+interrupted (Ctrl-C), 143 and 129 stopped by SIGTERM and SIGHUP (128 + the
+signal), 141 output pipe closed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from . import (
 )
 from ._common import BROKEN_PIPE, FAILED, INTERRUPTED, PROG, USAGE, UsageError, err
 from ._signals import Stopped, stop_on_signals
+from ._stdout import stand_in_for_closed_stdout
 from ._verbosity import add_verbosity_options, configure
 
 EPILOG = """\
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    stand_in_for_closed_stdout()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
