@@ -79,7 +79,7 @@ class ParquetReader:
         import pyarrow.parquet as pq
 
         try:
-            return pq.ParquetFile(path)  # type: ignore[no-any-return]
+            return TextFeed(pq.ParquetFile(path), source)
         except (pa.ArrowException, OSError) as exc:
             raise InputError("(file)", path, f"not a readable Parquet file: {exc}",
                              source=source) from None
@@ -95,15 +95,86 @@ class ParquetReader:
                 raise InputError("(file)", None, "the file is empty", source=source)
             data.seek(start)
             try:
-                feed = pq.ParquetFile(data)
+                feed = TextFeed(pq.ParquetFile(data), source)
             except (pa.ArrowException, OSError) as exc:
                 raise InputError("(file)", None, f"not a readable Parquet file: {exc}",
                                  source=source) from None
-            with feed:
+            try:
                 yield from _rows(feed, source)
+            finally:
+                feed.close()
 
 
-def _rows(feed: pq.ParquetFile, source: str) -> Iterator[RawRow]:
+class TextFeed:
+    """A Parquet file whose binary columns are read as the UTF-8 text they hold.
+
+    Some writers store text as plain bytes (no UTF-8 annotation); read as they
+    are, those cells would reach a reject file as Python's ``b'...'``. Bytes
+    that are not UTF-8 stop the run naming the column and row: no reading of
+    them is safe.
+    """
+
+    def __init__(self, feed: pq.ParquetFile, source: str) -> None:
+        import pyarrow as pa
+
+        self._feed = feed
+        self._source = source
+        schema = feed.schema_arrow
+        self._binary = {field.name for field in schema if _binary(field.type)}
+        self.schema_arrow = pa.schema([field.with_type(pa.string()) if field.name in self._binary
+                                       else field for field in schema]) if self._binary else schema
+
+    @property
+    def metadata(self) -> Any:
+        return self._feed.metadata
+
+    def iter_batches(self, batch_size: int = BATCH_ROWS,
+                     columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        offset = 0
+        for batch in self._feed.iter_batches(batch_size=batch_size, columns=columns):
+            yield self._text(batch, offset) if self._binary else batch
+            offset += batch.num_rows
+
+    def _text(self, batch: pa.RecordBatch, offset: int) -> pa.RecordBatch:
+        import pyarrow as pa
+
+        arrays = []
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            if name in self._binary:
+                try:
+                    column = column.cast(pa.string())
+                except pa.ArrowInvalid:
+                    raise self._not_text(name, column, offset) from None
+            arrays.append(column)
+        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+    def _not_text(self, name: str, column: pa.Array, offset: int) -> InputError:
+        at = next(at for at, cell in enumerate(column.to_pylist())
+                  if cell is not None and not _utf8(cell))
+        return InputError(name, None, f"the column holds bytes that are not UTF-8 text (row "
+                          f"{offset + at + 1}): save it as a text (string) column", source=self._source)
+
+    def close(self) -> None:
+        self._feed.close()
+
+
+def _binary(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    view = getattr(pa.types, "is_binary_view", None)
+    return bool(pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+                or pa.types.is_fixed_size_binary(kind) or (view is not None and view(kind)))
+
+
+def _utf8(cell: bytes) -> bool:
+    try:
+        cell.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _rows(feed: TextFeed, source: str) -> Iterator[RawRow]:
     import pyarrow as pa
 
     header = _header(feed.schema_arrow.names, source)

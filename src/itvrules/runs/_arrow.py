@@ -14,6 +14,8 @@ import pyarrow as pa
 #: The campaign's days are counted in this zone.
 TIME_ZONE = "Asia/Shanghai"
 _MONEY = pa.decimal128(12, 2)
+#: Python's first and last day (0001-01-01, 9999-12-31) as days since 1970-01-01.
+_FIRST_DAY, _LAST_DAY = -719_162, 2_932_896
 #: The bill export's columns (``BILL_COLUMNS``) and their Arrow types.
 EXPORT_SCHEMA = pa.schema([
     ("record_id", pa.string()), ("account_id", pa.string()), ("billing_month", pa.string()),
@@ -41,13 +43,66 @@ def cells(column: pa.Array) -> list[Any]:
         return column.cast(pa.string()).to_pylist()  # type: ignore[no-any-return]
     if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         return [None if value is None else str(value) for value in column.to_pylist()]
-    if pa.types.is_timestamp(kind):
-        import polars as pl
-
-        moments = pl.Series(column)
-        if kind.tz is not None:
-            moments = moments.dt.convert_time_zone(TIME_ZONE)
-        return moments.to_list()
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        return _days(column)
     if pa.types.is_null(kind):
         return [None] * len(column)
-    return column.to_pylist()  # type: ignore[no-any-return]  # text, dates, booleans, the rest as is
+    return column.to_pylist()  # type: ignore[no-any-return]  # text, booleans, the rest as is
+
+
+def _days(column: pa.Array) -> list[Any]:
+    """Dates and timestamps as Python reads them; one outside Python's years 1 to 9999 becomes
+    its day as text (``10000-01-01``), which no date column takes: its row is rejected naming
+    the field, on every path, where Python's conversion would stop the run."""
+    import pyarrow.compute as pc
+
+    days = _day_numbers(column)
+    outside = pc.invert(pc.fill_null(pc.and_(pc.greater_equal(days, _FIRST_DAY),
+                                             pc.less_equal(days, _LAST_DAY)), True))
+    if not pc.any(outside).as_py():
+        return _python_days(column)
+    cells = _python_days(pc.if_else(outside, pa.scalar(None, column.type), column))
+    for at, (away, day) in enumerate(zip(outside.to_pylist(), days.to_pylist(), strict=True)):
+        if away:
+            cells[at] = day_text(day)
+    return cells
+
+
+def _python_days(column: pa.Array) -> list[Any]:
+    if pa.types.is_date(column.type):
+        return column.to_pylist()  # type: ignore[no-any-return]
+    import polars as pl
+
+    moments = pl.Series(column)
+    if column.type.tz is not None:
+        moments = moments.dt.convert_time_zone(TIME_ZONE)
+    return moments.to_list()
+
+
+def _day_numbers(column: pa.Array) -> pa.Array:
+    """Whole days since 1970-01-01 of a date or timestamp column; a zoned moment's day is its
+    day in Asia/Shanghai (UTC+8 at the far ends of the calendar, where this is asked)."""
+    kind = column.type
+    if pa.types.is_date32(kind):
+        return column.cast(pa.int32()).cast(pa.int64())
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+    unit = "ms" if pa.types.is_date64(kind) else kind.unit
+    whole = column.cast(pa.int64())
+    seconds = whole.fill_null(0).to_numpy(zero_copy_only=False) // per_second[unit]  # floors
+    if pa.types.is_timestamp(kind) and kind.tz is not None:
+        seconds = seconds + 8 * 3600
+    return pa.array(seconds // 86_400, type=pa.int64(), mask=whole.is_null().to_numpy(zero_copy_only=False))
+
+
+def day_text(days: int) -> str:
+    """The proleptic Gregorian day ``days`` after 1970-01-01 as ``YYYY-MM-DD``, any year."""
+    shifted = days + 719_468  # to 0000-03-01
+    era = shifted // 146_097
+    of_era = shifted - era * 146_097
+    year_of_era = (of_era - of_era // 1460 + of_era // 36_524 - of_era // 146_096) // 365
+    of_year = of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    month_index = (5 * of_year + 2) // 153
+    day = of_year - (153 * month_index + 2) // 5 + 1
+    month = month_index + 3 if month_index < 10 else month_index - 9
+    year = year_of_era + era * 400 + (1 if month <= 2 else 0)
+    return f"{year:04d}-{month:02d}-{day:02d}" if year >= 0 else f"-{-year:04d}-{month:02d}-{day:02d}"

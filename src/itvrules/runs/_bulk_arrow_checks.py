@@ -44,6 +44,8 @@ DATES = ("accepted_on", "completed_on", "cancel_requested_on", "cancel_effective
 #: Dates are held as days since 1970-01-01 (a Polars Date); this marks a cell that is not a date.
 BAD_DAY = -(2**31) + 1
 _EPOCH = 719163  # date(1970, 1, 1).toordinal()
+#: Python's first and last day, as days since 1970-01-01.
+_FIRST_DAY, _LAST_DAY = 1 - _EPOCH, 3652059 - _EPOCH
 #: What a text reader returns for a value it does not know (an enum, a package).
 _UNKNOWN = "\x00"
 
@@ -301,12 +303,21 @@ def _account(cells: pl.Series) -> pl.Series:
 def _day(cells: pl.Series) -> pl.Series:
     """Days since 1970-01-01 (Int32); ``BAD_DAY`` for a cell that is not a date."""
     if cells.dtype == pl.Date:
-        return cells.cast(pl.Int32)
+        return _within_python(cells.cast(pl.Int32))
     if isinstance(cells.dtype, pl.Datetime):
         if cells.dtype.time_zone is not None:  # CRM timestamps are days in Asia/Shanghai
             cells = cells.dt.convert_time_zone("Asia/Shanghai")
-        return cells.dt.date().cast(pl.Int32)
+        return _within_python(cells.dt.date().cast(pl.Int32))
     return _by_value(cells, _day_number, pl.Int32)
+
+
+def _within_python(days: pl.Series) -> pl.Series:
+    """``days`` with a day outside Python's dates (years 1 to 9999) marked ``BAD_DAY``, as the
+    row path rejects it (``_arrow.cells`` hands it on as text that is no date)."""
+    inside = days.is_null() | days.is_between(_FIRST_DAY, _LAST_DAY)
+    if inside.all():
+        return days
+    return pl.select(pl.when(inside).then(days).otherwise(BAD_DAY)).to_series().alias(days.name)
 
 
 def _day_number(text: str) -> int | None:
