@@ -57,7 +57,7 @@ _NO_STRINGS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 
 #: The header of a bill feed, as the channels' form writes it, and one row that decides.
 HEADER = ("宽带账号", "产品类型", "受理日期", "竣工日期", "拆机申请日期", "拆机生效日期")
-GOOD_ROW = ("8410950407", "宽带", "2025-03-24", "2025-03-28", None, None)
+GOOD_ROW = ("8410950407", "品牌", "2025-03-24", "2025-03-28", None, None)
 
 
 def column_name(number: int) -> str:

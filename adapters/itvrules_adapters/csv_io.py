@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from itertools import chain
 from typing import IO, Any
 
@@ -42,7 +43,8 @@ class CsvReader:
             try:
                 yield from read_rows(text, source)
             finally:
-                text.detach()
+                with suppress(ValueError):  # the stream closed under a run that stopped: nothing to keep
+                    text.detach()
 
     def read_text_batches(self, stream: IO[bytes], source: str, *,
                           encoding: str | None = None) -> Iterator[TextBatch]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from typing import IO, Any
 
 from itvrules import InputError, RawRow, hookimpl
@@ -47,7 +48,8 @@ class JsonlReader:
             try:
                 yield from read_lines(bounded_lines(text), source)
             finally:
-                text.detach()
+                with suppress(ValueError):  # the stream closed under a run that stopped: nothing to keep
+                    text.detach()
 
 
 def read_lines(lines: Iterable[str | TooLong], source: str) -> Iterator[RawRow]:

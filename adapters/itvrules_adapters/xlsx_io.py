@@ -22,6 +22,7 @@ bytes.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -39,6 +40,8 @@ from itvrules.formats import (
 )
 
 from ._encoding import seekable
+from ._limits import FIELD_BYTES
+from ._workbook_limits import CFB_MAGIC, check_workbook
 
 if TYPE_CHECKING:
     from python_calamine import CalamineSheet
@@ -88,9 +91,15 @@ class XlsxReader:
             if not data.read(1):
                 raise InputError("(file)", None, "the file is empty", source=source)
             data.seek(start)
+            check_workbook(data, source)
             try:
                 workbook = CalamineWorkbook.from_filelike(data)
             except CalamineError as exc:
+                data.seek(start)
+                if data.read(len(CFB_MAGIC)) == CFB_MAGIC:
+                    raise InputError("(file)", None, "a legacy .xls or an encrypted workbook that "
+                                     "cannot be read: open it in Excel and save it as .xlsx, without "
+                                     "a password", source=source) from None
                 raise InputError("(file)", None, f"not a spreadsheet that can be read: {exc}",
                                  source=source) from None
             with workbook:
@@ -114,16 +123,38 @@ def sheet_rows(sheet: CalamineSheet, source: str) -> Iterator[RawRow]:
             break
     found = _find_header(top, source)
     if found is None:
-        filled = [(n, c) for n, c in top if not _blank(c)]
-        if filled or any(not _blank(c) for _, c in rows):
-            number, cells = filled[0] if filled else (len(top) + 1, [])
-            yield RawRow(source, number, _unnamed(cells), None, InputError(
-                "(columns)", None, f"no header row with known column names (宽带账号, 受理日期, ...) "
-                f"in the first {HEADER_SEARCH_ROWS} rows; the sheet was not read"))
+        # Every row is counted: a blank one is skipped, any other rejected with the reason.
+        problem = (f"no header row with known column names (宽带账号, 受理日期, ...) in the first "
+                   f"{HEADER_SEARCH_ROWS} rows; the sheet was not read")
+        for number, cells in (*top, *rows):
+            if _blank(cells):
+                yield RawRow(source, number, {})
+            else:
+                yield RawRow(source, number, _unnamed(cells), None,
+                             InputError("(columns)", None, problem))
         return
     at, header = found
+    allowed = FIELD_BYTES.value()
     for number, cells in (*top[at + 1:], *rows):
-        yield RawRow(source, number, dict(zip(header, cells, strict=False)), header)
+        values = dict(zip(header, cells, strict=False))
+        big = _oversized(values, allowed)
+        if big is None:
+            yield RawRow(source, number, values, header)
+        else:
+            kept = {name: cell for name, cell in values.items() if name != big}
+            yield RawRow(source, number, kept, header, InputError(
+                big, None, f"a cell is over the limit {FIELD_BYTES.name} (more than {allowed:,} "
+                f"{FIELD_BYTES.unit}); raise it with {FIELD_BYTES.env}=N if the input is genuine"))
+
+
+def _oversized(values: Mapping[str, Any], allowed: int) -> str | None:
+    """The column of the first text cell over ``allowed`` bytes in UTF-8, or None."""
+    floor = allowed // 4
+    for name, cell in values.items():
+        if isinstance(cell, str) and len(cell) > floor \
+                and len(cell.encode("utf-8", "surrogatepass")) > allowed:
+            return name
+    return None
 
 
 def _find_header(top: list[tuple[int, list[Any]]], source: str) -> tuple[int, tuple[str, ...]] | None:
@@ -180,7 +211,12 @@ class XlsxSink:
         self._kind = kind
         xlsxwriter = _xlsxwriter()
         workbook_created()  # a bad SOURCE_DATE_EPOCH stops the run before any row
-        self._book = xlsxwriter.Workbook(stream, {
+        # xlsxwriter's own temporary files (the rows, in constant_memory mode) go to a folder of
+        # this sink's, removed when it closes or fails, or when a stopped run drops the sink.
+        self._scratch = tempfile.TemporaryDirectory(prefix="itvrules-xlsx-")
+        self._stream = _Output(stream)
+        self._book = xlsxwriter.Workbook(self._stream, {
+            "tmpdir": self._scratch.name,
             "constant_memory": True,
             "strings_to_formulas": False,
             "strings_to_urls": False,
@@ -262,7 +298,58 @@ class XlsxSink:
         if self._last_month:
             self._latest = month_end(self._last_month, "billing_month")
         self._book.set_properties({"created": workbook_created(self._latest)})
-        self._book.close()
+        try:
+            self._book.close()
+        except Exception as exc:  # xlsxwriter wraps the disk's OSError (FileCreateError)
+            self._stream.failed = True  # the half-built zip must not write again when collected
+            cause = exc if isinstance(exc, OSError) else exc.__context__
+            if not isinstance(cause, OSError):
+                raise
+            raise OSError(cause.errno, cause.strerror) from None  # names no file: the output's
+        finally:
+            self._scratch.cleanup()
+
+
+class _Output:
+    """The caller's stream as xlsxwriter's zip writes it; once a write failed (a full disk) or
+    the stream is closed, later writes are dropped, so a half-built zip collected later stays
+    silent instead of raising into the interpreter."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._at = 0
+        self.failed = False
+
+    def _dead(self) -> bool:
+        return self.failed or self._stream.closed
+
+    def write(self, data: bytes) -> int:
+        if self._dead():
+            return len(data)
+        try:
+            written = self._stream.write(data)
+        except OSError:
+            self.failed = True
+            raise
+        self._at += written
+        return written
+
+    def tell(self) -> int:
+        if not self._dead():
+            self._at = self._stream.tell()
+        return self._at
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if not self._dead():
+            self._at = self._stream.seek(offset, whence)
+        return self._at
+
+    def seekable(self) -> bool:
+        return not self._dead() and self._stream.seekable()
+
+    def flush(self) -> None:
+        if not self._dead():
+            self._stream.flush()
 
 
 @hookimpl

@@ -102,6 +102,9 @@ XLSX_COLUMNS = Limit(
 XLSX_UNPACKED_BYTES = Limit(
     "xlsx_unpacked_bytes", 2 * 1024 * 1024 * 1024, "bytes",
     "the unpacked size of a workbook")
+XLSX_RATIO = Limit(
+    "xlsx_ratio", 250, "times",
+    "how far one part of a workbook unpacks from its packed size")
 AS_OF_DAYS = Limit(
     "as_of_days", 400, "days",
     "how far --as-of lies past the ledger's last event")
@@ -109,5 +112,5 @@ AS_OF_DAYS = Limit(
 #: Every limit, in the order the docs list them.
 LIMITS: tuple[Limit, ...] = (
     POLICY_FILE_BYTES, YAML_NODES, YAML_DEPTH, JSONL_LINE_BYTES, JSONL_DEPTH, FIELD_BYTES,
-    XLSX_ROWS, XLSX_COLUMNS, XLSX_UNPACKED_BYTES, AS_OF_DAYS,
+    XLSX_ROWS, XLSX_COLUMNS, XLSX_UNPACKED_BYTES, XLSX_RATIO, AS_OF_DAYS,
 )

@@ -70,10 +70,18 @@ def parse_date(value: object) -> date:
     raise ValueError(CELLS.cell_problem("date"))
 
 
+#: Excel's serial of 9999-12-31, its last day (1900 date system).
+EXCEL_LAST_SERIAL = 2_958_465
+
+
 def excel_serial_date(serial: float) -> date:
     """The date of an Excel serial number (1900 system, epoch 1899-12-30)."""
-    if serial != int(serial) or serial < 1:
+    if serial != serial or serial in (float("inf"), float("-inf")) or serial != int(serial) \
+            or serial < 1:
         raise ValueError("an Excel date serial must be a positive whole number")
+    if serial > EXCEL_LAST_SERIAL:
+        raise ValueError(f"date serial out of range (Excel's last day, 9999-12-31, is "
+                         f"{EXCEL_LAST_SERIAL:,})")
     return _EXCEL_EPOCH + timedelta(days=int(serial))
 
 
