@@ -23,6 +23,7 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from itertools import chain
 from typing import IO, Final
 
@@ -220,7 +221,8 @@ class CsvFile:
             if seq:
                 yield self._batch(seq, kept, rows, seqs, irregular)
         finally:
-            text.detach()
+            with suppress(ValueError):  # the stream closed under a run that stopped: nothing to keep
+                text.detach()
 
     def _batch(self, size: int, kept: list[list[str]], rows: list[int], seqs: list[int],
                irregular: list[tuple[int, RawRow]]) -> TextBatch:

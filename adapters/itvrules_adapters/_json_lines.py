@@ -132,3 +132,26 @@ def big_cell(record: Mapping[str, Any], line: str) -> InputError | None:
                               f"than {allowed:,} {FIELD_BYTES.unit}); raise it with "
                               f"{FIELD_BYTES.env}=N if the input is genuine")
     return None
+
+
+def surrogate_problem(record: Mapping[str, Any], line: str) -> InputError | None:
+    """A reject when a text of ``record`` holds a lone surrogate (``"\\ud800"``): JSON lets the
+    escape through, but it is no character, and no file can be written with it."""
+    if "\\u" not in line and "\\U" not in line:
+        return None
+    for key, value in record.items():
+        stack: list[Any] = [key, value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return InputError(str(key).encode("utf-8", "replace").decode("utf-8"), None,
+                                      "a lone surrogate escape (such as \\ud800) is no character")
+            elif isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+    return None

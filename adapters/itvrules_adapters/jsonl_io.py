@@ -20,7 +20,17 @@ from itvrules.hookspecs import TextColumnsSink
 
 from . import _cells
 from ._encoding import codec_name, detect_encoding, seekable
-from ._json_lines import TooLong, big_cell, bounded_lines, depth_problem, loads, long_number, too_long
+from ._json_lines import (
+    KEPT,
+    TooLong,
+    big_cell,
+    bounded_lines,
+    depth_problem,
+    loads,
+    long_number,
+    surrogate_problem,
+    too_long,
+)
 
 #: Key under which the text of a line that is not a JSON object goes to the rejects.
 LINE_KEY = "(line)"
@@ -90,9 +100,10 @@ def read_lines(lines: Iterable[str | TooLong], source: str) -> Iterator[RawRow]:
             yield RawRow(source, number, {LINE_KEY: line.rstrip("\r\n")}, None, InputError(
                 "(json)", None, f"expected a JSON object, not {_JSON_KINDS.get(type(value), 'a value')}"))
             continue
-        problem = big_cell(value, line)
+        problem = big_cell(value, line) or surrogate_problem(value, line)
         if problem is not None:
-            yield RawRow(source, number, {LINE_KEY: text[:200] + "…"}, None, problem)
+            yield RawRow(source, number, {LINE_KEY: text if len(text) <= KEPT else text[:KEPT] + "…"},
+                         None, problem)
             continue
         yield RawRow(source, number, value)
     if not anything:

@@ -90,3 +90,14 @@ def test_a_long_jsonl_line_is_read_past_in_bounded_memory(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["3", "(line)"]
     assert peak - baseline_rss_kib() < 32 * 1024  # a 256 MiB line, never held: well under 32 MiB
+
+
+def test_a_lone_surrogate_escape_rejects_its_row_instead_of_breaking_the_rejects_file(
+        tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(GOOD) + '\n{"account_id": "\\ud800", "product": "brand"}\n',
+                    encoding="utf-8")
+    summary = itvrules.run_bill(itvrules.load_policy(), "2025-07", [str(feed)], str(tmp_path / "b.csv"))
+    assert (summary.rows_in, summary.decided, summary.rejected) == (2, 1, 1)
+    rejects = (tmp_path / "b.rejects.csv").read_text(encoding="utf-8-sig")
+    assert "account_id,a lone surrogate escape" in rejects

@@ -305,9 +305,19 @@ def _day(cells: pl.Series) -> pl.Series:
     if cells.dtype == pl.Date:
         return _within_python(cells.cast(pl.Int32))
     if isinstance(cells.dtype, pl.Datetime):
-        if cells.dtype.time_zone is not None:  # CRM timestamps are days in Asia/Shanghai
+        # A moment outside Python's years is taken out before polars converts it (it would
+        # panic), by the rough day ``_arrow.cells`` tells it by, and marked not a date.
+        zoned = cells.dtype.time_zone is not None
+        rough = (cells.dt.epoch("s") + (8 * 3600 if zoned else 0)) // 86_400
+        outside = rough.is_not_null() & ~rough.is_between(_FIRST_DAY, _LAST_DAY)
+        if outside.any():
+            cells = pl.select(pl.when(outside).then(None).otherwise(cells)).to_series()
+        if zoned:  # CRM timestamps are days in Asia/Shanghai
             cells = cells.dt.convert_time_zone("Asia/Shanghai")
-        return _within_python(cells.dt.date().cast(pl.Int32))
+        days = cells.dt.date().cast(pl.Int32)
+        if outside.any():
+            days = pl.select(pl.when(outside).then(BAD_DAY).otherwise(days)).to_series()
+        return _within_python(days)
     return _by_value(cells, _day_number, pl.Int32)
 
 
