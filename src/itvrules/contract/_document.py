@@ -47,6 +47,9 @@ FACT_KINDS = {
     "campaign_first_day": "date", "campaign_last_day": "date",
     "pattern_words": "text",  # what a policy's pattern parameter allows, in words, for messages
 }
+#: The steps of a normal form (the contract's ``normal_form``): ``remove`` every character a
+#: portable pattern matches, Unicode ``nfkc``, ``strip`` whitespace at both ends.
+STEPS = ("remove", "nfkc", "strip")
 _COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in")
 _VALUE_KIND = {"id": "text", "text": "text", "enum": "text", "package": "text",
                "bool": "bool", "date": "date"}
@@ -67,6 +70,18 @@ class Column:
     def headers(self) -> tuple[str, ...]:
         """Every header that names this column: the field, the Chinese header, other spellings."""
         return (self.field, self.header, *self.also)
+
+
+@attrs.frozen
+class Step:
+    """One step of a column type's normal form; ``pattern`` is what a ``remove`` step deletes."""
+
+    kind: str
+    pattern: str | None = None
+
+
+#: The normal form of a column type the contract gives none: surrounding whitespace removed.
+PLAIN = (Step("strip"),)
 
 
 @attrs.frozen
@@ -135,6 +150,11 @@ class Contract:
     facts: Mapping[str, Fact]
     checks: tuple[Check, ...]
     cells: Mapping[str, str] = attrs.field(factory=dict)
+    normal_form: Mapping[str, tuple[Step, ...]] = attrs.field(factory=dict)
+
+    def steps(self, field: str) -> tuple[Step, ...]:
+        """How a cell of ``field`` is put in its normal form, by its column's type."""
+        return self.normal_form.get(self.column(field).type, PLAIN)
 
     def cell_problem(self, problem: str, **values: str) -> str:
         """The words for a cell that cannot be read (``"date"``, ``"enum"``, ...), filled in."""
@@ -212,7 +232,8 @@ class _Reader:
         if missing:
             self.problem(("cells",), f"the words for every cell problem are needed: {', '.join(missing)}")
         contract = Contract(str(data.get("id", "")), self.source, columns, skip, facts, (),
-                            {str(k): str(v) for k, v in cells.items()})
+                            {str(k): str(v) for k, v in cells.items()},
+                            self._normal_form(data.get("normal_form") or {}))
         checks = self._checks(data.get("checks"), contract)
         if self.problems:
             raise PolicyError(f"{self.source}: the contract has {len(self.problems)} problem(s)",
@@ -248,6 +269,35 @@ class _Reader:
             out.append(Column(field, str(item.get("header", field)), tuple(item.get("also") or ()),
                               kind, {str(k): str(v) for k, v in values.items()}, required))
         return tuple(out)
+
+    def _normal_form(self, raw: Any) -> dict[str, tuple[Step, ...]]:
+        if not isinstance(raw, dict):
+            self.problem(("normal_form",), "expected a mapping of column type to its steps")
+            return {}
+        forms: dict[str, tuple[Step, ...]] = {}
+        for kind, items in raw.items():
+            path: tuple[str | int, ...] = ("normal_form", str(kind))
+            if kind not in TYPES:
+                self.problem(path, f"unknown column type {kind!r}; use one of: {', '.join(TYPES)}")
+                continue
+            if not isinstance(items, list):
+                self.problem(path, "expected a list of steps")
+                continue
+            steps = [self._step(item, (*path, at)) for at, item in enumerate(items)]
+            forms[str(kind)] = tuple(step for step in steps if step is not None)
+        return forms
+
+    def _step(self, item: Any, path: tuple[str | int, ...]) -> Step | None:
+        if item in STEPS and item != "remove":
+            return Step(str(item))
+        if isinstance(item, dict) and set(item) == {"remove"}:
+            why = _patterns.problem(item["remove"], _patterns.CONTRACT_MAX_LENGTH)
+            if why is not None:
+                self.problem((*path, "remove"), why)
+                return None
+            return Step("remove", str(item["remove"]))
+        self.problem(path, "a step is nfkc, strip or {remove: PATTERN}")
+        return None
 
     def _facts(self, raw: Any, names: set[str]) -> dict[str, Fact]:
         facts: dict[str, Fact] = {}

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from .._errors import InputError
-from ..contract import PythonChecks, load_contract
+from ..contract import PythonChecks, load_contract, normaliser
 from ._enums import Community, PriorModem, Product
 from ._parse import parse_enum
 
@@ -33,23 +33,44 @@ PRIOR_MODEM_ALIASES = _aliases("prior_modem")
 RECORD_CHECKS = PythonChecks(_CONTRACT.scoped("record"), "record", _CONTRACT.kind)
 
 
-def _read_enum(kind: Any, aliases: dict[str, str], value: Any) -> Any:
+def _normal_text(field: str) -> Any:
+    """A converter that puts text in ``field``'s normal form (the contract's ``normal_form``),
+    whoever builds the record: a feed, a frame or a caller; anything else is left to the
+    validator."""
+    normal = normaliser(field)
+
+    def convert(value: Any) -> Any:
+        return normal(value) if isinstance(value, str) else value
+
+    return convert
+
+
+_to_account = _normal_text("account_id")
+_to_package = _normal_text("switched_to")
+
+
+def _read_enum(kind: Any, aliases: dict[str, str], value: Any, field: str) -> Any:
     try:
-        return parse_enum(kind, value, aliases)
+        return parse_enum(kind, normaliser(field)(value) if isinstance(value, str) else value, aliases)
     except ValueError:
         return _Bad(value)
 
 
 def _to_product(value: Any) -> Any:
-    return _read_enum(Product, PRODUCT_ALIASES, value)
+    return _read_enum(Product, PRODUCT_ALIASES, value, "product")
 
 
 def _to_community(value: Any) -> Any:
-    return _read_enum(Community, COMMUNITY_ALIASES, value)
+    return _read_enum(Community, COMMUNITY_ALIASES, value, "community")
 
 
 def _to_prior_modem(value: Any) -> Any:
-    return None if value is None else _read_enum(PriorModem, PRIOR_MODEM_ALIASES, value)
+    return None if value is None else _read_enum(PriorModem, PRIOR_MODEM_ALIASES, value, "prior_modem")
+
+
+def _to_package_or_none(value: object) -> object:
+    """A blank ``switched_to`` is none; a package's name or code in its normal form."""
+    return _blank_to_none(_to_package(value))
 
 
 class _Bad:
@@ -120,7 +141,7 @@ def _blank_to_none(value: object) -> object:
 class Subscriber:
     """A broadband subscriber as the eligibility rules see them."""
 
-    account_id: str = attrs.field(validator=_check_text)
+    account_id: str = attrs.field(converter=_to_account, validator=_check_text)
     plan: str = attrs.field(validator=_check_plan)
     product: Product = attrs.field(
         converter=_to_product, validator=_check_enum(Product)
@@ -143,7 +164,7 @@ class Enrollment:
     requested on its effective date.
     """
 
-    account_id: str = attrs.field(validator=_check_text)
+    account_id: str = attrs.field(converter=_to_account, validator=_check_text)
     product: Product = attrs.field(
         converter=_to_product, validator=_check_enum(Product)
     )
@@ -153,7 +174,7 @@ class Enrollment:
     cancel_requested_on: date | None = attrs.field(default=None, validator=_check_optional_date)
     cancel_effective_on: date | None = attrs.field(default=None, validator=_check_optional_date)
     switched_to: str | None = attrs.field(
-        default=None, converter=_blank_to_none, validator=_check_optional_text
+        default=None, converter=_to_package_or_none, validator=_check_optional_text
     )
     return_reason: str | None = attrs.field(
         default=None, converter=_blank_to_none, validator=_check_optional_text

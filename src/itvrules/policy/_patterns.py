@@ -104,6 +104,18 @@ def java(pattern: str) -> str:
     return f"(?s)\\A(?:{_parse(pattern)[0]})\\z"
 
 
+def rust_anywhere(pattern: str) -> str:
+    """``pattern`` for Polars, matching anywhere in the value (what a ``remove`` step deletes)."""
+    _parse(pattern)
+    return f"(?s)(?:{pattern})"
+
+
+@cache
+def java_anywhere(pattern: str) -> str:
+    """``pattern`` for Spark (``regexp_replace``), matching anywhere in the value."""
+    return f"(?s)(?:{_parse(pattern)[0]})"
+
+
 def words(pattern: str) -> str:
     """What ``pattern`` allows, said in words where it is one class with a count
     (``[A-Za-z0-9@._-]+``: "one or more of A-Z, a-z, 0-9, @, ., _ and -"), else the pattern."""

@@ -21,10 +21,11 @@ import attrs
 
 from .._errors import InputError, UsageError
 from .._words import kind_of
+from ..contract import normaliser
 from ..hookspecs import RawRow
 from ..model._convert import structure
 from ..model._inputs import Enrollment, Subscriber
-from ..model._parse import CELLS, excel_serial_date, normalise_text, parse_date
+from ..model._parse import CELLS, excel_serial_date, parse_date
 
 BILL = "bill"
 ELIGIBILITY = "eligibility"
@@ -37,7 +38,9 @@ _VARIANTS: Mapping[str, str] = {other: c.field for c in CELLS.columns for other 
 
 _DATES = frozenset(c.field for c in CELLS.columns if c.type == "date")
 _BOOLS = frozenset(c.field for c in CELLS.columns if c.type == "bool")
-_IDS = frozenset(c.field for c in CELLS.columns if c.type == "id")
+#: How each column's text is put in its normal form (the contract's ``normal_form``): ids and
+#: codes without format characters, NFKC, stripped; other text stripped.
+_NORMAL = {c.field: normaliser(c.field) for c in CELLS.columns}
 #: Excel keeps 15 significant digits: a longer number typed into a cell is already wrong.
 _EXCEL_DIGITS = 15
 
@@ -305,14 +308,16 @@ def maybe_skipped(values: Mapping[str, Any]) -> bool:
 def cell_value(field: str, value: Any) -> Any:
     """What ``structure`` should see for one cell: Excel numbers and dates made plain.
 
-    Text is stripped (ids and phones also NFKC'd); a date cell or Excel serial
+    Text is put in its column's normal form (the contract's ``normal_form``: ids, enums and
+    package codes also lose format characters and are NFKC'd); a date cell or Excel serial
     number in a date column becomes a ``date``; a number in a text column becomes
     its digits unless Excel has already rounded it (more than 15 digits).
     """
     if value is None:
         return None
     if isinstance(value, str):
-        return normalise_text(value) if field in _IDS else value.strip()
+        normal = _NORMAL.get(field)
+        return normal(value) if normal is not None else value.strip()
     if field in _DATES:
         return _date_cell(field, value)
     if field in _BOOLS:
