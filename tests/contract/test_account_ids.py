@@ -1,7 +1,9 @@
 """Account ids checked by the input contract (SPEC §11, CONVENTIONS "Identity").
 
-An id a spreadsheet would run as a formula, one it already turned into a
-number, one that hides a control or invisible character and one outside the
+An id is read in its normal form (the contract's ``normal_form``: format
+characters such as a zero-width space or a direction mark removed, NFKC,
+stripped). An id a spreadsheet would run as a formula, one it already turned
+into a number, one that holds a control character and one outside the
 policy's pattern (``parameters.account_id_pattern``) are rejected with the
 most specific words, on every path: the row path's Python, the Polars
 expression of the bulk paths, Spark; a policy with another pattern decides
@@ -25,7 +27,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import itvrules
-from itvrules.contract import UNSAFE_CLASS, PythonChecks, RunChecks, escaped, load_contract, quoted
+from itvrules.contract import (
+    UNSAFE_CLASS,
+    PythonChecks,
+    RunChecks,
+    escaped,
+    load_contract,
+    normal,
+    quoted,
+)
 from itvrules.frames._contract import first_failed
 from itvrules.policy import _patterns
 from itvrules.policy._conditions import holds
@@ -77,23 +87,29 @@ def account_check(policy: itvrules.Policy, run: str, account: str) -> str | None
     ("A\x001", "account.control_character"),
     ("A\x7f1", "account.control_character"),
     ("A\x851", "account.control_character"),
-    ("A\u200b1", "account.control_character"),
-    ("A\ufeff1", "account.control_character"),
-    ("A\u202e1", "account.control_character"),
     ("A\u20281", "account.control_character"),
-    ("A\U000e00411", "account.control_character"),
-    ("=A\n1", "account.control_character"),  # a hidden character first: its words say more
+    ("A\u20291", "account.control_character"),
+    ("=A\n1", "account.control_character"),  # a control character first: its words say more
+    # format characters copy-paste brings are removed before any check reads the id
+    ("A\u200b1", None),
+    ("A\ufeff1", None),
+    ("A\u202e1", None),
+    ("\u00ad8410950407\u180e", None),
+    ("A\U000e00411", None),
+    ("=\u200b1", "account.formula"),
+    ("\u200b=1", "account.formula"),
     ("账号001", "account.pattern"),
     ("A 001", "account.pattern"),
     ("A\u3000001", "account.pattern"),
     ("O'Brien", "account.pattern"),
     ("A#1", "account.pattern"),
-    ("ＡＢ１", "account.pattern"),  # the API takes ids as given; a feed reads them NFKC first
+    ("ＡＢ１", None),  # NFKC: full-width letters and digits are ASCII
+    ("１Ｅ５", "account.number_form"),
 ])
 def test_each_id_is_rejected_by_its_most_specific_check_in_every_run(account: str,
                                                                     check: str | None) -> None:
     for run in ("bill", "eligibility", "fees"):
-        assert account_check(POLICY, run, account) == check, run
+        assert account_check(POLICY, run, normal("account_id", account)) == check, run
 
 
 def test_the_checks_come_first_among_the_run_checks_in_their_order() -> None:
@@ -112,15 +128,19 @@ def test_the_pattern_check_says_the_policys_pattern_in_words() -> None:
                              "a-z, 0-9, @, ., _ and - (parameters.account_id_pattern)")
 
 
-# -- hidden characters: one set, escaped in words and rejected in ids ------------------------------
+# -- hidden characters: one set, escaped in words; removed from ids, or rejected ---------------------
 
 UNSAFE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp")
+#: Control characters and line breaks: an id holding one inside is rejected.
+CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
 
 
 def test_every_control_and_invisible_character_is_in_the_set() -> None:
     unsafe = re.compile(UNSAFE_CLASS)
     check = next(c for c in CONTRACT.checks if c.id == "account.control_character")
     in_check = _patterns.python(check.when.value)  # type: ignore[union-attr]
+    removed = next(s.pattern for s in CONTRACT.steps("account_id") if s.kind == "remove")
+    in_removal = _patterns.python(removed)  # type: ignore[arg-type]
     for code in range(sys.maxunicode + 1):
         char = chr(code)
         category = unicodedata.category(char)
@@ -129,8 +149,11 @@ def test_every_control_and_invisible_character_is_in_the_set() -> None:
             assert listed, f"U+{code:04X} ({category}) is not in UNSAFE_CLASS"
         elif listed:  # added by a later Unicode than this Python's
             assert category == "Cn", f"U+{code:04X} ({category}) is in UNSAFE_CLASS"
-        # the check rejects exactly the characters the words escape
-        assert (in_check.fullmatch(f"A{char}1") is not None) is listed, f"U+{code:04X}"
+        # the words escape exactly what an id loses (format characters) or is rejected for
+        rejected = in_check.fullmatch(f"A{char}1") is not None
+        dropped = in_removal.fullmatch(char) is not None
+        assert rejected is (category in CONTROL_CATEGORIES), f"U+{code:04X}"
+        assert dropped is (listed and not rejected), f"U+{code:04X}"
 
 
 def test_words_show_a_hidden_character_by_its_code_point() -> None:
@@ -146,7 +169,9 @@ def test_words_show_a_hidden_character_by_its_code_point() -> None:
 
 ACCEPTED = _patterns.python("[A-Za-z0-9@._-]+")
 UNSAFE_CHARS = st.sampled_from([chr(c) for c in range(sys.maxunicode + 1)
-                                if unicodedata.category(chr(c)) in UNSAFE_CATEGORIES])
+                                if unicodedata.category(chr(c)) in CONTROL_CATEGORIES])
+FORMAT_CHARS = st.sampled_from([chr(c) for c in range(sys.maxunicode + 1)
+                                if unicodedata.category(chr(c)) == "Cf"])
 
 
 def spreadsheet_number(account: str) -> bool:
@@ -182,13 +207,28 @@ def test_an_id_the_pattern_accepts_is_rejected_only_as_a_formula_or_a_number(
     assert polars_checks(POLICY, accounts) == expected
 
 
+@given(st.from_regex(ACCEPTED, fullmatch=True),
+       st.lists(st.tuples(st.integers(min_value=0), FORMAT_CHARS), max_size=6),
+       st.booleans(), st.text(" \u3000\t", max_size=3))
+def test_format_characters_full_width_forms_and_spaces_leave_one_account(
+        account: str, marks: list[tuple[int, str]], wide: bool, spaces: str) -> None:
+    decorated = account
+    for at, mark in marks:
+        cut = at % (len(decorated) + 1)
+        decorated = decorated[:cut] + mark + decorated[cut:]
+    if wide:  # full-width forms of ASCII, as an input method types them
+        decorated = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in decorated)
+    assert normal("account_id", spaces + decorated + spaces) == account
+    assert normal("account_id", normal("account_id", decorated)) == account  # idempotent
+
+
 #: Ids as a run holds them: never blank (a blank id is a missing one, rejected as such).
 IDS = st.text(max_size=10).filter(lambda a: bool(a.strip()))
 
 
 @given(st.lists(st.tuples(st.text(max_size=6), UNSAFE_CHARS, st.text(max_size=6))
                 .filter(lambda p: bool("".join(p).strip())), min_size=1, max_size=20))
-def test_an_id_holding_a_control_or_invisible_character_is_rejected(
+def test_an_id_holding_a_control_character_is_rejected(
         parts: list[tuple[str, str, str]]) -> None:
     accounts = ["".join(p) for p in parts]
     assert run_checks(POLICY, accounts) == ["account.control_character"] * len(accounts)
@@ -366,7 +406,7 @@ def test_the_rejects_csv_guards_the_raw_id_and_escapes_it_in_words(tmp_path: Pat
     # the raw cell as read, guarded: Excel shows it as text and runs nothing
     assert formula["account_id"] == "'=HYPERLINK(\"http://x.example\",\"账单\")"
     assert formula["error"].endswith("; got '=HYPERLINK(\"http://x.example\",\"账单\")'")
-    assert hidden["error"].endswith("; got 'A<U+000A><U+202E>1'")
+    assert hidden["error"].endswith("; got 'A<U+000A>1'")  # the direction mark removed, the line break kept
     assert not re.search(UNSAFE_CLASS, hidden["error"])
 
 
@@ -380,7 +420,7 @@ def test_the_rejects_xlsx_holds_the_formula_as_text(tmp_path: Path) -> None:
     header = rows[0]
     cells = [dict(zip(header, row, strict=True)) for row in rows[1:]]
     assert cells[0]["account_id"] == '=HYPERLINK("http://x.example","账单")'  # a string cell
-    assert cells[1]["error"].endswith("; got 'A<U+000A><U+202E>1'")
+    assert cells[1]["error"].endswith("; got 'A<U+000A>1'")  # the direction mark removed, the line break kept
     with zipfile.ZipFile(tmp_path / "rejects.xlsx") as book:
         sheet = book.read("xl/worksheets/sheet1.xml")
     assert b"HYPERLINK" in sheet and b"<f>" not in sheet  # no formula anywhere

@@ -8,12 +8,14 @@ is over its rules; ``message`` renders the first failing check's words.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
-from ..contract._document import Check, placeholders
+from ..contract._document import Check, Step, placeholders
+from ..model._parse import WHITESPACE
 from ..policy import _patterns
 from ..policy._conditions import PATTERN_OPERATORS, AllOf, AnyOf, Compare, Condition, FieldRef
 
@@ -105,3 +107,32 @@ def campaign_days(windows: Sequence[Any], accepted: pl.Expr,
     if first is pl:
         return pl.lit(None), pl.lit(None)
     return first.otherwise(None), last.otherwise(None)
+
+
+def polars_normal(text: pl.Expr, steps: Sequence[Step]) -> pl.Expr:
+    """``text`` in the normal form ``steps`` describe (the contract's ``normal_form``), in their order.
+
+    ``remove`` and ``strip`` are Polars string expressions; ``nfkc`` is Python's, applied once to
+    each distinct value that is not ASCII (ASCII is its own NFKC form), so a character newer
+    than the library's Unicode version reads as on the row path, not as Polars' Unicode tables
+    would read it.
+    """
+    for step in steps:
+        if step.kind == "remove":
+            assert step.pattern is not None
+            text = text.str.replace_all(_patterns.rust_anywhere(step.pattern), "")
+        elif step.kind == "nfkc":
+            text = text.map_batches(nfkc_series, return_dtype=pl.String, is_elementwise=True)
+        else:
+            text = text.str.strip_chars(WHITESPACE)
+    return text
+
+
+def nfkc_series(cells: pl.Series) -> pl.Series:
+    """Python's NFKC of every cell of a text series, computed once per distinct non-ASCII cell."""
+    cells = cells.cast(pl.String)
+    others = cells.filter(cells.str.len_bytes() != cells.str.len_chars()).unique()
+    if not len(others):
+        return cells
+    texts = others.to_list()
+    return cells.replace(texts, [unicodedata.normalize("NFKC", t) for t in texts])

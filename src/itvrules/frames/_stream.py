@@ -39,7 +39,7 @@ from ..model._parse import WHITESPACE
 from ..model._results import FeeDecision, trusted_fee
 from ..policy._facts import fee_key
 from ._cases import fee_cases
-from ._contract import campaign_days, first_failed
+from ._contract import campaign_days, first_failed, polars_normal
 from ._fees import ENROLLMENT_COLUMNS, wrong_types
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ SLICE = 512
 _DATES = ("accepted_on", "completed_on", "cancel_requested_on", "cancel_effective_on")
 #: Required by Enrollment (no default): a null cell is passed as None so the validator names it.
 _REQUIRED = ("account_id", "product", "accepted_on")
+#: Columns put in their normal form as read (the contract's ``normal_form``).
+_NORMAL = ("account_id", "switched_to")
 _CASE_COLUMNS = ("account_id", "product", "accepted_on", "completed_on", "returned",
                  "cancel_requested_on", "cancel_effective_on", "switched_to")
 _OUTCOME_COLUMNS = ("code", "gross", "waived", "amount", "rule", "clause", "package", "follow_up")
@@ -156,8 +158,11 @@ def _frames(source: Any, columns: list[str], batch_rows: int) -> Iterator[pl.Dat
 
 def _rebatched(frames: Iterator[pl.DataFrame], rows: int,
                columns: dict[str, Any]) -> Iterator[tuple[int, pl.DataFrame]]:
-    """(offset, batch) of exactly ``rows`` rows (the last fewer), text columns as String."""
-    casts = [pl.col(name).cast(kind) for name, kind in columns.items()]
+    """(offset, batch) of exactly ``rows`` rows (the last fewer), text columns as String, the
+    account and the package in their normal form (as ``Enrollment`` reads them)."""
+    contract = load_contract()
+    casts = [polars_normal(pl.col(name).cast(kind), contract.steps(name)) if name in _NORMAL
+             else pl.col(name).cast(kind) for name, kind in columns.items()]
     pending: list[pl.DataFrame] = []
     held = offset = 0
     for frame in frames:

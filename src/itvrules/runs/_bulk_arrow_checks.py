@@ -26,12 +26,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._errors import InputError
-from ..contract import RunChecks, load_contract
-from ..frames._contract import campaign_days, first_failed, message
+from ..contract import RunChecks, load_contract, normaliser
+from ..frames._contract import campaign_days, first_failed, message, polars_normal
 from ..hookspecs import RawRow
 from ..model._enums import PriorModem, Product
 from ..model._inputs import CELL_ORDER, PRIOR_MODEM_ALIASES, PRODUCT_ALIASES, Enrollment
-from ..model._parse import CELLS, WHITESPACE, normalise_text, parse_bool, parse_date, parse_enum
+from ..model._parse import CELLS, WHITESPACE, parse_bool, parse_date, parse_enum
 from ._common import worded
 from ._rows import BILL, ColumnMap, RowReader, header_of
 
@@ -134,13 +134,14 @@ class ArrowBatchChecker:
             rows.alias(ROW),
             rows.is_in(repeated.implode()).alias("_repeated"),
             _account(column(raw, "account_id")).alias("account_id"),
-            _by_value(column(raw, "product"), _product, self.product_type).alias("product"),
+            _by_value(column(raw, "product"), _product, self.product_type, "product").alias("product"),
             *(_day(column(raw, field)).alias(field) for field in DATES),
             _returned(column(raw, "returned")).alias("returned"),
-            _by_value(column(raw, "switched_to"), self._package, self.package_type)
+            _by_value(column(raw, "switched_to"), self._package, self.package_type, "switched_to")
             .alias("switched_to"),
             _present(column(raw, "return_reason")).alias("_reason"),
-            _by_value(column(raw, "prior_modem"), _prior_modem, pl.String).alias("_modem"),
+            _by_value(column(raw, "prior_modem"), _prior_modem, pl.String, "prior_modem")
+            .alias("_modem"),
         ])
 
     def passes(self, typed: pl.DataFrame) -> pl.Series:
@@ -266,16 +267,19 @@ class ArrowBatchChecker:
 # -- cells -------------------------------------------------------------------------------------
 
 
-def _by_value(cells: pl.Series, read: Callable[[str], Any], dtype: Any) -> pl.Series:
-    """``read`` of each distinct cell, stripped, once (a blank or null cell: ``read("")``).
+def _by_value(cells: pl.Series, read: Callable[[str], Any], dtype: Any,
+              field: str | None = None) -> pl.Series:
+    """``read`` of each distinct cell once, in ``field``'s normal form (the contract's
+    ``normal_form``; without a field, stripped); a blank or null cell: ``read("")``.
 
     A column ``read`` leaves as it is (codes already canonical) is returned as it is.
     """
     if cells.dtype == pl.Null:
         return pl.repeat(read(""), len(cells), dtype=dtype, eager=True)
+    normal = normaliser(field) if field is not None else _strip
     distinct = cells.unique()
     raw = distinct.to_list()
-    values = [read("" if cell is None else str(cell).strip(WHITESPACE)) for cell in raw]
+    values = [read("" if cell is None else normal(str(cell))) for cell in raw]
     if cells.dtype == pl.String and values == raw:
         return cells if dtype == pl.String else cells.cast(dtype)
     return cells.replace_strict(distinct, pl.Series(values, dtype=dtype), return_dtype=dtype)
@@ -289,14 +293,17 @@ def _present(cells: pl.Series) -> pl.Series:
     return (text.str.len_bytes() > 0).fill_null(False)
 
 
+def _strip(text: str) -> str:
+    return text.strip(WHITESPACE)
+
+
+#: An account id's normal form (the contract's ``normal_form``), compiled to Polars once.
+_ACCOUNT = polars_normal(pl.col("account_id"), load_contract().steps("account_id"))
+
+
 def _account(cells: pl.Series) -> pl.Series:
-    """Ids as the row path reads them: NFKC and stripped (ASCII needs only the strip); null if blank."""
-    text = cells.cast(pl.String)
-    ascii_only = (text.str.len_bytes() == text.str.len_chars()).fill_null(True)
-    text = text.str.strip_chars(WHITESPACE)
-    if not ascii_only.all():
-        others = ~ascii_only
-        text = text.scatter(others.arg_true(), _by_value(text.filter(others), normalise_text, pl.String))
+    """Ids as the row path reads them, in their normal form; null if blank."""
+    text = pl.DataFrame({"account_id": cells.cast(pl.String)}).select(_ACCOUNT).to_series()
     return pl.select(pl.when(text != "").then(text)).to_series()
 
 

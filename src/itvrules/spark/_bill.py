@@ -85,10 +85,10 @@ def bill_spark(policy: Policy, df: DataFrame, month: str, *, billing_cycle: str 
     campaign window in force that day, a repeated account (an earlier row has
     the same id; earlier means a smaller ``source_row`` when ``df`` has that
     column, else earlier in the input), an unknown ``switched_to`` package. Values are read as the row
-    path reads them: text stripped of Python's whitespace, a product by its value
-    in any case or its Chinese name, a package by code or name in any case
-    (decided by code). Unlike the row path, full-width text is not
-    NFKC-normalised: a full-width account id is not the same as its ASCII one.
+    path reads them: an id, a product and a package in the contract's normal form
+    (format characters removed, NFKC, stripped of Python's whitespace), a product
+    by its value in any case or its Chinese name, a package by code or name in any
+    case (decided by code): a full-width account id is its ASCII one.
 
     Raises :class:`InputError` for a frame without the enrolment columns (or with
     a ``field`` or ``error`` column) and, after one checking job over the rows

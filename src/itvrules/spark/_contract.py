@@ -12,9 +12,13 @@ from typing import Any
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from ..contract._document import Check, placeholders
+from ..contract._document import Check, Step, placeholders
 from ..policy import _patterns
 from ..policy._conditions import PATTERN_OPERATORS, AllOf, AnyOf, Compare, Condition, FieldRef
+
+#: Unicode NFKC of a Java string: ICU4J, which Spark (4 and later) ships, called on the executors.
+_NFKC = (F.lit("com.ibm.icu.text.Normalizer"), F.lit("compose"))
+_NOT_ASCII = "[^\\x00-\\x7f]"
 
 _SPARK_OP = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__", "gt": "__gt__",
              "ge": "__ge__"}
@@ -73,3 +77,23 @@ def message(check: Check, constants: Mapping[str, str], column: Callable[[str], 
         pieces.append(F.coalesce(value, F.lit("none")))
     pieces.append(F.lit(rest))
     return F.concat(*pieces)
+
+
+def spark_normal(text: Column, steps: Sequence[Step]) -> Column:
+    """``text`` in the normal form ``steps`` describe (the contract's ``normal_form``), in order.
+
+    ``nfkc`` is ICU's, only for text that is not ASCII (ASCII is its own NFKC form); ICU knows a
+    later Unicode than Python may, so a character Python does not know yet may read otherwise.
+    """
+    from ._rows import _stripped
+
+    for step in steps:
+        if step.kind == "remove":
+            assert step.pattern is not None
+            text = F.regexp_replace(text, _patterns.java_anywhere(step.pattern), "")
+        elif step.kind == "nfkc":
+            text = F.when(text.rlike(_NOT_ASCII), F.reflect(*_NFKC, text, F.lit(True))) \
+                .otherwise(text)
+        else:
+            text = _stripped(text)
+    return text

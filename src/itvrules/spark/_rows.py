@@ -1,7 +1,7 @@
 """Rows of a Spark DataFrame read and checked as the row path reads and checks them.
 
-Cells are normalised with Spark expressions (Python's idea of whitespace, the
-enums' Chinese names); then the input contract's checks, compiled to Spark
+Cells are put in the contract's normal form with Spark expressions (format
+characters removed, NFKC, Python's idea of whitespace; the enums' Chinese names); then the input contract's checks, compiled to Spark
 columns (``_contract``), find each bad row's field and words.
 """
 
@@ -119,7 +119,7 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
     from pyspark.sql import functions as F
 
     from ._contract import message as contract_message
-    from ._contract import spark_condition
+    from ._contract import spark_condition, spark_normal
 
     def own(name: str) -> Column:
         return F.col(_PREFIX + name)
@@ -129,16 +129,17 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
     lookup.update({code.lower(): code for code in policy.packages})
     packages = F.create_map(*[F.lit(part) for pair in lookup.items() for part in pair])
     products = [p.value for p in Product]
+    steps = load_contract().steps
     read = {
         "order": F.monotonically_increasing_id(),
-        "account": _stripped(F.col("account_id")),
-        "product_text": _stripped(F.col("product")),
-        "switched": _stripped(F.col("switched_to")),
+        "account": spark_normal(F.col("account_id"), steps("account_id")),
+        "product_text": spark_normal(F.col("product"), steps("product")),
+        "switched": spark_normal(F.col("switched_to"), steps("switched_to")),
     }
     if "return_reason" in present:
-        read["reason"] = _stripped(F.col("return_reason"))
+        read["reason"] = spark_normal(F.col("return_reason"), steps("return_reason"))
     if "prior_modem" in present:
-        read["modem_text"] = _stripped(F.col("prior_modem"))
+        read["modem_text"] = spark_normal(F.col("prior_modem"), steps("prior_modem"))
     df = df.withColumns({_PREFIX + name: column for name, column in read.items()})
     df = df.withColumns({
         _PREFIX + "account_id": F.when(own("account") != F.lit(""), own("account")),
