@@ -9,9 +9,10 @@ booleans; a timestamp is a ``datetime``, whose day the row path takes (one
 with a time zone is first put in Asia/Shanghai time, where the campaign's
 days are counted, and keeps that zone); numbers are handed
 on as their digits, as a CSV export of the same table holds them, so an
-integer account keeps its digits and an integer date ``20250331`` reads as
-YYYYMMDD, never as an Excel serial. Rows count from 1: a Parquet file has no
-header line.
+integer date ``20250331`` reads as YYYYMMDD, never as an Excel serial. An account
+column must be text: a number column (a float with NaN, an int that lost its
+leading zeros) is refused before any row is read, with its type named. Rows
+count from 1: a Parquet file has no header line.
 
 Writing: the export's own columns get Parquet types (yuan as
 ``decimal128(12, 2)``, ``amount_fen`` and ``source_row`` as ``int64``, flags
@@ -31,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING, Any
 
 from itvrules import InputError, MissingExtra, RawRow, hookimpl
-from itvrules.formats import CENT, arrow_cells, bill_arrow_schema
+from itvrules.formats import CENT, arrow_cells, bill_arrow_schema, refuse_untyped_ids
 from itvrules.hookspecs import ArrowFeed, TableSink
 
 from . import _cells
@@ -178,6 +179,7 @@ def _rows(feed: TextFeed, source: str) -> Iterator[RawRow]:
     import pyarrow as pa
 
     header = _header(feed.schema_arrow.names, source)
+    refuse_untyped_ids(feed.schema_arrow, source)
     row = 0
     try:
         for batch in feed.iter_batches(batch_size=BATCH_ROWS):

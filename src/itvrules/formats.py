@@ -39,6 +39,14 @@ def arrow_cells(column: pa.Array) -> list[Any]:
     return cells(column)
 
 
+def refuse_untyped_ids(schema: pa.Schema, source: str) -> None:
+    """Refuse an Arrow feed whose account column (by its header) is not text: an
+    :class:`itvrules.InputError` naming the column's type, before any row is read."""
+    from .runs._arrow import refuse_untyped_ids as refuse
+
+    refuse(schema, [name for name in schema.names if field_of(name) == "account_id"], source)
+
+
 def bill_arrow_schema() -> pa.Schema:
     """The Arrow types of the bill export's columns (yuan ``decimal128(12, 2)``, fen ``int64``)."""
     from .runs._arrow import EXPORT_SCHEMA
@@ -62,5 +70,6 @@ __all__ = [
     "lay_out_sheet",
     "month_end",
     "normalise_text",
+    "refuse_untyped_ids",
     "workbook_created",
 ]

@@ -50,7 +50,7 @@ def test_typed_cells_come_as_the_row_path_reads_them() -> None:
     """Dates stay dates, booleans booleans, numbers their digits, a zoned timestamp its Shanghai day."""
     utc = pa.timestamp("us", tz="UTC")
     table = pa.table({
-        "宽带账号": pa.array([571000123, None], pa.int64()),
+        "宽带账号": pa.array(["571000123", None], pa.string()),
         "产品类型": pa.array(["品牌", "包年"]).dictionary_encode(),
         "受理日期": pa.array([date(2025, 3, 25), None], pa.date32()),
         # 17:00 UTC on 31 March is 1 April in Asia/Shanghai; a naive timestamp is its own day.
@@ -237,3 +237,54 @@ def test_a_sink_left_open_by_a_stopped_run_goes_quietly(tmp_path: Path,
     del sink
     gc.collect()
     assert unraisable == []
+
+
+# -- an account column that is not text ----------------------------------------------------------
+
+NUMBER_IDS = [
+    (pa.array([8410950407.0, float("nan"), 1e20, float("inf")], pa.float64()), "double"),
+    (pa.array([8410950407, 571000123, None, 7], pa.int64()), "int64"),
+    (pa.array([b"8410950407", b"1", b"2", b"3"], pa.binary()), "binary"),
+]
+
+
+def number_feed(path: Path, ids: pa.Array) -> Path:
+    pq.write_table(pa.table({
+        "account_id": ids, "product": ["brand"] * 4, "accepted_on": ["2025-04-01"] * 4,
+        "completed_on": ["2025-04-02"] * 4, "cancel_requested_on": pa.nulls(4, pa.string()),
+        "cancel_effective_on": pa.nulls(4, pa.string())}), path)
+    return path
+
+
+@pytest.mark.parametrize(("ids", "kind"), NUMBER_IDS, ids=[k for _i, k in NUMBER_IDS])
+@pytest.mark.parametrize("backend", ["rows", "columnar"])
+def test_an_account_column_that_is_not_text_is_refused_with_its_type_named(
+        tmp_path: Path, ids: pa.Array, kind: str, backend: str) -> None:
+    feed = number_feed(tmp_path / "feed.parquet", ids)
+    with pytest.raises(InputError) as caught:
+        itvrules.run_bill(itvrules.load_policy(), "2025-07", [str(feed)], str(tmp_path / "bill.csv"),
+                          backend=backend, pm=itvrules.plugin_manager(autoload=False))
+    assert str(caught.value) == (f"feed.parquet: account_id: column 'account_id' is {kind}; account "
+                                 f"ids must be text (cast the column to string before writing)")
+    assert not (tmp_path / "bill.csv").exists()  # refused before anything was written
+
+
+def test_no_export_writes_nan_for_an_account(tmp_path: Path) -> None:
+    """Text ids with the words a float column would have given are ids like any other: the
+    export holds what the feed holds, on the CSV and the Parquet export alike."""
+    feed = tmp_path / "feed.parquet"
+    pq.write_table(pa.table({
+        "account_id": ["nan", "8410950407", None], "product": ["brand"] * 3,
+        "accepted_on": ["2025-04-01"] * 3, "completed_on": ["2025-04-02"] * 3,
+        "cancel_requested_on": pa.nulls(3, pa.string()), "cancel_effective_on": pa.nulls(3, pa.string())}),
+        feed)
+    pm = itvrules.plugin_manager(autoload=False)
+    policy = itvrules.load_policy()
+    itvrules.run_bill(policy, "2025-07", [str(feed)], str(tmp_path / "bill.parquet"), pm=pm)
+    itvrules.run_bill(policy, "2025-07", [str(feed)], str(tmp_path / "bill.csv"), backend="rows", pm=pm)
+    parquet = pl.read_parquet(tmp_path / "bill.parquet")["account_id"].to_list()
+    text = (tmp_path / "bill.csv").read_text(encoding="utf-8-sig")
+    assert parquet == ["nan", "8410950407"]
+    assert "NaN" not in text and "NaN" not in parquet
+    rejects = pl.read_parquet(tmp_path / "bill.rejects.parquet")
+    assert rejects.select("source_row", "field").rows() == [(3, "account_id")]

@@ -326,11 +326,11 @@ def test_a_plugin_names_the_billing_cycle(tmp_path: Path) -> None:
     assert set(pl.read_parquet(tmp_path / "bill.parquet")["billing_cycle"]) == {"C-2025-07"}
 
 
-def test_chinese_headers_numeric_ids_and_an_empty_feed(tmp_path: Path) -> None:
+def test_chinese_headers_typed_columns_and_an_empty_feed(tmp_path: Path) -> None:
     source = tmp_path / "登记表.parquet"
     # A CRM timestamp is a day in Asia/Shanghai: 2025-03-31 17:00 UTC is 1 April there.
     completed = pl.Series([datetime(2025, 3, 31, 17, 0), None]).dt.replace_time_zone("UTC")
-    pl.DataFrame({"宽带账号": [7001, 7002], "产品类型": ["品牌", "包年"],
+    pl.DataFrame({"宽带账号": ["7001", "7002"], "产品类型": ["品牌", "包年"],
                   "受理日期": [D(2025, 3, 25)] * 2, "竣工日期": completed,
                   "转换套餐": ["iTV 高清包", None],
                   "拆机申请日期": pl.Series([None, None], dtype=pl.Date),

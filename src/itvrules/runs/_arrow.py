@@ -7,9 +7,12 @@ here, so the row path and the bulk path see the same values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
+
+from .._errors import InputError
 
 #: The campaign's days are counted in this zone.
 TIME_ZONE = "Asia/Shanghai"
@@ -25,6 +28,30 @@ EXPORT_SCHEMA = pa.schema([
     ("policy_id", pa.string()), ("policy_version", pa.string()), ("policy_hash", pa.string()),
     ("source", pa.string()), ("source_row", pa.int64()),
 ])
+
+
+def refuse_untyped_ids(schema: pa.Schema, headers: Iterable[str], source: str) -> None:
+    """Refuse a feed whose account column (one of ``headers``) does not hold text.
+
+    A number column has already lost what an id is (leading zeros, digits past 15, a missing
+    value written NaN), so no row of it can be billed as its account: one :class:`InputError`
+    naming the column's type, before any row is read.
+    """
+    for header in headers:
+        if header not in schema.names:
+            continue
+        kind = schema.field(header).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if not (_text(kind) or pa.types.is_null(kind)):
+            raise InputError("account_id", None,
+                             f"column {header!r} is {kind}; account ids must be text (cast the "
+                             f"column to string before writing)", source=source)
+
+
+def _text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_string_view(kind))
 
 
 def cells(column: pa.Array) -> list[Any]:

@@ -37,7 +37,7 @@ from .._errors import UsageError
 from ..frames._cases import fee_cases
 from ..hookspecs import ArrowBatchReader, ArrowFeed, ArrowTableWriter, RawRow, TableSink
 from ..model._months import parse_month
-from ._arrow import EXPORT_SCHEMA
+from ._arrow import EXPORT_SCHEMA, refuse_untyped_ids
 from ._bulk_arrow_checks import ROW, ArrowBatchChecker, repeated_rows
 from ._common import RunSummary, billing_cycle, record_tail
 from ._files import STDIN, check_feed, check_usage, open_target
@@ -114,6 +114,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     headers = tuple(feed.schema_arrow.names)
     mapped = map_columns(BILL, headers, source=name, explicit=explicit)
     fields = {field: header for header, field in mapped.pairs}
+    refuse_untyped_ids(feed.schema_arrow, [fields["account_id"]], name)
     header_map = HeaderMap(name, tuple((field, header) for header, field in mapped.pairs),
                            mapped.extras)
     cycle = billing_cycle(month, pm)
