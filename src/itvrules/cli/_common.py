@@ -49,9 +49,10 @@ def month_arg(text: str) -> str:
     """argparse type for a billing month: exactly ``YYYY-MM`` (``2025-6`` is a usage error)."""
     try:
         parse_month(text)
-    except InputError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a billing month: write YYYY-MM, e.g. 2025-07") from None
+    except InputError as exc:
+        why = "write YYYY-MM, e.g. 2025-07" if exc.problem.startswith("a billing month") \
+            else exc.problem
+        raise argparse.ArgumentTypeError(f"{text!r} is not a billing month: {why}") from None
     return text
 
 

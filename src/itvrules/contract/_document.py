@@ -136,7 +136,7 @@ class Skip:
 
 
 #: The words of a cell that cannot be read, by what went wrong (the contract's ``cells``).
-CELL_PROBLEMS = ("missing", "text", "date", "bool", "enum")
+CELL_PROBLEMS = ("missing", "text", "date", "year", "bool", "enum")
 
 
 @attrs.frozen
@@ -151,6 +151,15 @@ class Contract:
     checks: tuple[Check, ...]
     cells: Mapping[str, str] = attrs.field(factory=dict)
     normal_form: Mapping[str, tuple[Step, ...]] = attrs.field(factory=dict)
+    #: The first and last year a date or a billing month may fall in.
+    years: tuple[int, int] = (1, 9999)
+
+    def year_problem(self, year: int) -> str | None:
+        """The words for a date or month in ``year`` outside :attr:`years`; None when inside."""
+        first, last = self.years
+        if first <= year <= last:
+            return None
+        return self.cell_problem("year", year=f"{year:04d}", first=str(first), last=str(last))
 
     def steps(self, field: str) -> tuple[Step, ...]:
         """How a cell of ``field`` is put in its normal form, by its column's type."""
@@ -233,7 +242,8 @@ class _Reader:
             self.problem(("cells",), f"the words for every cell problem are needed: {', '.join(missing)}")
         contract = Contract(str(data.get("id", "")), self.source, columns, skip, facts, (),
                             {str(k): str(v) for k, v in cells.items()},
-                            self._normal_form(data.get("normal_form") or {}))
+                            self._normal_form(data.get("normal_form") or {}),
+                            self._years(data.get("years")))
         checks = self._checks(data.get("checks"), contract)
         if self.problems:
             raise PolicyError(f"{self.source}: the contract has {len(self.problems)} problem(s)",
@@ -269,6 +279,13 @@ class _Reader:
             out.append(Column(field, str(item.get("header", field)), tuple(item.get("also") or ()),
                               kind, {str(k): str(v) for k, v in values.items()}, required))
         return tuple(out)
+
+    def _years(self, raw: Any) -> tuple[int, int]:
+        first, last = (raw.get("first"), raw.get("last")) if isinstance(raw, dict) else (None, None)
+        if not (type(first) is int and type(last) is int and 1 <= first <= last <= 9998):
+            self.problem(("years",), "expected {first: YEAR, last: YEAR}, 1 <= first <= last <= 9998")
+            return (1, 9998)
+        return (first, last)
 
     def _normal_form(self, raw: Any) -> dict[str, tuple[Step, ...]]:
         if not isinstance(raw, dict):

@@ -40,13 +40,15 @@ def _normal_text(field: str) -> Any:
     normal = normaliser(field)
 
     def convert(value: Any) -> Any:
-        return normal(value) if isinstance(value, str) else value
+        # text with nothing left is kept as given, for the validator to name
+        return (normal(value) or value) if isinstance(value, str) else value
 
     return convert
 
 
 _to_account = _normal_text("account_id")
-_to_package = _normal_text("switched_to")
+_account_normal = normaliser("account_id")
+_package_normal = normaliser("switched_to")
 
 
 def _read_enum(kind: Any, aliases: dict[str, str], value: Any, field: str) -> Any:
@@ -70,7 +72,7 @@ def _to_prior_modem(value: Any) -> Any:
 
 def _to_package_or_none(value: object) -> object:
     """A blank ``switched_to`` is none; a package's name or code in its normal form."""
-    return _blank_to_none(_to_package(value))
+    return _blank_to_none(_package_normal(value) if isinstance(value, str) else value)
 
 
 class _Bad:
@@ -103,7 +105,7 @@ def _check_optional_enum(kind: Any) -> Any:
 
 
 def _check_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not _account_normal(value):
         raise InputError(attribute.name, value, _CONTRACT.cell_problem("text"))
 
 

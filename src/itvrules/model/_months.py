@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from .._errors import InputError
+from ..contract import load_contract
 
 _MONTH = re.compile(r"\A(\d{4})-(0[1-9]|1[0-2])\Z", re.ASCII)  # not full-width digits
 
@@ -27,6 +28,9 @@ def parse_month(text: object, field: str = "month") -> int:
     match = _MONTH.match(text)
     if match is None:
         raise InputError(field, text, "a billing month must be exactly 'YYYY-MM'")
+    problem = load_contract().year_problem(int(match.group(1)))
+    if problem is not None:
+        raise InputError(field, text, problem)
     return int(match.group(1)) * 12 + int(match.group(2)) - 1
 
 

@@ -56,7 +56,7 @@ def parse_date(value: object) -> date:
     if isinstance(value, datetime):
         raise ValueError("expected a date, not a timestamp")
     if isinstance(value, date):
-        return value
+        return checked_year(value)
     if isinstance(value, str):
         text = normalise_text(value)
         for form in _DATE_FORMS:
@@ -64,14 +64,25 @@ def parse_date(value: object) -> date:
             if match:
                 year, month, day = (int(g) for g in match.groups())
                 try:
-                    return date(year, month, day)
+                    found = date(year, month, day)
                 except ValueError as exc:
+                    if year == 0:
+                        raise ValueError(str(CELLS.year_problem(year))) from None
                     raise ValueError(f"not a calendar date: {exc}") from None
+                return checked_year(found)
     raise ValueError(CELLS.cell_problem("date"))
 
 
 #: Excel's serial of 9999-12-31, its last day (1900 date system).
 EXCEL_LAST_SERIAL = 2_958_465
+
+
+def checked_year(day: date) -> date:
+    """``day``, when its year is one the contract takes (``years``); else a ValueError saying so."""
+    problem = CELLS.year_problem(day.year)
+    if problem is not None:
+        raise ValueError(problem)
+    return day
 
 
 def excel_serial_date(serial: float) -> date:
@@ -82,7 +93,7 @@ def excel_serial_date(serial: float) -> date:
     if serial > EXCEL_LAST_SERIAL:
         raise ValueError(f"date serial out of range (Excel's last day, 9999-12-31, is "
                          f"{EXCEL_LAST_SERIAL:,})")
-    return _EXCEL_EPOCH + timedelta(days=int(serial))
+    return checked_year(_EXCEL_EPOCH + timedelta(days=int(serial)))
 
 
 def parse_enum(kind: type[E], value: object, aliases: dict[str, str] | None = None) -> E:

@@ -18,6 +18,7 @@ that is done a row at a time; the rows that pass never leave the columns.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -310,7 +311,7 @@ def _account(cells: pl.Series) -> pl.Series:
 def _day(cells: pl.Series) -> pl.Series:
     """Days since 1970-01-01 (Int32); ``BAD_DAY`` for a cell that is not a date."""
     if cells.dtype == pl.Date:
-        return _within_python(cells.cast(pl.Int32))
+        return _in_years(_within_python(cells.cast(pl.Int32)))
     if isinstance(cells.dtype, pl.Datetime):
         # A moment outside Python's years is taken out before polars converts it (it would
         # panic), by the rough day ``_arrow.cells`` tells it by, and marked not a date.
@@ -324,7 +325,7 @@ def _day(cells: pl.Series) -> pl.Series:
         days = cells.dt.date().cast(pl.Int32)
         if outside.any():
             days = pl.select(pl.when(outside).then(BAD_DAY).otherwise(days)).to_series()
-        return _within_python(days)
+        return _in_years(_within_python(days))
     return _by_value(cells, _day_number, pl.Int32)
 
 
@@ -335,6 +336,15 @@ def _within_python(days: pl.Series) -> pl.Series:
     if inside.all():
         return days
     return pl.select(pl.when(inside).then(days).otherwise(BAD_DAY)).to_series().alias(days.name)
+
+
+def _in_years(days: pl.Series) -> pl.Series:
+    """Day numbers, ``BAD_DAY`` for a day outside the contract's years (as ``checked_year``)."""
+    first, last = CELLS.years
+    low = date(first, 1, 1).toordinal() - _EPOCH
+    high = date(last, 12, 31).toordinal() - _EPOCH
+    return pl.select(pl.when(days.is_between(low, high) | days.is_null()).then(days)
+                     .otherwise(BAD_DAY)).to_series()
 
 
 def _day_number(text: str) -> int | None:

@@ -25,7 +25,7 @@ from ..contract import normaliser
 from ..hookspecs import RawRow
 from ..model._convert import structure
 from ..model._inputs import Enrollment, Subscriber
-from ..model._parse import CELLS, excel_serial_date, parse_date
+from ..model._parse import CELLS, checked_year, excel_serial_date, parse_date
 
 BILL = "bill"
 ELIGIBILITY = "eligibility"
@@ -330,11 +330,13 @@ def cell_value(field: str, value: Any) -> Any:
 
 
 def _date_cell(field: str, value: Any) -> date:
-    if isinstance(value, datetime):
-        # A spreadsheet's date-and-time cell is local (Asia/Shanghai) time: its day counts.
-        return value.date()
     if isinstance(value, date):
-        return value
+        # A spreadsheet's date-and-time cell is local (Asia/Shanghai) time: its day counts.
+        day = value.date() if isinstance(value, datetime) else value
+        try:
+            return checked_year(day)
+        except ValueError as exc:
+            raise InputError(field, day, str(exc)) from None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return excel_serial_date(value)
