@@ -289,3 +289,39 @@ def test_jsonl_stdin_to_csv_stdout(backend: str, monkeypatch: pytest.MonkeyPatch
         ("A001", "default_paid", "<stdin>")]
     assert [(r["source_row"], r["field"]) for r in read_csv(rejects)] == [("2", "accepted_on")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rejects.csv"]
+
+
+@pytest.mark.parametrize(("month", "why"), [
+    ("0000-07", "the year 0000 is outside 1900..2999"),
+    ("1899-12", "the year 1899 is outside 1900..2999"),
+    ("9999-12", "the year 9999 is outside 1900..2999"),
+    ("2025-7", "write YYYY-MM, e.g. 2025-07"),
+])
+def test_a_billing_month_outside_the_contracts_years_is_a_usage_error(
+        month: str, why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    feed = str(SAMPLE / "crm-feed.csv")
+    assert main(["bill", month, feed, "-o", str(tmp_path / "bill.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"argument MONTH: '{month}' is not a billing month: {why}" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "bill.csv").exists()
+
+
+@pytest.mark.parametrize("backend", ["rows", "columnar"])
+def test_a_date_outside_the_contracts_years_rejects_its_row_and_the_others_are_decided(
+        backend: str, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.csv"
+    feed.write_text("account_id,product,accepted_on,completed_on,cancel_requested_on,"
+                    "cancel_effective_on\n"
+                    "A1,brand,2025-04-01,2025-04-02,,\n"
+                    "A2,brand,0000-04-01,2025-04-02,,\n"
+                    "A3,brand,2025-04-01,2025-04-02,,9999-01-01\n", encoding="utf-8")
+    assert main(["bill", "2025-07", str(feed), "-o", str(tmp_path / "bill.csv"), "-q",
+                 "--backend", backend, "--rejects", str(tmp_path / "rejects.csv")]) == 3
+    with (tmp_path / "rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rejects = [(r["source_row"], r["field"], r["error"]) for r in csv.DictReader(handle)]
+    assert rejects == [
+        ("3", "accepted_on", "the year 0000 is outside 1900..2999; got '0000-04-01'"),
+        ("4", "cancel_effective_on", "the year 9999 is outside 1900..2999; got '9999-01-01'")]
+    with (tmp_path / "bill.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert [r["account_id"] for r in csv.DictReader(handle)] == ["A1"]

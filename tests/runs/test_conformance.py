@@ -455,3 +455,24 @@ def test_a_cell_over_the_field_limit_rejects_its_row_alike_on_the_row_and_column
         assert (summary.rows_in, summary.decided, summary.rejected, summary.skipped) == (3, 2, 1, 0)
         found[backend] = (tmp_path / backend / "rejects.csv").read_bytes()
     assert found["rows"] == found["columnar"]
+
+
+def test_ingest_keeps_one_enrolment_for_an_account_pasted_four_ways(tmp_path: Path) -> None:
+    """The ledger reads a feed as bill does: the variants of one account are one enrolment, the
+    rest of them rejected as repeats, and a NUL in an id is a reject, not a stored account."""
+    from itvrules.cli import main
+    from itvrules.store import open_ledger
+
+    variants = ["8410950407", "\u200b8410950407", "８４１０９５０４０７", " 8410950407\u202e"]
+    rows = [{"account_id": a, "product": "brand", "accepted_on": "2025-04-01",
+             "completed_on": "2025-04-02"} for a in [*variants, "A\x00B", "C10"]]
+    feed = write_csv(tmp_path / "crm.csv", rows)
+    db = tmp_path / "ledger.db"
+    status = main(["ingest", str(feed), "--db", str(db), "--as-of", "2025-07-31", "-q",
+                   "--rejects", str(tmp_path / "crm.rejects.csv")])
+    assert status == 3  # some rows rejected
+    with open_ledger(str(db)) as ledger:
+        assert sorted(ledger.accounts()) == ["8410950407", "C10"]
+    rejects = read_rows(tmp_path / "crm.rejects.csv")
+    assert [(r["source_row"], r["field"]) for r in rejects] == [(str(n), "account_id") for n in (3, 4, 5, 6)]
+    assert rejects[-1]["error"].endswith("; got 'A<U+0000>B'")
