@@ -33,21 +33,16 @@ PRIOR_MODEM_ALIASES = _aliases("prior_modem")
 RECORD_CHECKS = PythonChecks(_CONTRACT.scoped("record"), "record", _CONTRACT.kind)
 
 
-def _normal_text(field: str) -> Any:
-    """A converter that puts text in ``field``'s normal form (the contract's ``normal_form``),
-    whoever builds the record: a feed, a frame or a caller; anything else is left to the
-    validator."""
-    normal = normaliser(field)
-
-    def convert(value: Any) -> Any:
-        # text with nothing left is kept as given, for the validator to name
-        return (normal(value) or value) if isinstance(value, str) else value
-
-    return convert
-
-
-_to_account = _normal_text("account_id")
 _account_normal = normaliser("account_id")
+
+
+def _to_account(value: Any) -> Any:
+    """An account id in its normal form (the contract's ``normal_form``), whoever builds the
+    record: a feed, a frame or a caller. Text with nothing left is kept as given, and anything
+    else left as it is, for the validator to name."""
+    return (_account_normal(value) or value) if isinstance(value, str) else value
+
+
 _package_normal = normaliser("switched_to")
 
 

@@ -1,8 +1,9 @@
 """Rows of a Spark DataFrame read and checked as the row path reads and checks them.
 
 Cells are put in the contract's normal form with Spark expressions (format
-characters removed, NFKC, Python's idea of whitespace; the enums' Chinese names); then the input contract's checks, compiled to Spark
-columns (``_contract``), find each bad row's field and words.
+characters removed, NFKC, Python's idea of whitespace; the enums' Chinese
+names); then the input contract's checks, compiled to Spark columns
+(``_contract``), find each bad row's field and words.
 """
 
 from __future__ import annotations
