@@ -158,11 +158,8 @@ def _frames(source: Any, columns: list[str], batch_rows: int) -> Iterator[pl.Dat
 
 def _rebatched(frames: Iterator[pl.DataFrame], rows: int,
                columns: dict[str, Any]) -> Iterator[tuple[int, pl.DataFrame]]:
-    """(offset, batch) of exactly ``rows`` rows (the last fewer), text columns as String, the
-    account and the package in their normal form (as ``Enrollment`` reads them)."""
-    contract = load_contract()
-    casts = [polars_normal(pl.col(name).cast(kind), contract.steps(name)) if name in _NORMAL
-             else pl.col(name).cast(kind) for name, kind in columns.items()]
+    """(offset, batch) of exactly ``rows`` rows (the last fewer), text columns as String."""
+    casts = [pl.col(name).cast(kind) for name, kind in columns.items()]
     pending: list[pl.DataFrame] = []
     held = offset = 0
     for frame in frames:
@@ -188,8 +185,12 @@ def _frame_columnar(policy: Policy, engine: str, run: Engine,
                     on_error: OnError, columns: dict[str, Any]) -> Iterator[list[FeeDecision]]:
     """Lists of decisions in order (chained by the caller: no generator step per decision)."""
     has_reason = "return_reason" in columns
+    contract = load_contract()
+    normal = [polars_normal(pl.col(name), contract.steps(name)) for name in _NORMAL]
     for offset, batch in batches:
-        typed = batch.with_columns(_canonical(batch.get_column("product"), _to_product))
+        # as Enrollment reads them: the product's value, the account and package in their normal
+        # form; ``batch`` keeps the cells as given, for the rows handed to ``on_error``
+        typed = batch.with_columns(_canonical(batch.get_column("product"), _to_product), *normal)
         suspect = _suspect(typed, policy, has_reason, _bad_values(batch, "prior_modem"),
                            checked=on_error is not None)
         good = typed.filter(~suspect).select(
@@ -219,7 +220,7 @@ def _frame_columnar(policy: Policy, engine: str, run: Engine,
             else:
                 case[position] = len(outcomes)
                 outcomes.append(outcome)
-        accounts = batch.get_column("account_id").to_list()
+        accounts = typed.get_column("account_id").to_list()
         yield from _emit(accounts, case, outcomes, errors, month, on_error)
 
 
