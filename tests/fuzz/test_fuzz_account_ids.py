@@ -29,6 +29,10 @@ POLICY = itvrules.load_policy()
 PM = itvrules.plugin_manager(autoload=False)
 COLUMNS = ("account_id", "product", "accepted_on", "completed_on", "cancel_requested_on",
            "cancel_effective_on", "switched_to")
+#: Each example bills a feed three times: the ``ci`` profile's 400 would take minutes, so the quick
+#: profiles try 150 feeds a test; ``deep`` (``make fuzz``) tries all it asks for.
+EXAMPLES = settings.default.max_examples if settings.default.max_examples > 400 \
+    else min(settings.default.max_examples, 150)
 #: A run of a few dozen rows stays far below this (the interpreter's own allocations, traced).
 PEAK_BYTES = 64 * 1024 * 1024
 
@@ -105,7 +109,7 @@ def every_path(ids: list[str], packages: list[str]) -> list[tuple[list[tuple[str
         return found
 
 
-@settings(max_examples=150)
+@settings(max_examples=EXAMPLES)
 @given(st.lists(decorated(), min_size=1, max_size=12),
        st.lists(st.sampled_from(["", "ｑｕａｎｎｅｎｇ", "\u200bhd", " ＨＤ ", "basic\u2060"]),
                 min_size=12, max_size=12))
@@ -127,7 +131,7 @@ def test_decorated_ids_are_their_account_on_every_path(pairs: list[tuple[str, st
     assert peak < PEAK_BYTES
 
 
-@settings(max_examples=150)
+@settings(max_examples=EXAMPLES)
 @given(st.lists(ANY_ID, min_size=1, max_size=12))
 def test_any_unicode_id_is_decided_or_rejected_alike_on_every_path(ids: list[str]) -> None:
     rows, columnar, parquet = every_path(ids, [""] * len(ids))

@@ -79,14 +79,13 @@ def message(check: Check, constants: Mapping[str, str], column: Callable[[str], 
     return F.concat(*pieces)
 
 
-def spark_normal(text: Column, steps: Sequence[Step]) -> Column:
-    """``text`` in the normal form ``steps`` describe (the contract's ``normal_form``), in order.
+def spark_normal(text: Column, steps: Sequence[Step], strip: Callable[[Column], Column]) -> Column:
+    """``text`` in the normal form ``steps`` describe (the contract's ``normal_form``), in order;
+    ``strip`` removes whitespace at both ends as Python does.
 
     ``nfkc`` is ICU's, only for text that is not ASCII (ASCII is its own NFKC form); ICU knows a
     later Unicode than Python may, so a character Python does not know yet may read otherwise.
     """
-    from ._rows import _stripped
-
     for step in steps:
         if step.kind == "remove":
             assert step.pattern is not None
@@ -95,5 +94,5 @@ def spark_normal(text: Column, steps: Sequence[Step]) -> Column:
             text = F.when(text.rlike(_NOT_ASCII), F.reflect(*_NFKC, text, F.lit(True))) \
                 .otherwise(text)
         else:
-            text = _stripped(text)
+            text = strip(text)
     return text

@@ -133,14 +133,14 @@ def _checked(policy: Policy, df: DataFrame) -> tuple[DataFrame, DataFrame,
     steps = load_contract().steps
     read = {
         "order": F.monotonically_increasing_id(),
-        "account": spark_normal(F.col("account_id"), steps("account_id")),
-        "product_text": spark_normal(F.col("product"), steps("product")),
-        "switched": spark_normal(F.col("switched_to"), steps("switched_to")),
+        "account": spark_normal(F.col("account_id"), steps("account_id"), _stripped),
+        "product_text": spark_normal(F.col("product"), steps("product"), _stripped),
+        "switched": spark_normal(F.col("switched_to"), steps("switched_to"), _stripped),
     }
     if "return_reason" in present:
-        read["reason"] = spark_normal(F.col("return_reason"), steps("return_reason"))
+        read["reason"] = spark_normal(F.col("return_reason"), steps("return_reason"), _stripped)
     if "prior_modem" in present:
-        read["modem_text"] = spark_normal(F.col("prior_modem"), steps("prior_modem"))
+        read["modem_text"] = spark_normal(F.col("prior_modem"), steps("prior_modem"), _stripped)
     df = df.withColumns({_PREFIX + name: column for name, column in read.items()})
     df = df.withColumns({
         _PREFIX + "account_id": F.when(own("account") != F.lit(""), own("account")),
