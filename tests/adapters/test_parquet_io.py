@@ -244,7 +244,6 @@ def test_a_sink_left_open_by_a_stopped_run_goes_quietly(tmp_path: Path,
 NUMBER_IDS = [
     (pa.array([8410950407.0, float("nan"), 1e20, float("inf")], pa.float64()), "double"),
     (pa.array([8410950407, 571000123, None, 7], pa.int64()), "int64"),
-    (pa.array([b"8410950407", b"1", b"2", b"3"], pa.binary()), "binary"),
 ]
 
 
