@@ -215,6 +215,10 @@ def load_contract(path: str | Path | None = None) -> Contract:
     return _Reader(str(where), read_lined(where, "contract file")).contract()
 
 
+def _field(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in path) or "(file)"
+
+
 class _Reader:
     def __init__(self, source: str, lined: LinedYaml) -> None:
         self.source = source
@@ -222,11 +226,14 @@ class _Reader:
         self.problems: list[PolicyProblem] = []
 
     def problem(self, path: tuple[str | int, ...], message: str) -> None:
-        field = ".".join(str(p) for p in path) or "(file)"
-        self.problems.append(PolicyProblem(self.source, self.lined.line(path), field, message))
+        self.problems.append(PolicyProblem(self.source, self.lined.line(path), _field(path), message))
 
     def contract(self) -> Contract:
         data = self.lined.data
+        for path, line in self.lined.duplicates:
+            self.problems.append(PolicyProblem(self.source, line, _field(path), "duplicate key"))
+        for path, line, why in self.lined.bad_scalars:
+            self.problems.append(PolicyProblem(self.source, line, _field(path), why))
         if not isinstance(data, dict):
             raise PolicyError(f"{self.source}: a contract file is a mapping",
                               (PolicyProblem(self.source, 1, "(file)", "expected a mapping"),))
