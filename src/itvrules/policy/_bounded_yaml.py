@@ -53,7 +53,7 @@ class BoundedLoader(yaml.SafeLoader):
         if self.check_event(AliasEvent):
             return self._alias(parent, index)
         self._depth += 1
-        event = self.peek_event()
+        event = self._next_event()
         self._over(YAML_DEPTH, self._depth, self._max_depth, event.start_mark)
         self._count(1, event.start_mark)
         before, outer_reach = self._nodes, self._reach
@@ -67,7 +67,7 @@ class BoundedLoader(yaml.SafeLoader):
 
     def _alias(self, parent: Any, index: Any) -> Any:
         """The node an alias names, counted as the copy it becomes once expanded."""
-        event = self.peek_event()
+        event = self._next_event()
         named = self.anchors.get(event.anchor)
         if named is not None:  # an unknown alias is left to the composer's own error
             size = self._anchored.get(id(named))
@@ -80,6 +80,10 @@ class BoundedLoader(yaml.SafeLoader):
             self._reach = max(self._reach, self._depth + 1 + below)
             self._count(nodes, event.start_mark)
         return super().compose_node(parent, index)
+
+    def _next_event(self) -> Any:
+        """The event the composer reads next, left in place."""
+        return self.peek_event()  # type: ignore[no-untyped-call]
 
     def _count(self, nodes: int, mark: yaml.Mark) -> None:
         self._nodes += nodes

@@ -182,17 +182,17 @@ def read_lined(path: FilePath, what: str) -> LinedYaml:
             _check_size(size, source)
             data = stream.read(limit + 1)
     except OSError as exc:
-        problem = read_problem(source) or exc.strerror or str(exc)
-        raise PolicyError(f"{source}: cannot read the {what}: {problem}") from None
+        why = read_problem(source) or exc.strerror or str(exc)
+        raise PolicyError(f"{source}: cannot read the {what}: {why}") from None
     _check_size(len(data), source)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        problem = PolicyProblem(source, line, "(encoding)",
-                                f"byte {data[exc.start]:#04x} is not UTF-8 ({exc.reason}); "
-                                f"save the {what} as UTF-8")
-        raise PolicyError(f"{source}: a {what} must be UTF-8", (problem,)) from None
+        not_utf8 = PolicyProblem(source, line, "(encoding)",
+                                 f"byte {data[exc.start]:#04x} is not UTF-8 ({exc.reason}); "
+                                 f"save the {what} as UTF-8")
+        raise PolicyError(f"{source}: a {what} must be UTF-8", (not_utf8,)) from None
     return parse_lined(text, source)
 
 
