@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from .._errors import EngineError, InputError, PolicyError, PolicyProblem
-from .._words import quoted
+from .._words import kind_of, quoted
 from ..lifecycle import Event, replay
 from ..model._convert import structure
 from ..model._enums import FeeCode, IneligibleReason, Segment
@@ -135,6 +135,8 @@ def _did_you_mean(value: Any, choices: tuple[str, ...]) -> str:
 
 
 def _rule_id(value: Any, policy: Policy, table: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"a rule id is text, not {kind_of(value)}")
     ids = tuple(rule.id for rule in policy.rules(table))
     if value in ids:
         return str(value)

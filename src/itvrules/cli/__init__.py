@@ -11,6 +11,7 @@ signal), 141 output pipe closed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -91,8 +92,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (status 2)
         return exc.code if isinstance(exc.code, int) else USAGE
+    _escape_unencodable_output()
     with stop_on_signals():
         return _run(args)
+
+
+def _escape_unencodable_output() -> None:
+    """Print what the terminal's encoding cannot hold as ``\\udc80``, never fail on it.
+
+    A lone surrogate (from JSON's ``\\ud800`` or a file name that is not UTF-8) has no
+    encoding; an explanation or an error naming it is still printed, with the escape.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) in ("strict", "surrogateescape"):
+            # A closed or detached stream refuses: nothing will be printed on it anyway.
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ from ..policy._conditions import (
 )
 from ..policy._resources import rulesets_dir, schema_path
 from ..policy._yaml_lines import LinedYaml, read_lined
+from ._shape import shape_problems
 
 #: The file of the shipped contract, beside the shipped policy.
 CONTRACT_FILE = "feed.contract.yaml"
@@ -234,6 +235,12 @@ class _Reader:
             self.problems.append(PolicyProblem(self.source, line, _field(path), "duplicate key"))
         for path, line, why in self.lined.bad_scalars:
             self.problems.append(PolicyProblem(self.source, line, _field(path), why))
+        if isinstance(data, dict):
+            # A value of the wrong type is refused before the reader below reads it.
+            self.problems.extend(shape_problems(self.source, self.lined))
+        if self.problems:
+            raise PolicyError(f"{self.source}: the contract has {len(self.problems)} problem(s)",
+                              tuple(self.problems))
         if not isinstance(data, dict):
             raise PolicyError(f"{self.source}: a contract file is a mapping",
                               (PolicyProblem(self.source, 1, "(file)", "expected a mapping"),))

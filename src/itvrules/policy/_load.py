@@ -82,6 +82,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: The values that may be dates, besides the operands of a rule's ``when``.
+_DATE_PLACES = {("campaign", "first_day"), ("campaign", "last_day"),
+                ("in_force", "from"), ("in_force", "until")}
+
+
+def _dates_outside_date_places(value: Any, path: YPath = ()) -> Iterable[tuple[YPath, date]]:
+    """Every date (an unquoted ``2025-03-01``) at a path where the policy reads text."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _dates_outside_date_places(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _dates_outside_date_places(item, (*path, index))
+    elif isinstance(value, date) and path not in _DATE_PLACES and "when" not in path:
+        yield path, value
+
+
 def _dotted(path: Iterable[str | int]) -> str:
     out = ""
     for part in path:
@@ -119,6 +136,13 @@ class _Checker:
             path = tuple(error.absolute_path)
             self._bad_paths.append(path)
             self.problem(path, schema_message(error))
+        for path, day in _dates_outside_date_places(data):
+            # The schema reads a date as its text; only a few places may hold one.
+            if not self.clean(path):
+                continue
+            self._bad_paths.append(path)
+            self.problem(path, f"{day.isoformat()} is a date where text is expected; "
+                               "put it in quotes to keep it text")
         return self._build(data)
 
     def _section(self, data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -158,14 +182,15 @@ class _Checker:
                 self.problem(("parameters", name), why)
                 broken.add(name)
         params = {**DEFAULT_PARAMETERS, **params}
-        families = self._families(data.get("catalogue", {}))
+        families = self._families(self._section(data, "catalogue"))
         packages = self._packages(data.get("packages", {}))
         # Package names, even when a package has other problems, so this one is reported too.
         names = list(data["packages"]) if isinstance(data.get("packages"), dict) else []
         if names and "default_package" in params and params["default_package"] not in names:
             self.problem(("parameters", "default_package"),
                          f"no package {params['default_package']!r}; known: {', '.join(names)}")
-        known_codes = tuple(data.get("catalogue", {}).get("known_codes", ()))
+        known_codes = tuple(self._section(data, "catalogue").get("known_codes", ())
+                            if self.clean(("catalogue", "known_codes")) else ())
         for index, code in enumerate(known_codes):
             family = code.split("-", 1)[0]
             if families is not None and family not in families:
@@ -181,7 +206,9 @@ class _Checker:
             raws: Any = data
             for key in where:
                 raws = raws.get(key) if isinstance(raws, dict) else None
-            for index, raw in enumerate(raws or []):
+            if not isinstance(raws, list):  # missing, or of a type the schema reported
+                raws = []
+            for index, raw in enumerate(raws):
                 path: YPath = (*where, index)
                 if not self.clean(path) or not isinstance(raw, dict):
                     continue

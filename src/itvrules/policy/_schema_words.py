@@ -32,7 +32,8 @@ TYPE_WORDS = {
 
 def schema_message(error: jsonschema.ValidationError) -> str:
     """The message of one schema error; for ``oneOf``/``anyOf`` the alternative that fits best."""
-    if error.validator in ("oneOf", "anyOf") and error.context:
+    worded_here = isinstance(error.schema, dict) and "errorMessage" in error.schema
+    if error.validator in ("oneOf", "anyOf") and error.context and not worded_here:
         error = jsonschema.exceptions.best_match(error.context)
     # A definition may word its own message (``errorMessage``), for values an author often gets
     # wrong: the value is shown as written, in JSON (so ``"1"``, text, differs from ``1``).
