@@ -350,10 +350,10 @@ class _Reader:
                 self.problem(here, f"cannot load the policy {named}: {str(exc).splitlines()[0]}")
                 return
             if found != self.policy.id:
-                self.problem(here, f"a case file for another policy: {named} is policy {found!r}, "
+                self.problem(here, f"a case file for another policy: {named} is policy {quoted(found)}, "
                                    f"but the cases run against policy {self.policy.id!r}")
         elif named != self.policy.id:
-            self.problem(here, f"a case file for another policy: it tests {named!r}, but the "
+            self.problem(here, f"a case file for another policy: it tests {quoted(named)}, but the "
                                f"cases run against policy {self.policy.id!r} ({self.policy.source})")
 
     # -- one case ---------------------------------------------------------------------------
@@ -369,7 +369,7 @@ class _Reader:
             else f"case #{index + 1}"
         table = raw.get("table")
         if table not in TABLES:
-            shown = "missing" if table is None else f"unknown table {table!r}"
+            shown = "missing" if table is None else f"unknown table {quoted(table)}"
             self.problem((*at, "table"), f"{label}: {shown}; the tables are {', '.join(TABLES)}"
                                          f"{_did_you_mean(table, TABLES) if table else ''}")
             return None
@@ -448,7 +448,7 @@ class _Reader:
             switched_to = enrollment.switched_to
             if switched_to is not None and switched_to not in self.policy.packages:
                 self.problem((*at, "enrollment", "switched_to"),
-                             f"{label}: bad input: unknown iTV package {switched_to!r}; known: "
+                             f"{label}: bad input: unknown iTV package {quoted(switched_to)}; known: "
                              f"{', '.join(self.policy.packages)}")
                 return None
             return FeeInput(enrollment, month)

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from .._errors import PolicyError, PolicyProblem
+from .._words import quoted
 from ..policy import _patterns
 from ..policy._conditions import (
     PATTERN_OPERATORS,
@@ -277,16 +278,16 @@ class _Reader:
                 continue
             field = item["field"]
             if field in seen:
-                self.problem((*path, "field"), f"column {field!r} is listed twice")
+                self.problem((*path, "field"), f"column {quoted(field)} is listed twice")
             seen.add(field)
             kind = item.get("type")
             if kind not in TYPES:
-                self.problem((*path, "type"), f"unknown type {kind!r}; use one of: {', '.join(TYPES)}")
+                self.problem((*path, "type"), f"unknown type {quoted(kind)}; use one of: {', '.join(TYPES)}")
                 continue
             required = tuple(item.get("required") or ())
             for run in required:
                 if run not in RUNS:
-                    self.problem((*path, "required"), f"unknown run {run!r}; use: {', '.join(RUNS)}")
+                    self.problem((*path, "required"), f"unknown run {quoted(run)}; use: {', '.join(RUNS)}")
             values = item.get("values") or {}
             if (kind == "enum") != bool(values):
                 self.problem((*path, "values"), "an enum column lists its values, and only an enum")
@@ -336,12 +337,12 @@ class _Reader:
             path = ("facts", name)
             kind = spec.get("kind") if isinstance(spec, dict) else None
             if kind not in FACT_KINDS:
-                self.problem((*path, "kind"), f"unknown fact kind {kind!r}; "
+                self.problem((*path, "kind"), f"unknown fact kind {quoted(kind)}; "
                                               f"use one of: {', '.join(FACT_KINDS)}")
                 continue
             of = spec.get("of")
             if of is not None and of not in names:
-                self.problem((*path, "of"), f"{of!r} is not a column of the contract")
+                self.problem((*path, "of"), f"{quoted(of)} is not a column of the contract")
             parameter = spec.get("parameter")
             if (kind == "pattern_words") != (parameter is not None):
                 self.problem((*path, "parameter"), "a pattern_words fact names its parameter, "
@@ -373,7 +374,7 @@ class _Reader:
                 self.problem(path, f"a check needs: {', '.join(missing)}")
                 continue
             if item["id"] in ids:
-                self.problem((*path, "id"), f"check {item['id']!r} is listed twice")
+                self.problem((*path, "id"), f"check {quoted(item['id'])} is listed twice")
             ids.add(item["id"])
             scope = item["scope"]
             if scope not in SCOPES:
@@ -384,7 +385,7 @@ class _Reader:
                 self.problem((*path, "scope"), "record checks come before run checks: the model "
                                                "runs them when it builds a record, before the run can")
             if item["field"] not in known:
-                self.problem((*path, "field"), f"unknown field {item['field']!r}")
+                self.problem((*path, "field"), f"unknown field {quoted(item['field'])}")
             when = self._condition(item["when"], (*path, "when"), contract, known)
             message = str(item["message"])
             for name in placeholders(message):
@@ -402,7 +403,7 @@ class _Reader:
             runs = tuple(item.get("runs") or RUNS)
             for run in runs:
                 if run not in RUNS:
-                    self.problem((*path, "runs"), f"unknown run {run!r}; use: {', '.join(RUNS)}")
+                    self.problem((*path, "runs"), f"unknown run {quoted(run)}; use: {', '.join(RUNS)}")
             if scope == "record" and runs != RUNS:
                 self.problem((*path, "runs"), "a record check holds for every run")
             out.append(Check(str(item["id"]), scope, str(item["clause"]), str(item.get("text", "")),
@@ -425,7 +426,7 @@ class _Reader:
                 parts.append(AnyOf(subs) if key == "any" else AllOf(subs))
                 continue
             if key not in known:
-                self.problem(here, f"unknown field {key!r}")
+                self.problem(here, f"unknown field {quoted(key)}")
                 continue
             tests = value if isinstance(value, dict) else {"eq": value}
             for op, operand in tests.items():
@@ -444,7 +445,7 @@ class _Reader:
         if op in PATTERN_OPERATORS:
             return self._pattern(field, op, operand, path, contract)
         if op not in _COMPARE_OPS:
-            self.problem(path, f"unknown operator {op!r}; use empty or one of: "
+            self.problem(path, f"unknown operator {quoted(op)}; use empty or one of: "
                                f"{', '.join((*_COMPARE_OPS, *PATTERN_OPERATORS))}")
             return None
         if isinstance(operand, dict):
@@ -459,7 +460,7 @@ class _Reader:
         kind = contract.kind(field)
         values = operand if op in ("in", "not_in") else [operand]
         if not isinstance(values, list) or any(_kind_of(v) != kind for v in values):
-            self.problem(path, f"{operand!r} is not a {kind} value for {field}")
+            self.problem(path, f"{quoted(operand)} is not a {kind} value for {field}")
             return None
         return Compare(field, op, tuple(values) if op in ("in", "not_in") else values[0])
 
@@ -496,7 +497,7 @@ def pattern_parameters() -> tuple[str, ...]:
 
 def _unknown_pattern(name: object) -> str:
     known = ", ".join(pattern_parameters()) or "none"
-    return f"{name!r} is not a pattern parameter of a policy; known: {known}"
+    return f"{quoted(name)} is not a pattern parameter of a policy; known: {known}"
 
 
 def _kind_of(value: Any) -> str:

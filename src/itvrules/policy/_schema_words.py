@@ -39,8 +39,9 @@ def schema_message(error: jsonschema.ValidationError) -> str:
     # wrong: the value is shown as written, in JSON (so ``"1"``, text, differs from ``1``).
     worded = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
     if isinstance(worded, str):
-        return worded.replace("{value}", json.dumps(error.instance, ensure_ascii=False, default=str))
-    found = yaml_words(error.instance, top=True)
+        return worded.replace("{value}", _shortened(json.dumps(error.instance, ensure_ascii=False,
+                                                               default=str)))
+    found = _shortened(yaml_words(error.instance, top=True))
     expected: Any = error.validator_value
     if error.validator == "type":
         kinds = [expected] if isinstance(expected, str) else list(expected)
@@ -71,3 +72,14 @@ def yaml_words(value: Any, *, top: bool = False) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(yaml_words(v) for v in value) + "]"
     return plain(value)
+
+
+#: How much of a value a message shows: enough to find it, not a 200 KB line.
+_SHOWN = 120
+
+
+def _shortened(words: str) -> str:
+    """``words``, cut to their first :data:`_SHOWN` characters with how many more there were."""
+    if len(words) <= _SHOWN:
+        return words
+    return f"{words[:_SHOWN]}... ({len(words) - _SHOWN:,} more characters)"

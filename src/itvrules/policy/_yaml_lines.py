@@ -13,7 +13,7 @@ from .._errors import ItvRulesError, PolicyError, PolicyProblem
 from .._limits import POLICY_FILE_BYTES, YAML_DEPTH, LimitExceeded
 from .._paths import read_problem
 from .._words import quoted
-from ._bounded_yaml import CORE_TAGS, BoundedLoader, RecursiveAlias, tag_words
+from ._bounded_yaml import CORE_TAGS, BoundedLoader, tag_words
 
 Path = tuple[str | int, ...]
 
@@ -154,10 +154,7 @@ def parse_lined(text: str, source: str) -> LinedYaml:
                                 f"nests deeper than Python can read; keep {YAML_DEPTH.env} lower")
         raise PolicyError(f"{source}: too deep to read", (problem,)) from None
     except (yaml.YAMLError, ValueError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        message = _constructor_words(exc) if isinstance(exc, RecursiveAlias) else \
-            str(exc).replace("\n", " ")
+        line, message = _syntax_words(exc, text)
         problem = PolicyProblem(source, line, "(syntax)", message)
         raise PolicyError(f"{source}: not valid YAML", (problem,)) from None
     if lined.bad_tags:
@@ -166,6 +163,20 @@ def parse_lined(text: str, source: str) -> LinedYaml:
                          for path, line, tag in lined.bad_tags)
         raise PolicyError(f"{source}: {len(problems)} tag(s) YAML's safe types do not have", problems)
     return lined
+
+
+def _syntax_words(exc: Exception, text: str) -> tuple[int | None, str]:
+    """The line of a YAML error and what is wrong, without the parser's own notion of place."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        return line, f"the character U+{exc.character:04X} is not allowed in YAML" \
+            if isinstance(exc.character, int) else str(exc.reason)
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    if isinstance(exc, yaml.MarkedYAMLError):
+        column = f" (column {mark.column + 1})" if mark is not None else ""
+        return line, _constructor_words(exc) + column
+    return line, str(exc).replace("\n", " ")
 
 
 def read_lined(path: FilePath, what: str) -> LinedYaml:
