@@ -112,8 +112,12 @@ class _Builder:
             return node.value.encode("utf-8", "backslashreplace").decode("utf-8")  # text, reported
         try:
             return self.loader.construct_object(node, deep=True)
-        except (ValueError, yaml.constructor.ConstructorError) as exc:
+        except (ValueError, OverflowError, yaml.constructor.ConstructorError) as exc:
             self.bad_scalars.append((path, line, f"{quoted(node.value)}: {_constructor_words(exc)}"))
+            return str(node.value)
+        except (TypeError, AttributeError):  # `!!timestamp a`: the constructor fails on its own
+            self.bad_scalars.append((path, line, f"{quoted(node.value)} is not a value of the tag "
+                                                 f"{tag_words(node.tag)}"))
             return str(node.value)
 
 
@@ -168,8 +172,8 @@ def parse_lined(text: str, source: str) -> LinedYaml:
 def _syntax_words(exc: Exception, text: str) -> tuple[int | None, str]:
     """The line of a YAML error and what is wrong, without the parser's own notion of place."""
     if isinstance(exc, yaml.reader.ReaderError):
-        line = text.count("\n", 0, exc.position) + 1
-        return line, f"the character U+{exc.character:04X} is not allowed in YAML" \
+        at = text.count("\n", 0, exc.position) + 1
+        return at, f"the character U+{exc.character:04X} is not allowed in YAML" \
             if isinstance(exc.character, int) else str(exc.reason)
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
