@@ -1,7 +1,7 @@
 """How a CSV record becomes a row, shared by ``CsvReader.read`` and its bulk reading.
 
 A cell over the ``field_bytes`` limit rejects its row, never the feed: the
-records are read through :func:`records`, which turns the stdlib reader's
+records are read through ``records``, which turns the stdlib reader's
 "field larger than field limit" into one rejected record and reads on from
 the line after it.
 """
@@ -67,7 +67,7 @@ def oversized_cell(cells: Sequence[str], allowed: int) -> int | None:
 
 def record(header: tuple[str, ...], cells: list[str] | None, source: str, row: int) -> RawRow:
     """The row of one record; a shifted or cut record, or one with a cell too big, is a row with
-    ``error`` set. ``cells`` is None for a record too big to be read at all (see :func:`records`)."""
+    ``error`` set. ``cells`` is None for a record too big to be read at all (see ``records``)."""
     width = len(header)
     allowed = FIELD_BYTES.value()
     if cells is None:

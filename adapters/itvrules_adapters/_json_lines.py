@@ -36,7 +36,7 @@ class TooLong:
 
 
 def bounded_lines(text: TextIO) -> Iterator[str | TooLong]:
-    """The lines of ``text``; a line over the limit is a :class:`TooLong`, read past in pieces."""
+    """The lines of ``text``; a line over the limit is a ``TooLong``, read past in pieces."""
     allowed = JSONL_LINE_BYTES.value()
     while True:
         piece = text.readline(PIECE)
@@ -107,7 +107,7 @@ def _integer(text: str) -> int:
 
 
 def loads(line: str) -> Any:
-    """``json.loads`` whose too-long integers raise :class:`_LongNumber`, not a bare ValueError."""
+    """``json.loads`` whose too-long integers raise ``_LongNumber``, not a bare ValueError."""
     return json.loads(line, parse_int=_integer)
 
 

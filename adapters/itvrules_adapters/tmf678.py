@@ -109,7 +109,7 @@ def tax_split(amount: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
 def resources(row: Mapping[str, Any], *, tax_rate: Decimal | None = None) -> list[dict[str, Any]]:
     """The TMF678 resources of one bill-run row: its bill and its rates, or none at all.
 
-    Raises :class:`itvrules.InputError` for a row no bill can show truly (a
+    Raises ``itvrules.InputError`` for a row no bill can show truly (a
     negative amount, a credit above the charge, amounts that do not add up):
     the run rejects it instead of writing a wrong bill.
     """

@@ -14,7 +14,7 @@ class ItvRulesError(Exception):
 class PolicyError(ItvRulesError, ValueError):
     """A policy file is invalid.
 
-    ``problems`` lists every problem found, each a :class:`PolicyProblem`, so an
+    ``problems`` lists every problem found, each a ``PolicyProblem``, so an
     author fixes them all in one pass instead of one per run.
     """
 

@@ -1,8 +1,8 @@
 """Which optional extra brings which module, and the check features make before using one.
 
 The core installs light (``pip install itvrules``); a feature that needs polars, an
-xlsx library or matplotlib asks :func:`require` first, so a missing extra is one
-:class:`MissingExtra` line naming the extra to install, never an import traceback.
+xlsx library or matplotlib asks ``require`` first, so a missing extra is one
+``MissingExtra`` line naming the extra to install, never an import traceback.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
 
 
 def require(feature: str, *modules: str) -> None:
-    """Import ``modules`` or raise :class:`MissingExtra` naming ``feature`` and its extra."""
+    """Import ``modules`` or raise ``MissingExtra`` naming ``feature`` and its extra."""
     for module in modules:
         try:
             importlib.import_module(module)
@@ -37,7 +37,7 @@ def require(feature: str, *modules: str) -> None:
 
 
 def missing_extra(exc: ImportError, feature: str = "this command") -> MissingExtra | None:
-    """The :class:`MissingExtra` behind an import failure of an extra's module, else None."""
+    """The ``MissingExtra`` behind an import failure of an extra's module, else None."""
     name = (exc.name or "").partition(".")[0]
     extra = EXTRA_OF_MODULE.get(name)
     return None if extra is None else MissingExtra(feature, extra)

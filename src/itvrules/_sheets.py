@@ -7,7 +7,7 @@ sheet), and set when the sheet is finished; xlsxwriter writes the ``<cols>``
 element at close, so this works in ``constant_memory`` mode too. A width is
 the display width of the widest cell as Excel shows it (East Asian wide
 characters count 2, a date 10, money with two decimals), plus room for the
-filter button on the header, capped at :data:`MAX_COLUMN_WIDTH` so one long
+filter button on the header, capped at ``MAX_COLUMN_WIDTH`` so one long
 remark cannot push the rest off the page (a writer wraps the text of a cell
 wider than the cap, so it shows whole on a taller row).
 
@@ -58,7 +58,7 @@ def display_width(text: str) -> int:
 
 def shown_width(value: Any) -> int:
     """The display width of a cell as the writers format it (dates ``yyyy-mm-dd``, money ``0.00``,
-    numbers and dates indented by :data:`NUMBER_INDENT`)."""
+    numbers and dates indented by ``NUMBER_INDENT``)."""
     if value is None:
         return 0
     if isinstance(value, str):

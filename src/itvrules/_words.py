@@ -83,7 +83,7 @@ def kind_of(value: Any) -> str:
 
 
 def joined(values: Iterable[Any], say: Any = None) -> str:
-    """Items joined with ``, ``, each put into words by ``say`` (default :func:`plain`)."""
+    """Items joined with ``, ``, each put into words by ``say`` (default ``plain``)."""
     say = say or plain
     items = sorted(values, key=str) if isinstance(values, (set, frozenset)) else values
     return ", ".join(say(item) for item in items)

@@ -41,7 +41,7 @@ def arrow_cells(column: pa.Array) -> list[Any]:
 
 def refuse_untyped_ids(schema: pa.Schema, source: str) -> None:
     """Refuse an Arrow feed whose account column (by its header) is not text: an
-    :class:`itvrules.InputError` naming the column's type, before any row is read."""
+    ``itvrules.InputError`` naming the column's type, before any row is read."""
     from .runs._arrow import refuse_untyped_ids as refuse
 
     refuse(schema, [name for name in schema.names if field_of(name) == "account_id"], source)
@@ -55,7 +55,7 @@ def bill_arrow_schema() -> pa.Schema:
 
 
 def month_end(month: str, field: str = "month") -> date:
-    """The last day of ``month`` ("YYYY-MM"); an :class:`itvrules.InputError` naming ``field`` if not."""
+    """The last day of ``month`` ("YYYY-MM"); an ``itvrules.InputError`` naming ``field`` if not."""
     return last_day(parse_month(month, field))
 
 

@@ -2,7 +2,7 @@
 """Every plug-in hook itvrules calls, in one place.
 
 A plug-in is a module or object with functions named like the hooks below,
-decorated with :data:`hookimpl`, and registered under the entry-point group
+decorated with ``hookimpl``, and registered under the entry-point group
 ``itvrules``. The built-in readers and writers in the ``itvrules_adapters``
 package register through these same hooks. Each hook is documented in
 docs/adapters.md.
@@ -77,7 +77,7 @@ class FeedReader(Protocol):
         """Yield the rows of ``stream``; ``source`` names it in errors and rejects.
 
         ``stream`` may be unseekable (standard input) and belongs to the caller:
-        do not close it. Raise :class:`itvrules.InputError` (field ``(file)``) for
+        do not close it. Raise ``itvrules.InputError`` (field ``(file)``) for
         a file that cannot be read at all: unknown encoding, not a spreadsheet,
         empty. A single bad record is not such a file: yield it with ``error`` set.
         """
@@ -89,7 +89,7 @@ class RowSink(Protocol):
 
     ``row`` maps column names to Python values: ``str``, ``int``, ``bool``,
     ``Decimal`` (yuan), ``datetime.date`` or ``None``; the sink renders them in its
-    format. ``write`` may raise :class:`itvrules.InputError` to refuse a row it
+    format. ``write`` may raise ``itvrules.InputError`` to refuse a row it
     cannot represent (an account too long for a fixed-width field, say) before
     writing any of it: the pipeline sends that row to the rejects instead.
     ``close`` finishes the format (a closing bracket, the zip directory) but never
@@ -114,7 +114,7 @@ class ExportWriter(Protocol):
         ``kind`` is ``"bill"``, ``"eligibility"`` or ``"rejects"``, so a format can
         shape each differently (a TMF678 bill, say); a writer that cannot write a
         kind, or is given an ``encoding`` it does not write, raises
-        :class:`itvrules.InputError` naming it.
+        ``itvrules.InputError`` naming it.
         """
         ...
 
@@ -157,7 +157,7 @@ class TextBatchReader(Protocol):
     or ``auto`` backend then reads the feed with it instead of ``read`` and
     checks and decides each batch in bulk; the built-in CSV reader has it.
     The batches must hold the same records, rows and errors as ``read``
-    yields, and raise the same :class:`itvrules.InputError` for a file that
+    yields, and raise the same ``itvrules.InputError`` for a file that
     cannot be read, so both paths write the same export and rejects.
     """
 
@@ -208,19 +208,19 @@ class ArrowBatchReader(Protocol):
     """Capability of a reader: it opens a feed file as Arrow record batches (the Parquet bill path).
 
     Declared by having ``open_arrow``. A bill run of one such feed, read from
-    a file, to a writer that declares :class:`ArrowTableWriter` is then
+    a file, to a writer that declares ``ArrowTableWriter`` is then
     checked, decided and written a batch of Arrow columns at a time; the
     built-in Parquet reader has it. Cells are read as the row path reads
     ``read``'s values (``itvrules.formats.arrow_cells``).
     """
 
     def open_arrow(self, path: str, source: str) -> ArrowFeed:
-        """Open the file at ``path``; an :class:`itvrules.InputError` (field ``(file)``) if unreadable."""
+        """Open the file at ``path``; an ``itvrules.InputError`` (field ``(file)``) if unreadable."""
         ...
 
 
 class TextColumnsSink(Protocol):
-    """An open text export that takes many rendered rows at a time (see :class:`TextColumnsWriter`).
+    """An open text export that takes many rendered rows at a time (see ``TextColumnsWriter``).
 
     The run renders most of a line once per distinct decision (``template``)
     and the cells that differ per row as column expressions; each method must
@@ -257,7 +257,7 @@ class TextColumnsWriter(Protocol):
     """Capability of a writer: it takes whole columns of rendered text (the columnar bill path).
 
     Declared by having ``open_text_columns``, which takes the arguments of
-    ``open`` and returns a :class:`TextColumnsSink`. A bill run on the
+    ``open`` and returns a ``TextColumnsSink``. A bill run on the
     ``columnar`` or ``auto`` backend then writes the export in bulk; the
     built-in CSV and JSON Lines writers have it.
     """
@@ -328,7 +328,7 @@ def itvrules_feed_readers() -> Sequence[FeedReader]:
 def itvrules_export_writers() -> Sequence[ExportWriter]:
     """Return the export writers this plug-in provides.
 
-    Called like :func:`itvrules_feed_readers`, and writers are chosen the same
+    Called like ``itvrules_feed_readers``, and writers are chosen the same
     way, for the decisions output and for the rejects output alike.
     """
 
@@ -348,9 +348,9 @@ def itvrules_decision_row(kind: str, row: dict[str, Any], decision: Any, policy:
     """Add or change cells of one output ``row`` in place, given its ``decision``.
 
     Called for every decided row after the built-in columns are filled and
-    before the row is written; ``decision`` is a :class:`itvrules.FeeDecision`
-    (``kind="bill"``) or an :class:`itvrules.Eligibility`. Raise
-    :class:`itvrules.InputError` to reject the row instead (it goes to the
+    before the row is written; ``decision`` is a ``itvrules.FeeDecision``
+    (``kind="bill"``) or an ``itvrules.Eligibility``. Raise
+    ``itvrules.InputError`` to reject the row instead (it goes to the
     rejects with the message).
     """
 
@@ -360,9 +360,9 @@ def itvrules_check_row(kind: str, raw: RawRow, record: Any) -> None:
     """Check a parsed input ``record`` (Subscriber or Enrollment) read from ``raw``.
 
     Called for every row that parsed cleanly, before it is decided: an
-    :class:`itvrules.Enrollment` for ``kind="bill"``, a
-    :class:`itvrules.Subscriber` for ``"eligibility"`` (its acceptance date is in
-    ``raw``). Raise :class:`itvrules.InputError` to reject the row; return
+    ``itvrules.Enrollment`` for ``kind="bill"``, a
+    ``itvrules.Subscriber`` for ``"eligibility"`` (its acceptance date is in
+    ``raw``). Raise ``itvrules.InputError`` to reject the row; return
     nothing to accept it.
     """
 

@@ -3,7 +3,7 @@
 Rule authors change YAML, not Python, so their examples (an input and the
 decision it must get) live in YAML too. A case file is checked against the
 policy it tests before anything runs: every problem is collected with its
-file, line and field and raised once as a :class:`PolicyError`, as the policy
+file, line and field and raised once as a ``PolicyError``, as the policy
 loader does, so an author fixes them all in one pass.
 """
 
@@ -234,7 +234,7 @@ def _names_a_file(value: str) -> bool:
 def policy_path_for(case_path: str | Path) -> Path:
     """The policy a case file tests: ``policy:`` when it is a path, else ``<name>.yaml`` beside it.
 
-    Raises :class:`PolicyError` (with the file and line) when neither exists.
+    Raises ``PolicyError`` (with the file and line) when neither exists.
     """
     path = Path(case_path)
     lined = _read(path)
@@ -266,7 +266,7 @@ def _read(path: Path) -> LinedYaml:
 def load_cases(path: str | Path, policy: Policy) -> list[Case]:
     """The cases of the file at ``path``, each checked against ``policy``.
 
-    Raises :class:`PolicyError` listing every problem with its file, line and
+    Raises ``PolicyError`` listing every problem with its file, line and
     field: malformed YAML, an unknown table, a missing input, an unknown
     expected field, a rule the policy does not have, an input the model
     refuses, a case file written for another policy.
@@ -297,7 +297,7 @@ def _a(table: str) -> str:
 
 
 class _Reader:
-    """Collects problems while turning one case file into :class:`Case` objects."""
+    """Collects problems while turning one case file into ``Case`` objects."""
 
     def __init__(self, path: Path, lined: LinedYaml, policy: Policy) -> None:
         self.path = path

@@ -131,7 +131,7 @@ def run_cases(policy: Policy, cases: Iterable[Case], engine: str | None = None, 
               require_full_coverage: bool = False) -> CaseReport:
     """Run every case on ``engine`` (default: the policy's) and measure rule coverage.
 
-    Raises :class:`PolicyError` when a case was written for another policy.
+    Raises ``PolicyError`` when a case was written for another policy.
     """
     policy.engine(engine)  # an unknown engine is the caller's error: raise before any case runs
     name = engine or policy.default_engine

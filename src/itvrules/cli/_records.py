@@ -30,7 +30,7 @@ class FeedRecords:
     """The accepted records of some feeds; rejected rows are kept for a rejects file.
 
     ``target`` is where the rejects go (``None``: nowhere, the caller needs only
-    the records). Iterate :meth:`records` once.
+    the records). Iterate ``records`` once.
     """
 
     def __init__(self, policy: Policy, feeds: Sequence[str], *, kind: str = BILL,

@@ -2,7 +2,7 @@
 
 Python's default for those signals ends the process on the spot, leaving a
 half-written part file behind and no word on stderr. While a command runs,
-they raise :class:`Stopped` instead (a ``KeyboardInterrupt``, so every
+they raise ``Stopped`` instead (a ``KeyboardInterrupt``, so every
 clean-up that serves Ctrl-C serves them): part files are removed, ledger
 transactions roll back, and ``main`` prints one line and exits 128 + the
 signal's number, as a shell reports a process the signal ended. Only the
@@ -42,7 +42,7 @@ class Stopped(KeyboardInterrupt):
 
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """While the block runs, SIGTERM and SIGHUP raise :class:`Stopped`; then the old handlers."""
+    """While the block runs, SIGTERM and SIGHUP raise ``Stopped``; then the old handlers."""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers (a program calling main() from a thread)
         return

@@ -2,7 +2,7 @@
 
 Python then has no ``sys.stdout`` at all, and a command that writes to it
 would fail deep inside with an AttributeError. Here a stand-in takes its
-place whose first write raises :class:`StdoutClosed`: a command that writes
+place whose first write raises ``StdoutClosed``: a command that writes
 only to files runs as usual, one that needs standard output stops with one
 line (status 1) before it writes a row, and its part files are removed.
 """

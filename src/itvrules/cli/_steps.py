@@ -132,7 +132,7 @@ def recovery_event(policy: Policy, events: list[Event], step: str, depot: str, *
                    source_row: int = 0) -> Event | None:
     """The terminals the line worker's step takes back into ``depot``; None when none are left.
 
-    Raises :class:`InputError` (field ``depot``) for a depot on another step
+    Raises ``InputError`` (field ``depot``) for a depot on another step
     than the list's last, or a cancellation that has not taken effect by ``on``.
     """
     from .._errors import InputError

@@ -67,7 +67,7 @@ def read_table(path: str, table: str, *, in_format: str | None = None,
     """(raw row, {field: cell}) for every row of ``path``; (raw row, error) for a row that cannot be read.
 
     ``table`` is ``"usage"``, ``"eligibility"``, ``"calls"`` or ``"steps"``. Raises
-    :class:`InputError` for a file that cannot be read at all or lacks a required column.
+    ``InputError`` for a file that cannot be read at all or lacks a required column.
     """
     from ..runs._files import check_feed, open_source
     from ..runs._plugins import plugin_manager, reader_for
@@ -143,7 +143,7 @@ def _blank(value: object) -> bool:
 
 
 def eligibility_row(values: Mapping[str, Any]) -> Eligibility:
-    """An :class:`Eligibility` read back from a results file written by ``itvrules eligibility``."""
+    """An ``Eligibility`` read back from a results file written by ``itvrules eligibility``."""
     eligible_cell = values.get("eligible")
     try:
         eligible = parse_bool(eligible_cell)

@@ -117,7 +117,7 @@ class Check:
     def bound(self, parameters: Mapping[str, Any]) -> Check:
         """The check with the policy's values for the parameters it reads (``{param: name}``).
 
-        Raises :class:`PolicyError` when the policy lacks one or its value is no portable pattern.
+        Raises ``PolicyError`` when the policy lacks one or its value is no portable pattern.
         """
         for name in params_of(self.when):
             value = parameters.get(name)
@@ -157,7 +157,7 @@ class Contract:
     years: tuple[int, int] = (1, 9999)
 
     def year_problem(self, year: int) -> str | None:
-        """The words for a date or month in ``year`` outside :attr:`years`; None when inside."""
+        """The words for a date or month in ``year`` outside ``years``; None when inside."""
         first, last = self.years
         if first <= year <= last:
             return None
@@ -211,7 +211,7 @@ def placeholders(message: str) -> list[str]:
 def load_contract(path: str | Path | None = None) -> Contract:
     """The input contract at ``path``; without one, the shipped contract. Loaded once per path.
 
-    Raises :class:`PolicyError` listing every problem with its line.
+    Raises ``PolicyError`` listing every problem with its line.
     """
     where = Path(path) if path is not None else rulesets_dir() / CONTRACT_FILE
     return _Reader(str(where), read_lined(where, "contract file")).contract()

@@ -59,5 +59,5 @@ def normaliser(field: str) -> Callable[[str], str]:
 
 
 def normal(field: str, text: str) -> str:
-    """``text`` of a cell of ``field`` in its normal form (see :func:`normaliser`)."""
+    """``text`` of a cell of ``field`` in its normal form (see ``normaliser``)."""
     return normaliser(field)(text)

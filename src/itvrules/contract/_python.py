@@ -99,14 +99,14 @@ class PythonChecks:
         return None if index < 0 else self.checks[index]
 
     def error(self, facts: Mapping[str, Any]) -> InputError | None:
-        """The :class:`InputError` the first failing check gives, naming its field; None if none."""
+        """The ``InputError`` the first failing check gives, naming its field; None if none."""
         check = self.first_failed(facts)
         if check is None:
             return None
         return InputError(check.field, facts.get(check.field), render(check.message, facts))
 
     def object_error(self, record: object) -> InputError | None:
-        """:meth:`error` of the facts held as attributes of ``record`` (a model object)."""
+        """``error`` of the facts held as attributes of ``record`` (a model object)."""
         if self._first(*self._attributes(record)) < 0:
             return None  # the common case: no mapping built
         return self.error({name: getattr(record, name) for name in self.names})

@@ -10,7 +10,7 @@ around, measured on durable-rules 2.0.28:
   content hash, so two policies never share a name and reloading the same
   policy reuses its rulesets.
 * It is not thread-safe and its stock ``Host`` runs actions on background
-  timer threads. :class:`_QuietHost` starts no such threads and every call
+  timer threads. ``_QuietHost`` starts no such threads and every call
   holds one process-wide lock.
 * Messages go through ``json.dumps``: facts are ints, bools and strings only
   (day ordinals, month indexes), never ``date`` or ``Decimal``.
@@ -65,7 +65,7 @@ def durable_condition(cond: Condition) -> dict[str, Any]:
 
 
 def ruleset_definition(table: str, rules: tuple[Rule, ...]) -> dict[str, Any]:
-    """The durable-rules ruleset of one decision table (actions are run by :class:`_QuietHost`)."""
+    """The durable-rules ruleset of one decision table (actions are run by ``_QuietHost``)."""
     definition: dict[str, Any] = {}
     for index, rule in enumerate(rules):
         parts: list[dict[str, Any]] = [{"table": table}]
@@ -76,14 +76,14 @@ def ruleset_definition(table: str, rules: tuple[Rule, ...]) -> dict[str, Any]:
 
 
 def _noop(_closure: Any) -> None:
-    """Actions are taken by :meth:`_QuietHost.decide`, which reads which rule fired."""
+    """Actions are taken by ``_QuietHost.decide``, which reads which rule fired."""
 
 
 class _QuietHost(_engine.Host):  # type: ignore[misc]
     """A durable-rules host without background dispatch threads."""
 
     def _run(self) -> None:
-        """Start no timer threads: actions run only inside :meth:`decide`, under the lock."""
+        """Start no timer threads: actions run only inside ``decide``, under the lock."""
 
     def ensure(self, name: str, definition: dict[str, Any]) -> int:
         """Register ``definition`` as ``name`` unless it is already registered; the C handle."""

@@ -23,5 +23,5 @@ class Engine(Protocol):
     name: str
 
     def decide(self, table: str, facts: tuple[Any, ...]) -> int:
-        """Index into the table's rules; raises :class:`NoRuleMatched` on a gap."""
+        """Index into the table's rules; raises ``NoRuleMatched`` on a gap."""
         ...

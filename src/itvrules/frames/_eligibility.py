@@ -62,7 +62,7 @@ def decide_eligibility(policy: Policy, frame: pl.DataFrame | pl.LazyFrame,
     The frame must hold valid subscribers (``SUBSCRIBER_COLUMNS``): the first
     row ``Subscriber`` would refuse (a null or blank account, a null plan, an
     unknown product or community) or without an acceptance day raises
-    :class:`InputError` with that row's field, position and account, as does a
+    ``InputError`` with that row's field, position and account, as does a
     gap in the eligibility table.
     """
     if accepted_on is not None and (not isinstance(accepted_on, date)

@@ -182,7 +182,7 @@ def decide_fees(policy: Policy, frame: pl.DataFrame | pl.LazyFrame, month: str) 
     """One decision row per enrolment row, in input order (columns ``DECISION_COLUMNS``).
 
     The frame must hold valid enrolments (``ENROLLMENT_COLUMNS``); a gap in the
-    fee table or an unknown ``switched_to`` package raises :class:`InputError`
+    fee table or an unknown ``switched_to`` package raises ``InputError``
     naming the first such account.
     """
     parse_month(month)

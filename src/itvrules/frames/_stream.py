@@ -3,7 +3,7 @@
 A batch is checked in bulk, reduced to its distinct fee cases
 (``_fee_cases.fee_cases``: what a fee depends on at month resolution), the
 cases are decided by the columnar backend (``Policy.fees_frame``), and each
-row gets its case's decision as a :class:`FeeDecision`. (With ``engine=
+row gets its case's decision as a ``FeeDecision``. (With ``engine=
 "durable"``, or a gap in the fee table, the cases are decided one by one by
 the engine, which raises the row path's ``EngineError`` at the row.) Those
 objects are most of the cost, so they are built a slice at a time, a field at
@@ -11,7 +11,7 @@ a time for the whole slice (the member descriptors of the slotted class,
 driven by ``map``): about 40 % less time than a ``trusted_fee`` call per row.
 
 The bulk check only has to find every row that *might* be bad. Each such
-row is read by the row path's own code: an :class:`Enrollment` built from
+row is read by the row path's own code: an ``Enrollment`` built from
 its cells, decided by ``Policy._fee_outcome``. Its error is therefore the
 row path's error, and a row flagged by mistake is decided as the row path
 decides it. Decisions and errors come out in input order, each error at its

@@ -235,7 +235,7 @@ def replay(policy: Policy, events: Iterable[Event], *, as_of: date,
            engine: str | None = None) -> EnrollmentState:
     """The state on ``as_of`` of the enrolment whose events these are.
 
-    Raises :class:`InputError` for an event out of order, an account with no
+    Raises ``InputError`` for an event out of order, an account with no
     ``accepted`` event (an unknown enrolment), events of several accounts, an
     event dated after ``as_of`` or before acceptance, and a recovery of a
     terminal never fitted.

@@ -3,7 +3,7 @@
 Structuring accepts what feeds and JSON carry (ISO and CRM date spellings,
 booleans as true/1/是/Y, enums by value or Chinese name, money as decimal
 strings); unstructuring gives JSON-ready dicts (ISO dates, money as strings).
-Every failure is an :class:`InputError` naming the field.
+Every failure is an ``InputError`` naming the field.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The inputs: a broadband subscriber and a trial enrolment.
 
-Validators turn every bad value into an :class:`InputError` that names the
+Validators turn every bad value into an ``InputError`` that names the
 field, so a caller (or a feed's reject file) learns exactly what to fix.
 """
 

@@ -53,7 +53,7 @@ class CallVocabulary:
 
 
 def call_vocabulary(policy: Policy) -> CallVocabulary:
-    """``operations.call_results`` of the policy; a :class:`PolicyError` when it has none."""
+    """``operations.call_results`` of the policy; a ``PolicyError`` when it has none."""
     found = policy.document.operations.get("call_results")
     if not found:
         raise PolicyError(f"{policy.source}: operations.call_results is missing: the outcomes and "
@@ -88,7 +88,7 @@ def _code(field: str, cell: object, names: Mapping[str, str], *, required: bool)
 
 def call_event(vocabulary: CallVocabulary, values: Mapping[str, Any], *, source: str = "",
                source_row: int = 0) -> Event:
-    """The ``call_result`` event of one feed row; :class:`InputError` naming the field if it is bad.
+    """The ``call_result`` event of one feed row; ``InputError`` naming the field if it is bad.
 
     ``reached`` (是/否, true/false, 1/0, Y/N) must agree with the outcome: an
     outcome the policy marks as got through needs 是, the others 否.

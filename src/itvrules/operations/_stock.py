@@ -2,7 +2,7 @@
 
 A depot's stock is what its events say: terminals received (``depot:<name>``
 stream), allocated to an account, recovered from one. The methods decide and
-return the event to record, and :meth:`Stock.from_events` replays recorded
+return the event to record, and ``Stock.from_events`` replays recorded
 events through the same code, so the ledger and a live ``Stock`` always agree.
 Recovered terminals return as refurbished (利旧), and the policy's
 ``allocation_order`` hands them out before new ones (§四(六)1 尽量使用利旧终端).
@@ -105,7 +105,7 @@ class Stock:
 
         Events apply by date and, within a day, arrivals before allocations, so
         the result does not depend on the order the events come in. An event
-        that cannot apply raises :class:`InputError` or :class:`StockError`
+        that cannot apply raises ``InputError`` or ``StockError``
         naming its source and row.
         """
         stock = cls(policy)
@@ -139,7 +139,7 @@ class Stock:
         """Take one ``terminal`` from ``depot`` for ``account_id``, 利旧 first.
 
         The condition chosen is ``event.data["condition"]``. Raises
-        :class:`StockError` when no condition the policy allows is in stock.
+        ``StockError`` when no condition the policy allows is in stock.
         """
         kind = _member(Terminal, "terminal", terminal)
         _depot(depot)

@@ -3,7 +3,7 @@
 The library reads "the first month" of the calls as ``first_month_days`` days from
 completion, [C, C + first_month_days - 1], not the calendar month (a
 completion on the 31st would otherwise have a one-day month). Work orders and
-the KPI report both ask :func:`first_month_viewing`, so they never disagree.
+the KPI report both ask ``first_month_viewing``, so they never disagree.
 
 Per calendar month the window touches, a daily feed wins over a monthly one:
 a month with a daily record in the window sums the window's daily records; a
@@ -73,7 +73,7 @@ def first_month_window(policy: Policy, completed_on: date) -> tuple[date, date]:
 def first_month_viewing(policy: Policy, state: EnrollmentState) -> FirstMonthViewing:
     """The viewing of an installed enrolment in its first month, from the usage its state holds.
 
-    Raises :class:`InputError` (field ``hours``) naming the account and the
+    Raises ``InputError`` (field ``hours``) naming the account and the
     day or month for recorded hours that are not a number ≥ 0.
     """
     if state.completed_on is None:

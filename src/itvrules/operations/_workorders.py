@@ -80,7 +80,7 @@ DATE_DETAILS = frozenset({"accepted_on", "completed_on", "trial_end", "requested
 def detail_fields(policy: Policy) -> tuple[str, ...]:
     """Every key the details of ``policy``'s orders may hold, in export order.
 
-    :data:`DETAIL_FIELDS`, then ``step.<name>`` for each of the policy's
+    ``DETAIL_FIELDS``, then ``step.<name>`` for each of the policy's
     cancellation steps in the policy's order, so an export knows all its
     columns before the first order (a work-order file has one column a detail).
     """
@@ -313,8 +313,8 @@ def _yes(flag: bool) -> str:
 def work_orders(policy: Policy, state: EnrollmentState) -> list[WorkOrder]:
     """Every work order the enrolment's state implies on ``state.as_of``, sorted.
 
-    Raises :class:`InputError` for usage hours that are not a number and
-    :class:`PolicyError` when the policy names nobody for a kind of order, or
+    Raises ``InputError`` for usage hours that are not a number and
+    ``PolicyError`` when the policy names nobody for a kind of order, or
     has no ``operations.call_results`` while a call reported a problem.
     """
     build = _Builder(policy, state)

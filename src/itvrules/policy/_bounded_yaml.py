@@ -3,8 +3,8 @@
 A few hundred bytes of aliases (a "billion laughs") expand to billions of
 nodes, and a few thousand brackets overflow Python's stack. This loader counts
 the nodes a document will hold once its aliases are expanded, and how deep it
-nests, as it composes them, so a document over :data:`YAML_NODES` or
-:data:`YAML_DEPTH` is refused before anything big is built. An alias inside
+nests, as it composes them, so a document over ``YAML_NODES`` or
+``YAML_DEPTH`` is refused before anything big is built. An alias inside
 the node it names (a cycle) is refused too: it would expand forever.
 """
 

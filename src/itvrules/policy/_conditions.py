@@ -6,10 +6,10 @@ see only constants; the tree keeps the parameter names for explanations.
 
 The input contract (``itvrules.contract``) writes its row checks in the same
 language, with three additions: a comparison with another field of the row
-(``{lt: {field: accepted_on}}``, a :class:`FieldRef` value), ``empty``
+(``{lt: {field: accepted_on}}``, a ``FieldRef`` value), ``empty``
 (``{empty: true}``: no value, or only whitespace) and ``matches`` /
 ``not_matches`` (a portable regular expression, ``_patterns``, over the whole
-value; a policy parameter's as ``{param: name}``, a :class:`ParamRef` until
+value; a policy parameter's as ``{param: name}``, a ``ParamRef`` until
 ``bind`` puts the policy's pattern in its place). A comparison with an empty
 side never holds, as in SQL, so every target evaluates a check alike.
 """
@@ -46,7 +46,7 @@ class FieldRef:
 
 @attrs.frozen
 class ParamRef:
-    """A policy parameter, as the right side of a contract's comparison, until :func:`bind`."""
+    """A policy parameter, as the right side of a contract's comparison, until ``bind``."""
 
     name: str
 
@@ -176,7 +176,7 @@ def is_empty(value: object) -> bool:
 
 
 def bind(cond: Condition, parameters: Mapping[str, Any]) -> Condition:
-    """``cond`` with every :class:`ParamRef` replaced by that parameter's value in ``parameters``
+    """``cond`` with every ``ParamRef`` replaced by that parameter's value in ``parameters``
     (a ``KeyError`` names one the policy lacks)."""
     if isinstance(cond, Compare):
         if not isinstance(cond.value, ParamRef):
@@ -188,7 +188,7 @@ def bind(cond: Condition, parameters: Mapping[str, Any]) -> Condition:
 
 
 def params_of(cond: Condition) -> set[str]:
-    """The policy parameters ``cond`` reads (:class:`ParamRef` values)."""
+    """The policy parameters ``cond`` reads (``ParamRef`` values)."""
     if isinstance(cond, Compare):
         return {cond.value.name} if isinstance(cond.value, ParamRef) else set()
     out: set[str] = set()

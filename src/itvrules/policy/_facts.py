@@ -137,7 +137,7 @@ def fee_key(enr: Enrollment) -> tuple[Any, ...]:
 
 
 def fee_facts_from_key(key: tuple[Any, ...], month: int) -> tuple[Any, ...]:
-    """Facts in FEE_FIELDS order for a :func:`fee_key` and a billing month index."""
+    """Facts in FEE_FIELDS order for a ``fee_key`` and a billing month index."""
     returned, completed, requested, effective, switched_to, product = key
     base = month if completed is None else completed
     return (

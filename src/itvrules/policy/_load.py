@@ -1,7 +1,7 @@
 """Load a policy file: parse, check against the JSON Schema, then check meaning.
 
 Every problem is collected with its file, line and field and raised once as a
-:class:`PolicyError`, so an author fixes them all in one pass.
+``PolicyError``, so an author fixes them all in one pass.
 """
 
 from __future__ import annotations

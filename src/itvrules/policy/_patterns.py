@@ -86,7 +86,7 @@ def problem(pattern: object, max_length: int = MAX_LENGTH) -> str | None:
 
 @cache
 def python(pattern: str) -> re.Pattern[str]:
-    """``pattern`` compiled for Python; use ``fullmatch``. Raises :class:`PatternError`."""
+    """``pattern`` compiled for Python; use ``fullmatch``. Raises ``PatternError``."""
     _parse(pattern)
     return re.compile(pattern, re.DOTALL)
 
@@ -149,7 +149,7 @@ def _named(char: str) -> str:
 
 @cache
 def _parse(pattern: str) -> tuple[str, _Shape]:
-    """The Java spelling of a portable ``pattern`` and its shape; raises :class:`PatternError`."""
+    """The Java spelling of a portable ``pattern`` and its shape; raises ``PatternError``."""
     if not pattern:
         raise PatternError("an empty pattern matches only an empty value")
     return _Parser(pattern).run()

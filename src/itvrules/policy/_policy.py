@@ -41,7 +41,7 @@ ENGINES = ("compiled", "durable")
 #: times faster per decision, ten with ``fees()`` (docs/performance.md).
 DEFAULT_ENGINE = "compiled"
 
-#: ``fees(backend=...)``: see :meth:`Policy.fees`.
+#: ``fees(backend=...)``: see ``Policy.fees``.
 #: Rows ``fees()`` decides at a time with the columnar backend.
 FEES_BATCH_ROWS = 1_000_000
 
@@ -189,8 +189,8 @@ class Policy:
                 accepted_on: date | None = None, engine: str | None = None) -> Explanation:
         """Why ``subject`` is decided as it is: every rule in order, with its clause and text.
 
-        A :class:`Subscriber` needs ``accepted_on`` (eligibility); an
-        :class:`Enrollment` needs the billing ``month`` (fees).
+        A ``Subscriber`` needs ``accepted_on`` (eligibility); an
+        ``Enrollment`` needs the billing ``month`` (fees).
         """
         run = self.engine(engine)
         if isinstance(subject, Subscriber):
@@ -243,9 +243,9 @@ class Policy:
              backend: str = "auto", batch_rows: int = FEES_BATCH_ROWS) -> Iterator[FeeDecision]:
         """Decide ``month`` for every enrolment, lazily, in input order.
 
-        ``enrollments`` is any iterable of :class:`Enrollment`, or columns: a
+        ``enrollments`` is any iterable of ``Enrollment``, or columns: a
         Polars DataFrame or LazyFrame, or a pyarrow Table, RecordBatch or
-        RecordBatchReader with the columns of :meth:`fees_frame` (and, if
+        RecordBatchReader with the columns of ``fees_frame`` (and, if
         present, ``return_reason`` and ``prior_modem``, checked as Enrollment
         checks them). A column missing or of another type raises now.
 
@@ -261,7 +261,7 @@ class Policy:
 
         A bad item (not an Enrollment, an unknown ``switched_to``; in columns
         also a row that is not a valid enrolment: no account, product or
-        acceptance date, dates out of order...) raises :class:`InputError`
+        acceptance date, dates out of order...) raises ``InputError``
         after the decisions before it; a row's error has ``source="frame"``,
         its ``row`` (from 0) and names its account. With ``on_error`` the item
         (for columns, the row as a dict) is handed to ``on_error(item, error)``
@@ -287,7 +287,7 @@ class Policy:
 
         ``frame`` has the columns of ``_frames.ENROLLMENT_COLUMNS`` (dates as
         ``pl.Date``); the result has one row per input row, in order, with the
-        same decisions as :meth:`fee` (fen-exact ``Decimal(12, 2)`` money).
+        same decisions as ``fee`` (fen-exact ``Decimal(12, 2)`` money).
         """
         require("Policy.fees_frame", "polars")
         from ..frames._fees import decide_fees
@@ -300,10 +300,10 @@ class Policy:
         ``frame`` (DataFrame or LazyFrame) has the columns of
         ``_eligibility_frames.SUBSCRIBER_COLUMNS`` and must hold valid
         subscribers: the first row ``Subscriber`` would refuse raises
-        :class:`InputError` naming its field and account. ``accepted_on`` gives
+        ``InputError`` naming its field and account. ``accepted_on`` gives
         one acceptance day for every row of a frame without that column. The
         result has one row per input row, in order, with the same decisions as
-        :meth:`eligibility`.
+        ``eligibility``.
         """
         require("Policy.eligibility_frame", "polars")
         from ..frames._eligibility import decide_eligibility
@@ -314,7 +314,7 @@ class Policy:
                    billing_cycle: str | None = None, source: str | None = None) -> Any:
         """Decide ``month`` for a Spark DataFrame of enrolments (the cluster backend).
 
-        Lazy: returns a DataFrame with the columns of :meth:`fees_frame`, built from
+        Lazy: returns a DataFrame with the columns of ``fees_frame``, built from
         plain Spark column expressions (no Python runs on the executors). Needs
         ``pip install 'itvrules[spark]'`` and Java 17+; see docs/scale.md.
         ``rejects=True`` returns a ``SparkBill``: ``.decided``, the bill export's lines
@@ -337,7 +337,7 @@ class Policy:
     def eligibility_spark(self, frame: Any, accepted_on: date | None = None) -> Any:
         """Decide eligibility for a Spark DataFrame of subscribers (the cluster backend).
 
-        Lazy: one row per subscriber, the decisions of :meth:`eligibility` as plain
+        Lazy: one row per subscriber, the decisions of ``eligibility`` as plain
         Spark column expressions (no Python on the executors). ``frame`` has the
         columns of ``_spark_eligibility.SUBSCRIBER_COLUMNS``; ``accepted_on`` is the
         day of rows without one. Needs ``pip install 'itvrules[spark]'``; see docs/scale.md.
@@ -423,7 +423,7 @@ def load_policy(path: str | Path | None = None, *, engine: str = DEFAULT_ENGINE,
     """Load and validate a policy; without ``path``, the shipped default policy.
 
     ``path`` is a policy file or a folder of versions of one policy; ``on``
-    picks the version in force that day. Raises :class:`PolicyError` listing
+    picks the version in force that day. Raises ``PolicyError`` listing
     every problem with its line.
     """
     if _check_engine(engine) == "durable":

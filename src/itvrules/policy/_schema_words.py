@@ -79,7 +79,7 @@ _SHOWN = 120
 
 
 def _shortened(words: str) -> str:
-    """``words``, cut to their first :data:`_SHOWN` characters with how many more there were."""
+    """``words``, cut to their first ``_SHOWN`` characters with how many more there were."""
     if len(words) <= _SHOWN:
         return words
     return f"{words[:_SHOWN]}... ({len(words) - _SHOWN:,} more characters)"

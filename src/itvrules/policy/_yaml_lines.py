@@ -45,7 +45,7 @@ class LinedYaml:
 def load_lined(text: str, source: str = "(text)") -> LinedYaml:
     """Parse one YAML document with the bounded safe loader.
 
-    Raises ``yaml.YAMLError`` on bad syntax and :class:`LimitExceeded` on a document
+    Raises ``yaml.YAMLError`` on bad syntax and ``LimitExceeded`` on a document
     over a limit, before it is expanded.
     """
     loader = BoundedLoader(text, source)
@@ -138,7 +138,7 @@ def _constructor_words(exc: Exception) -> str:
 
 
 def parse_lined(text: str, source: str) -> LinedYaml:
-    """:func:`load_lined`, every problem a :class:`PolicyError` naming ``source``, line and field.
+    """``load_lined``, every problem a ``PolicyError`` naming ``source``, line and field.
 
     Bad syntax, a document over a limit and a tag other than YAML's own are refused here,
     so no reader of the data meets them.
@@ -186,7 +186,7 @@ def _syntax_words(exc: Exception, text: str) -> tuple[int | None, str]:
 def read_lined(path: FilePath, what: str) -> LinedYaml:
     """Read and parse the UTF-8 YAML ``what`` (``"policy file"``) at ``path``; PolicyError if not.
 
-    At most :data:`POLICY_FILE_BYTES` (plus one, to tell) are read, so a device or a
+    At most ``POLICY_FILE_BYTES`` (plus one, to tell) are read, so a device or a
     pipe that never ends (``/dev/zero``) is refused, not read until memory runs out.
     """
     source = str(path)

@@ -34,7 +34,7 @@ def refuse_untyped_ids(schema: pa.Schema, headers: Iterable[str], source: str) -
     """Refuse a feed whose account column (one of ``headers``) does not hold text.
 
     A number column has already lost what an id is (leading zeros, digits past 15, a missing
-    value written NaN), so no row of it can be billed as its account: one :class:`InputError`
+    value written NaN), so no row of it can be billed as its account: one ``InputError``
     naming the column's type, before any row is read.
     """
     for header in headers:

@@ -87,7 +87,7 @@ def bill_parquet(policy: Policy, month: str, source: str, target: str, *,
     counts the feed's rows from 1. ``background=False`` hashes record ids in
     the calling thread (``_record_ids``). ``progress`` is called with the number of
     rows read after every batch. A feed that cannot be read or lacks a
-    required column raises :class:`InputError` before any output is written.
+    required column raises ``InputError`` before any output is written.
     ``columns`` maps headers to fields, as for ``run_bill``.
     """
     parse_month(month)

@@ -11,7 +11,7 @@ rows and total rows (``_rows.RowReader.skip``) are counted, not decided.
 
 A bad row never stops a run; a file that cannot be read at all (encoding, not
 a spreadsheet, empty, a required column missing) does, with an
-:class:`InputError` naming it, and leaves no half-written export behind
+``InputError`` naming it, and leaves no half-written export behind
 (``_run_files``). Rejected rows are spooled by ``_rejects``.
 """
 
@@ -174,7 +174,7 @@ def run_eligibility(policy: Policy, feeds: Sequence[str], output: str, *,
                     columns: Mapping[str, str] | None = None) -> RunSummary:
     """Decide eligibility for every subscriber row in ``feeds``; write the results.
 
-    ``columns`` maps headers to fields, as for :func:`run_bill`.
+    ``columns`` maps headers to fields, as for ``run_bill``.
     """
     run = _Run(ELIGIBILITY, policy, feeds, output, rejects, engine, in_format, out_format,
                encoding, out_encoding, pm, progress, stdin, stdout, columns=columns)

@@ -84,7 +84,7 @@ class RecordIds:
         return self.submit(accounts, tails).result()
 
     def submit(self, accounts: pl.Series, tails: pl.Series) -> Pending:
-        """Start on a column's ids; the returned :class:`Pending` gives them."""
+        """Start on a column's ids; the returned ``Pending`` gives them."""
         return self.submit_names(pl.select(pl.concat_str(pl.lit(accounts), pl.lit(tails),
                                                          separator=_SEPARATOR)).to_series())
 

@@ -3,7 +3,7 @@
 Readers hand over cells as the file holds them (text from CSV, JSON values,
 typed Excel cells). This module maps the headers, English or Chinese, to model
 fields, turns Excel numbers and dates into what the model reads, and builds a
-:class:`Subscriber` or :class:`Enrollment` through :func:`itvrules.structure`,
+``Subscriber`` or ``Enrollment`` through ``itvrules.structure``,
 so booleans, dates and enums are read by the same code as everywhere else and
 the model's validators decide what a bad row is.
 """
@@ -73,7 +73,7 @@ SKIP_BLANK: bool = CELLS.skip.blank
 TOTAL_MARKS: tuple[str, ...] = CELLS.skip.total_markers
 _NEVER = "(?!)"  # a pattern that matches nothing: a contract without markers skips no total row
 #: A regular expression that finds every cell a total mark could be in (and a few more):
-#: bulk readers send the rows it matches to :meth:`RowReader.skip`, which decides.
+#: bulk readers send the rows it matches to ``RowReader.skip``, which decides.
 TOTAL_MARK_PATTERN = "|".join(r"\s*".join(map(re.escape, mark)) for mark in TOTAL_MARKS) or _NEVER
 _MARK_CHOICE = "|".join(map(re.escape, TOTAL_MARKS)) or _NEVER
 #: A total row's label, whitespace removed: a mark at its start or its end ("本周合计").
@@ -134,7 +134,7 @@ for _key, _field in _ALIASES.items():
 def near_miss(header: str, fields: Iterable[str]) -> str | None:
     """The field of ``fields`` whose known name ``header`` closely resembles, or None.
 
-    See :data:`NEAR_MISS_RATIO` for the measure and why.
+    See ``NEAR_MISS_RATIO`` for the measure and why.
     """
     key = _loose(normalise_header(header))
     best: tuple[float, str] | None = None
@@ -153,7 +153,7 @@ def explicit_columns(kind: str, columns: Mapping[str, str] | None) -> dict[str, 
     """A user's header → field map, checked; keys normalised as headers are compared.
 
     An empty field ignores the header (a column that resembles a known name but is
-    something else). A field the run does not read is a :class:`UsageError`.
+    something else). A field the run does not read is a ``UsageError``.
     """
     if not columns:
         return {}
@@ -221,10 +221,10 @@ def map_columns(kind: str, columns: Iterable[str], *, source: str | None = None,
                 explicit: Mapping[str, str] | None = None, fixed: bool = True) -> ColumnMap:
     """Match ``columns`` to the fields of ``kind``; one error names every missing column.
 
-    ``explicit`` (from :func:`explicit_columns`) maps headers first; with ``fixed``
+    ``explicit`` (from ``explicit_columns``) maps headers first; with ``fixed``
     (a file's header row, not one JSON object's keys) each of its headers must be
     there. A header resembling the name of a field no header gives stops the run
-    (:class:`NearMissError`), unless ``explicit`` maps it.
+    (``NearMissError``), unless ``explicit`` maps it.
     """
     wanted = FIELDS[kind]
     explicit = explicit or {}
@@ -293,7 +293,7 @@ def no_account(value: Any) -> bool:
 
 
 def total_cell(value: Any) -> bool:
-    """Whether ``value`` is a total row's label (合计, 小计: :data:`TOTAL_MARKS`)."""
+    """Whether ``value`` is a total row's label (合计, 小计: ``TOTAL_MARKS``)."""
     if not isinstance(value, str) or not any(end in value for end in _MARK_ENDS):
         return False
     text = "".join(unicodedata.normalize("NFKC", value).split())
@@ -301,7 +301,7 @@ def total_cell(value: Any) -> bool:
 
 
 def maybe_skipped(values: Mapping[str, Any]) -> bool:
-    """Whether :meth:`RowReader.skip` could skip a row with ``values``: cheap, for bulk readers."""
+    """Whether ``RowReader.skip`` could skip a row with ``values``: cheap, for bulk readers."""
     return all(_empty(v) for v in values.values()) or any(total_cell(v) for v in values.values())
 
 
@@ -376,7 +376,7 @@ class RowReader:
         self._log: dict[str, tuple[dict[tuple[str, str], None], dict[str, None]]] = {}
 
     def column_map(self, raw: RawRow) -> ColumnMap:
-        """The map for ``raw``'s header; a :class:`ColumnsError` when it cannot be used.
+        """The map for ``raw``'s header; a ``ColumnsError`` when it cannot be used.
 
         Rows of one file share one header tuple, so it is matched once per file;
         rows without one (JSON objects) once per distinct set of keys.
@@ -411,7 +411,7 @@ class RowReader:
                      for source, (pairs, ignored) in self._log.items())
 
     def skip(self, raw: RawRow, columns: ColumnMap | None) -> str | None:
-        """Why ``raw`` is not a record (:data:`BLANK_ROW`, :data:`TOTAL_ROW`), or None.
+        """Why ``raw`` is not a record (``BLANK_ROW``, ``TOTAL_ROW``), or None.
 
         A blank row has every cell empty; a total row has a total mark in a cell
         and no account id (``columns`` says which header gives it; without a map,
@@ -439,7 +439,7 @@ class RowReader:
     def read(self, raw: RawRow, columns: ColumnMap) -> Enrollment | tuple[Subscriber, date]:
         """The record of ``raw``: an Enrollment (bill) or a Subscriber and its acceptance day.
 
-        Raises :class:`InputError` naming the field for a row that cannot be decided.
+        Raises ``InputError`` naming the field for a row that cannot be decided.
         """
         values = raw.values
         data: dict[str, Any] = {}

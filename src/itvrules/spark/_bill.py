@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 #: The ``source`` of the export's lines when the frame has no ``source`` column.
 DEFAULT_SOURCE = "spark"
-#: Input columns the checks of :func:`bill_spark` read when the frame has them, with their types.
+#: Input columns the checks of ``bill_spark`` read when the frame has them, with their types.
 OPTIONAL_COLUMNS: Mapping[str, str] = {
     "source_row": "an integer type",
     "return_reason": "string",
@@ -90,10 +90,10 @@ def bill_spark(policy: Policy, df: DataFrame, month: str, *, billing_cycle: str 
     by its value in any case or its Chinese name, a package by code or name in any
     case (decided by code): a full-width account id is its ASCII one.
 
-    Raises :class:`InputError` for a frame without the enrolment columns (or with
+    Raises ``InputError`` for a frame without the enrolment columns (or with
     a ``field`` or ``error`` column) and, after one checking job over the rows
     that pass the checks of their own (repeated or not; no shuffle), for a gap
-    in the policy's fee table, as :func:`decide_fees_spark` does. Both results
+    in the policy's fee table, as ``decide_fees_spark`` does. Both results
     are lazy: each is computed when written and reads the input again, with a
     shuffle by account, so ``persist`` an input that is expensive to recompute.
     Without a ``source_row`` column the input's order must be the same every

@@ -104,10 +104,10 @@ def decide_eligibility_spark(policy: Policy, df: DataFrame,
     """One eligibility row per subscriber row (columns and types ``ELIGIBILITY_TYPES``), lazily.
 
     ``df`` has ``SUBSCRIBER_COLUMNS`` (other columns are ignored); null flags and
-    community take :class:`Subscriber`'s defaults. ``accepted_on`` is the day of
+    community take ``Subscriber``'s defaults. ``accepted_on`` is the day of
     every row of a frame without that column. Two jobs run before this returns:
     one collects the distinct plans, products and communities; one checks every
-    row and raises :class:`InputError` for the smallest account ``Subscriber``
+    row and raises ``InputError`` for the smallest account ``Subscriber``
     would refuse (a null or blank id, a null plan, an unknown product or
     community) or without an acceptance day, with ``Subscriber``'s field and
     words, else for the smallest account no eligibility rule matches (a gap in

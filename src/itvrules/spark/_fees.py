@@ -60,7 +60,7 @@ DECISION_TYPES: Mapping[str, str] = {
 }
 
 _MONEY = "decimal(12,2)"
-#: Columns of :func:`bill_spark`'s ``decided`` DataFrame, in order: the bill export's
+#: Columns of ``bill_spark``'s ``decided`` DataFrame, in order: the bill export's
 #: (``_run_common.BILL_COLUMNS``), with the Parquet export's types (``_parquet.EXPORT_SCHEMA``).
 EXPORT_TYPES: Mapping[str, str] = {
     "record_id": "string",
@@ -171,7 +171,7 @@ def decide_fees_spark(policy: Policy, df: DataFrame, month: str) -> DataFrame:
     The DataFrame must hold valid enrolments (``ENROLLMENT_COLUMNS``). Before
     returning, one Spark job looks for rows that cannot be decided: a gap in the
     fee table, an unknown ``switched_to`` package or a product without a tariff
-    raises :class:`InputError` naming the smallest offending account id. The returned
+    raises ``InputError`` naming the smallest offending account id. The returned
     DataFrame is not computed until it is written or collected; it is a narrow
     projection of ``df``, so its partitions follow the input's, row for row.
     Deciding thus reads the input twice (check, then output): ``persist`` an

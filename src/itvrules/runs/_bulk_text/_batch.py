@@ -1,7 +1,7 @@
 """What the readers of the columnar path hand on: rows of one source, grouped by header.
 
 A batch holds the rows of one feed read in one go (about a hundred thousand).
-Rows whose cells are all text and share a header form a :class:`Group`: their
+Rows whose cells are all text and share a header form a ``Group``: their
 mapped cells are columns, one per model field, checked in bulk. Rows the
 readers already know are odd (a shifted CSV row, a JSON line that is not an
 object, a cell that is a number or a date) are ``irregular`` and go through the

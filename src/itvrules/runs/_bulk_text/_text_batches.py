@@ -21,7 +21,7 @@ from ._batch import ROW, SEQ, Batch, Group
 
 def text_batches(batches: Iterator[TextBatch], reader: RowReader,
                  note: Callable[[RawRow], None]) -> Iterator[Batch]:
-    """Each of ``batches`` as a :class:`Batch`; ``note`` learns each header before its first row."""
+    """Each of ``batches`` as a ``Batch``; ``note`` learns each header before its first row."""
     noted: tuple[str, ...] | None = None
     for batch in batches:
         header = batch.header
