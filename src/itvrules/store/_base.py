@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date
 from types import TracebackType
 from typing import Any, Self
 
@@ -84,6 +85,19 @@ class SqlLedger(abc.ABC):
         """Keep appends out while a rebuild reads every event."""
 
     @abc.abstractmethod
+    def _lock_writers(self) -> None:
+        """Admit one :meth:`atomic` writer at a time, until its transaction ends."""
+
+    @abc.abstractmethod
+    def _last_day(self) -> date | None:
+        """The latest ``on_date`` stored, or None for an empty ledger."""
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str:
+        """How messages name this ledger (a server URL without its password)."""
+
+    @abc.abstractmethod
     def _close(self) -> None: ...
 
     # -- the Ledger API ----------------------------------------------------------------------
@@ -106,19 +120,35 @@ class SqlLedger(abc.ABC):
                     self._lock_accounts(touched)
                 new = self._insert(checked)
                 if projector is not None:
-                    self._upsert_projections(project(projector, by_account(self._rows_of(touched))))
+                    rows = self._rows_of(touched)
+                    self._upsert_projections(project(projector, by_account(rows, self.name)))
             added += new
             duplicates += len(checked) - new
         return AppendResult(added=added, duplicates=duplicates)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction around everything written inside: whole, or nothing at all.
+
+        Writers are serialised: a second ``atomic`` block waits for the first to
+        end before it reads anything, so what it checks is what it appends to.
+        """
+        with self._transaction():
+            self._lock_writers()
+            yield
+
+    def last_day(self) -> date | None:
+        with self._guard():
+            return self._last_day()
 
     def events(self, account_id: str | None = None) -> Iterator[Event]:
         if account_id is not None:
             with self._guard():
                 rows = self._rows_of([account_id])
-            for _account, events in by_account(rows):
+            for _account, events in by_account(rows, self.name):
                 yield from events
             return
-        for _account, events in by_account(self._all_rows()):
+        for _account, events in by_account(self._all_rows(), self.name):
             yield from events
 
     def accounts(self) -> Iterator[str]:
@@ -150,7 +180,7 @@ class SqlLedger(abc.ABC):
         with self._transaction():
             self._lock_for_rebuild()
             self._delete_projections()
-            for chunk in batches(by_account(self._all_rows()), _REBUILD_CHUNK):
+            for chunk in batches(by_account(self._all_rows(), self.name), _REBUILD_CHUNK):
                 self._upsert_projections(project(projector, chunk))
                 written += len(chunk)
         return written

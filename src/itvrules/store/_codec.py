@@ -14,6 +14,7 @@ from datetime import date
 from itertools import groupby, islice
 from typing import Any, NamedTuple, TypeVar
 
+from .._words import quoted
 from ..lifecycle._events import Event
 from ._protocol import Projector, StoreError
 
@@ -54,7 +55,15 @@ def check_event(event: object) -> Event:
 def _name(event: Event) -> str:
     """How an error names an event (its id cannot be computed for every bad text)."""
     where = f" ({event.source}, row {event.source_row})" if event.source else ""
-    return f"the {event.kind.value} event of {event.on.isoformat()} for account {event.account_id!r}{where}"
+    return (f"the {event.kind.value} event of {event.on.isoformat()} for account "
+            f"{quoted(event.account_id)}{where}")
+
+
+def unreadable_row(where: str, seq: object, account_id: object, field: str, value: object,
+                   problem: str) -> StoreError:
+    """The error for a stored value no writer of this library stores (a row written by hand)."""
+    return StoreError(f"ledger {where}: stored event seq {seq} of account {quoted(account_id)}: "
+                      f"{field} {quoted(value)} is {problem}; the row was not written by itvrules")
 
 
 def data_json(data: Mapping[str, str]) -> str:
@@ -66,39 +75,41 @@ def projection_json(account_id: str, projection: object) -> str:
     """The JSON text of a projection; anything that is not a JSON object is a StoreError."""
     if not isinstance(projection, Mapping):
         raise StoreError(
-            f"the projector returned {type(projection).__name__} for account {account_id!r}, "
+            f"the projector returned {type(projection).__name__} for account {quoted(account_id)}, "
             "expected a mapping"
         )
     try:
         return json.dumps(dict(projection), ensure_ascii=False, sort_keys=True,
                           separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise StoreError(f"the projection of account {account_id!r} is not JSON: {exc}") from exc
+        raise StoreError(f"the projection of account {quoted(account_id)} is not JSON: {exc}") from exc
 
 
-def event_from_row(row: StoredRow) -> Event:
+def event_from_row(row: StoredRow, where: str = "") -> Event:
     """Rebuild an event and prove it intact: its content must hash to the stored id."""
+    ledger = f"ledger {where}: " if where else ""
     try:
         event = Event(account_id=row.account_id, kind=row.kind, on=row.on, data=row.data,
                       source=row.source, source_row=row.source_row)
-    except ValueError as exc:
-        raise StoreError(f"stored event seq {row.seq} cannot be read: {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"{ledger}stored event seq {row.seq} of account {quoted(row.account_id)} "
+                         f"cannot be read: {exc}") from exc
     if event.event_id != row.event_id:
         raise StoreError(
-            f"stored event seq {row.seq} is corrupt: its content hashes to {event.event_id}, "
-            f"stored as {row.event_id}"
+            f"{ledger}stored event seq {row.seq} is corrupt: its content hashes to "
+            f"{event.event_id}, stored as {row.event_id}"
         )
     return event
 
 
-def by_account(rows: Iterable[StoredRow]) -> Iterator[tuple[str, list[Event]]]:
+def by_account(rows: Iterable[StoredRow], where: str = "") -> Iterator[tuple[str, list[Event]]]:
     """Group rows ordered by (account, seq) into each account's events sorted by sort_key.
 
     The sort is stable, so same-day events of the same kind keep their
     insertion order, as ``sorted(events, key=Event.sort_key)`` would.
     """
     for account_id, group in groupby(rows, key=lambda row: row.account_id):
-        events = [event_from_row(row) for row in group]
+        events = [event_from_row(row, where) for row in group]
         events.sort(key=Event.sort_key)
         yield account_id, events
 

@@ -4,33 +4,111 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+import attrs
+
+from .._words import quoted
 from ._protocol import Ledger, StoreError
 
 #: The ledger opened when no URL is given: a SQLite file in the current directory.
 DEFAULT_PATH = "itvrules.db"
 MEMORY = ":memory:"
+#: The ``mode`` a ``sqlite://`` URL may ask for: read only, read-write (the file must exist),
+#: read-write-create (the default).
+SQLITE_MODES = ("ro", "rw", "rwc")
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_SQLITE_FORMS = ("write sqlite:///relative/path.db, sqlite:////absolute/path.db or "
+                 "sqlite://:memory:, optionally with ?mode=ro, ?mode=rw or ?mode=rwc")
 
 
-def sqlite_path(url: str) -> str:
-    """The file (or ``:memory:``) a ``sqlite://`` URL names, as SQLAlchemy spells them.
+@attrs.frozen
+class SqliteTarget:
+    """The file (or ``:memory:``) a SQLite URL names, and how it may be opened."""
+
+    path: str
+    mode: str = "rwc"
+
+    @property
+    def read_only(self) -> bool:
+        return self.mode == "ro"
+
+
+def sqlite_target(url: str) -> SqliteTarget:
+    """Read a ``sqlite://`` URL as SQLAlchemy spells them; its query may only set ``mode``.
 
     ``sqlite:///rel/path.db`` is relative to the current directory,
     ``sqlite:////abs/path.db`` absolute, ``sqlite://:memory:`` (or
-    ``sqlite://``) in memory.
+    ``sqlite://``) in memory; ``?mode=ro`` opens it read only. Any other
+    query parameter is refused, so no file is ever created with ``?`` in its name.
     """
-    rest = url[len("sqlite://"):]
+    rest, _, query = url[len("sqlite://"):].partition("?")
+    mode = "rwc"
+    for key, value in parse_qsl(query, keep_blank_values=True, separator="&"):
+        if key != "mode":
+            raise StoreError(f"SQLite URL {display_url(url)}: unknown parameter {quoted(key)}; "
+                             f"{_SQLITE_FORMS}")
+        if value not in SQLITE_MODES:
+            raise StoreError(f"SQLite URL {display_url(url)}: mode must be ro, rw or rwc, "
+                             f"not {quoted(value)}")
+        mode = value
+    if query and not parse_qsl(query, keep_blank_values=True):
+        raise StoreError(f"SQLite URL {display_url(url)}: cannot read its query {quoted(query)}; "
+                         f"{_SQLITE_FORMS}")
+    rest = unquote(rest)
     if rest in ("", MEMORY, "/" + MEMORY):
-        return MEMORY
+        return SqliteTarget(MEMORY, "rwc")
     if not rest.startswith("/") or rest == "/":
-        raise StoreError(f"cannot read SQLite URL {url}: write sqlite:///relative/path.db, "
-                         "sqlite:////absolute/path.db or sqlite://:memory:")
-    return rest[1:]
+        raise StoreError(f"cannot read SQLite URL {display_url(url)}: {_SQLITE_FORMS}")
+    return SqliteTarget(rest[1:], mode)
 
 
-_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@")
+def sqlite_path(url: str) -> str:
+    """The file (or ``:memory:``) a ``sqlite://`` URL names (see :func:`sqlite_target`)."""
+    return sqlite_target(url).path
+
+
+def password_of(url: str | os.PathLike[str] | None) -> str | None:
+    """The password a server URL (or ``key=value`` connection string) carries, if any."""
+    if url is None or not isinstance(url, str) or not url:
+        return None
+    found: str | None = None
+    if _SCHEME.match(url):
+        try:
+            parts = urlsplit(url)
+            found = parts.password
+            for key, value in parse_qsl(parts.query, keep_blank_values=True):
+                if key.lower() == "password":
+                    found = value
+        except ValueError:
+            found = None
+    else:
+        match = re.search(r"(?i)(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", url)
+        if match:
+            found = match.group(1).strip("'")
+    return unquote(found) if found else None
+
+
+def mask_secrets(text: str, url: str | os.PathLike[str] | None) -> str:
+    """``text`` with the password of ``url`` (as written and percent-decoded) replaced by ``***``.
+
+    A driver's own error message may quote the connection string; masking the
+    words themselves, not only the URL the code prints, keeps the secret out of
+    every message built from them.
+    """
+    if url is None or not isinstance(url, str):
+        return text
+    secrets: set[str] = set()
+    password = password_of(url)
+    if password:
+        secrets.add(password)
+    raw = re.search(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*:([^/?#]*)@", url)
+    if raw and raw.group(1):
+        secrets.add(raw.group(1))
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def display_url(url: str | os.PathLike[str] | None) -> str:
@@ -38,32 +116,34 @@ def display_url(url: str | os.PathLike[str] | None) -> str:
     if url is None:
         return DEFAULT_PATH
     text = os.fspath(url)
-    text = _PASSWORD.sub(r"\1:***@", text)
-    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", text)
+    return mask_secrets(text, text)
 
 
-def open_ledger(url: str | os.PathLike[str] | None = None) -> Ledger:
-    """Open (creating if needed) the ledger at ``url``.
+def open_ledger(url: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Ledger:
+    """Open the ledger at ``url``: created if needed, unless it is opened ``read_only``.
 
     None is ``itvrules.db`` in the current directory; a plain path or a
-    ``sqlite://`` URL is SQLite; ``postgresql://`` (or ``postgres://``) is
-    PostgreSQL through psycopg 3, which must be installed
-    (``pip install 'itvrules[postgres]'``).
+    ``sqlite://`` URL is SQLite (``?mode=ro`` opens it read only); ``postgresql://``
+    (or ``postgres://``) is PostgreSQL through psycopg 3, which must be installed
+    (``pip install 'itvrules[postgres]'``). A read-only SQLite ledger needs no
+    write access to its file, and a write to it is a StoreError.
     """
     from ._sqlite import SqliteLedger
 
     if url is None:
-        return SqliteLedger(DEFAULT_PATH)
+        return SqliteLedger(DEFAULT_PATH, read_only=read_only)
     if not isinstance(url, str):
-        return SqliteLedger(os.fspath(url))
+        return SqliteLedger(os.fspath(url), read_only=read_only)
     scheme = _SCHEME.match(url)
     if scheme is None:
         if not url:
             raise StoreError("an empty ledger URL names nothing; give a path or a URL")
-        return SqliteLedger(url)
+        return SqliteLedger(url, read_only=read_only)
     name = scheme.group(1).lower()
     if name == "sqlite":
-        return SqliteLedger(sqlite_path(url))
+        target = sqlite_target(url)
+        return SqliteLedger(target.path, read_only=read_only or target.read_only,
+                            must_exist=target.mode == "rw")
     if name in ("postgresql", "postgres"):
         try:
             from ._postgres import PostgresLedger
@@ -72,6 +152,6 @@ def open_ledger(url: str | os.PathLike[str] | None = None) -> Ledger:
                 "a postgresql:// ledger needs psycopg 3: pip install 'itvrules[postgres]' "
                 f"({exc})"
             ) from exc
-        return PostgresLedger(url)
+        return PostgresLedger(url, read_only=read_only)
     raise StoreError(f"unknown ledger URL scheme {name} in {display_url(url)}: "
                      "use a path, sqlite://... or postgresql://...")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -20,11 +21,14 @@ import psycopg
 from ..lifecycle._events import Event
 from ._base import SqlLedger
 from ._codec import StoredRow, data_json
+from ._open import mask_secrets
 from ._protocol import StoreError
 
 SCHEMA_VERSION = "1"
 #: pg_advisory_xact_lock key that serialises schema creation ("itvrules" in ASCII).
 _SCHEMA_LOCK = 0x6974_7672_756C_6573
+#: pg_advisory_xact_lock key that admits one atomic writer (an ingest) at a time.
+_WRITERS_LOCK = _SCHEMA_LOCK + 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger_meta (
@@ -101,19 +105,25 @@ def _row(raw: tuple[Any, ...]) -> StoredRow:
 class PostgresLedger(SqlLedger):
     """A ledger in a PostgreSQL schema; one autocommit connection, explicit transactions."""
 
-    def __init__(self, url: str) -> None:
-        self._where = _redact(url)
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        self._url_secret = url  # only ever used to mask the password out of driver messages
+        self._where = self._mask(_redact(url))
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
         try:
             conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL ledger {self._where}: {exc}") from exc
+            raise StoreError(f"cannot connect to PostgreSQL ledger {self._where}: "
+                             f"{self._mask(str(exc))}") from None
         try:
-            version = self._create_schema(conn)
-            conn.execute(_STAGING)
+            if read_only:
+                version = self._read_version(conn)
+            else:
+                version = self._create_schema(conn)
+                conn.execute(_STAGING)
         except psycopg.Error as exc:
             conn.close()
-            raise StoreError(f"{self._where} is not a usable itvrules ledger: {exc}") from exc
+            raise StoreError(f"{self._where} is not a usable itvrules ledger: "
+                             f"{self._mask(str(exc))}") from None
         if version != SCHEMA_VERSION:
             conn.close()
             raise StoreError(f"{self._where} has ledger schema version {version}, "
@@ -133,8 +143,24 @@ class PostgresLedger(SqlLedger):
                 "SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchone()
         return "" if found is None else str(found[0])
 
+    def _read_version(self, conn: psycopg.Connection[tuple[Any, ...]]) -> str:
+        """The schema version, creating nothing: a reader never starts a ledger."""
+        if conn.execute("SELECT to_regclass('ledger_meta')").fetchone() == (None,):
+            raise StoreError(f"no ledger at {self._where}: run `itvrules ingest FEED --db URL` "
+                             "first to create one")
+        found = conn.execute("SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchone()
+        return "" if found is None else str(found[0])
+
+    def _mask(self, text: str) -> str:
+        """``text`` without the URL's password, which a driver message may quote."""
+        return mask_secrets(text, self._url_secret)
+
     def __repr__(self) -> str:
         return f"PostgresLedger({self._where!r})"
+
+    @property
+    def name(self) -> str:
+        return self._where
 
     # -- primitives --------------------------------------------------------------------------
 
@@ -148,7 +174,7 @@ class PostgresLedger(SqlLedger):
         try:
             yield
         except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL ledger {self._where}: {exc}") from exc
+            raise StoreError(f"PostgreSQL ledger {self._where}: {self._mask(str(exc))}") from None
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -222,6 +248,14 @@ class PostgresLedger(SqlLedger):
     def _lock_for_rebuild(self) -> None:
         with self._guard():
             self._connection().execute("LOCK TABLE ledger_events IN SHARE MODE")
+
+    def _lock_writers(self) -> None:
+        with self._guard():
+            self._connection().execute("SELECT pg_advisory_xact_lock(%s)", (_WRITERS_LOCK,))
+
+    def _last_day(self) -> date | None:
+        found = self._connection().execute("SELECT max(on_date) FROM ledger_events").fetchone()
+        return None if found is None or found[0] is None else found[0]
 
     def _count(self) -> int:
         found = self._connection().execute("SELECT count(*) FROM ledger_events").fetchone()

@@ -9,6 +9,8 @@ always be rebuilt from the events.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import date
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -52,8 +54,28 @@ class Ledger(Protocol):
         the batch touched from all of that account's stored events, in the same
         transaction. A crash keeps every committed batch whole and no part of
         the batch in flight; an exception from the projector rolls its batch
-        back and propagates, leaving earlier batches committed.
+        back and propagates, leaving earlier batches committed (inside
+        :meth:`atomic`, nothing of the block is committed).
         """
+        ...
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """A block whose appends commit together at its end, or not at all.
+
+        An exception inside rolls back everything the block wrote; a crash
+        leaves none of it. Blocks are serialised: a second one waits until the
+        first ends, and then sees what it wrote. ``ingest`` runs in one, so a
+        feed is stored whole or not at all.
+        """
+        ...
+
+    def last_day(self) -> date | None:
+        """The date of the latest stored event, or None when the ledger is empty."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """How messages name the ledger: its file, or its server URL without the password."""
         ...
 
     def events(self, account_id: str | None = None) -> Iterator[Event]:

@@ -17,13 +17,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
+from .._words import quoted
 from ..lifecycle._events import Event
 from ._base import SqlLedger
-from ._codec import StoredRow, data_json
+from ._codec import StoredRow, data_json, unreadable_row
 from ._protocol import StoreError
 
 SCHEMA_VERSION = "1"
+#: How long a writer waits for another's transaction (an ingest holds one for its whole run).
+BUSY_SECONDS = 60.0
 
 #: Idempotent; the triggers make the events table insert-only (an INSERT OR
 #: REPLACE would delete without firing delete triggers, hence the insert guard).
@@ -86,34 +90,64 @@ def _date_from_sql(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def _row(raw: tuple[Any, ...]) -> StoredRow:
+def _row(raw: tuple[Any, ...], where: str) -> StoredRow:
+    """A stored row decoded; a value no writer of this library stores is a StoreError naming it."""
     seq, event_id, account_id, kind, on_date, data, source, source_row = raw
-    return StoredRow(seq, event_id, account_id, kind, _date_from_sql(on_date), json.loads(data),
-                     source, source_row)
+    try:
+        on = _date_from_sql(on_date)
+    except (TypeError, ValueError):
+        raise unreadable_row(where, seq, account_id, "on_date", on_date, "not a date") from None
+    try:
+        decoded = json.loads(data)
+    except (TypeError, ValueError):
+        raise unreadable_row(where, seq, account_id, "data", data, "not JSON") from None
+    return StoredRow(seq, event_id, account_id, kind, on, decoded, source, source_row)
+
+
+def _connect(path: str, mode: str) -> sqlite3.Connection:
+    """A connection in autocommit mode; ``mode`` ro or rw opens through a URI, so nothing is
+    created and a read-only file needs no write access."""
+    if path == ":memory:" or mode == "rwc":
+        return sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS)
+    uri = f"file:{quote(os.path.abspath(path))}?mode={mode}"
+    return sqlite3.connect(uri, isolation_level=None, timeout=BUSY_SECONDS, uri=True)
 
 
 class SqliteLedger(SqlLedger):
     """A ledger in one SQLite database; ``":memory:"`` for a throw-away one."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False,
+                 must_exist: bool = False) -> None:
         self._where = os.fspath(path)
+        self._name = quoted(self._where)
         self._conn: sqlite3.Connection | None = None
+        self._savepoints = 0
+        mode = "ro" if read_only else "rw" if must_exist else "rwc"
         try:
-            conn = sqlite3.connect(self._where, isolation_level=None, timeout=60.0)
+            conn = _connect(self._where, mode)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite ledger {self._where!r}: {exc}") from exc
+            raise StoreError(f"cannot open SQLite ledger {self._name}: {exc}") from exc
         try:
-            version = self._set_up(conn)
+            version = self._read_version(conn) if read_only else self._set_up(conn)
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.rollback()
             conn.close()
-            raise StoreError(f"{self._where!r} is not a usable itvrules ledger: {exc}") from exc
+            if read_only and not os.path.exists(self._where):
+                raise StoreError(f"cannot open SQLite ledger {self._name}: no such file") from exc
+            raise StoreError(f"{self._name} is not a usable itvrules ledger: {exc}") from exc
         if version != SCHEMA_VERSION:
             conn.close()
-            raise StoreError(f"{self._where!r} has ledger schema version {version}, "
+            raise StoreError(f"{self._name} has ledger schema version {version}, "
                              f"this itvrules reads version {SCHEMA_VERSION}")
         self._conn = conn
+
+    @staticmethod
+    def _read_version(conn: sqlite3.Connection) -> str:
+        """The schema version of a ledger opened read only (nothing is created or switched)."""
+        found = conn.execute(
+            "SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchone()
+        return "" if found is None else str(found[0])
 
     @staticmethod
     def _set_up(conn: sqlite3.Connection) -> str:
@@ -142,11 +176,15 @@ class SqliteLedger(SqlLedger):
     def __repr__(self) -> str:
         return f"SqliteLedger({self._where!r})"
 
+    @property
+    def name(self) -> str:
+        return self._name
+
     # -- primitives --------------------------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise StoreError(f"the ledger {self._where!r} is closed")
+            raise StoreError(f"the ledger {self._name} is closed")
         return self._conn
 
     @contextmanager
@@ -154,11 +192,16 @@ class SqliteLedger(SqlLedger):
         try:
             yield
         except (sqlite3.Error, UnicodeError) as exc:
-            raise StoreError(f"SQLite ledger {self._where!r}: {exc}") from exc
+            raise StoreError(f"SQLite ledger {self._name}: {exc}") from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` (the write lock, taken up front); inside one, a savepoint."""
         conn = self._connection()
+        if conn.in_transaction:
+            with self._savepoint(conn):
+                yield
+            return
         with self._guard():
             conn.execute("BEGIN IMMEDIATE")
         try:
@@ -171,6 +214,26 @@ class SqliteLedger(SqlLedger):
             raise
         with self._guard():
             conn.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """A nested transaction: rolled back alone on an exception, kept with the outer one."""
+        self._savepoints += 1
+        name = f"itvrules_{self._savepoints}"
+        try:
+            with self._guard():
+                conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                raise
+            with self._guard():
+                conn.execute(f"RELEASE {name}")
+        finally:
+            self._savepoints -= 1
 
     def _insert(self, batch: Sequence[Event]) -> int:
         conn = self._connection()
@@ -190,7 +253,7 @@ class SqliteLedger(SqlLedger):
                 "WHERE account_id IN (SELECT value FROM json_each(?)) ORDER BY account_id, seq",
                 (json.dumps(list(account_ids)),),
             )
-            return [_row(raw) for raw in cursor]
+            return [_row(raw, self._name) for raw in cursor]
 
     def _rows_after(self, account_id: str, seq: int, limit: int) -> list[StoredRow]:
         cursor = self._connection().execute(
@@ -198,7 +261,7 @@ class SqliteLedger(SqlLedger):
             "ORDER BY account_id, seq LIMIT ?",
             (account_id, seq, limit),
         )
-        return [_row(raw) for raw in cursor]
+        return [_row(raw, self._name) for raw in cursor]
 
     def _accounts_after(self, account_id: str, limit: int) -> list[str]:
         cursor = self._connection().execute(
@@ -232,6 +295,20 @@ class SqliteLedger(SqlLedger):
 
     def _lock_accounts(self, account_ids: Sequence[str]) -> None:
         """Nothing to do: BEGIN IMMEDIATE already admits one writer at a time."""
+
+    def _lock_writers(self) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already admits one writer at a time."""
+
+    def _last_day(self) -> date | None:
+        (text,) = self._connection().execute("SELECT max(on_date) FROM ledger_events").fetchone()
+        if text is None:
+            return None
+        try:
+            return _date_from_sql(text)
+        except (TypeError, ValueError):
+            seq, account = self._connection().execute(
+                "SELECT seq, account_id FROM ledger_events WHERE on_date = ?", (text,)).fetchone()
+            raise unreadable_row(self._name, seq, account, "on_date", text, "not a date") from None
 
     def _lock_for_rebuild(self) -> None:
         """Nothing to do: BEGIN IMMEDIATE already admits one writer at a time."""
