@@ -107,7 +107,7 @@ XLSX_RATIO = Limit(
     "how far one part of a workbook unpacks from its packed size")
 AS_OF_DAYS = Limit(
     "as_of_days", 400, "days",
-    "how far --as-of lies past the ledger's last event")
+    "how far a replay day (--as-of) lies past the later of today and the ledger's last event")
 
 #: Every limit, in the order the docs list them.
 LIMITS: tuple[Limit, ...] = (

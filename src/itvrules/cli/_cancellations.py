@@ -26,7 +26,7 @@ from ._common import (
     policy_default,
 )
 from ._common import run_day as _today
-from ._ledger import ledger_option, lifecycle_projector, open_db, replayed_states
+from ._ledger import checked_day, ledger_option, lifecycle_projector, open_db, replayed_states
 
 if TYPE_CHECKING:
     from ..hookspecs import ExportWriter
@@ -151,6 +151,7 @@ def run_list(args: argparse.Namespace) -> int:
     policy = _policy(args, day)
     writer = _writer(args) if args.output is not None else None
     with open_db(args) as ledger:
+        checked_day(ledger, day, "--on")
         lists = collect(policy, ledger, day, engine=args.engine, only_open=args.open)
     if args.output is None:
         print_table(lists, day, policy)
@@ -268,7 +269,8 @@ def run_advance(args: argparse.Namespace) -> int:
     event = step_event(policy, args.account, args.step, args.on, by=args.by, source=SOURCE)
     step = event.data["step"]
     where = f"account {args.account}"
-    with open_db(args) as ledger:
+    with open_db(args, write=True) as ledger:
+        checked_day(ledger, day)
         mine = list(ledger.events(args.account))
         if not any(e.kind == EventKind.ACCEPTED for e in mine):
             raise InputError("account", args.account, "no enrolment of this account in the ledger "

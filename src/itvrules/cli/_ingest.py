@@ -7,6 +7,11 @@ second acceptance, a usage record of an unknown enrolment) is rejected with
 its source, row, field and error, and nothing of it is stored. The rest is
 appended with a projector that stores each touched account's replayed state.
 Events are identified by their content, so ingesting a feed again adds nothing.
+
+A run is one ledger transaction: its feeds are stored whole (bad rows in the
+rejects file) or, when anything fails part-way, not at all. Two runs on one
+ledger take turns: the second waits, then checks its rows against what the
+first stored.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from ._common import (
 )
 from ._ledger import (
     as_of,
+    checked_day,
     db_name,
     db_url,
     ledger_option,
@@ -88,9 +94,15 @@ optionally by (经办人) and, on the line worker's recovery row, depot (回收�
 the terminals still to take back return to that depot's stock. A step out of
 order is rejected with the step expected; the other rows are still stored.
 
+A run stores its feeds whole or not at all: a failure part-way (an unreadable
+file, a full disk, a ledger that cannot be written) rolls everything back and
+says so; run it again once the cause is fixed. Two runs on one ledger take
+turns. --as-of may lie at most 400 days (ITVRULES_LIMIT_AS_OF_DAYS) past the
+later of today and the ledger's last event.
+
 exit status: 0 every row ingested; 3 some rows rejected (the rest stored, the
 rejects file written); 2 usage error; 1 policy error, unreadable input or a
-ledger that cannot be opened.
+ledger that cannot be opened or written (then nothing of the run is stored).
 """
 
 
@@ -182,7 +194,8 @@ def run(args: argparse.Namespace) -> int:
     rejects = args.rejects if args.rejects is not None else default_rejects(db_url(args))
     try:
         with new_ledger_removed_on_failure(args), open_db(args, create=True) as ledger:
-            summary = ingest(policy, list(args.feeds), ledger, as_of=as_of(args), rejects=rejects,
+            day = checked_day(ledger, as_of(args))
+            summary = ingest(policy, list(args.feeds), ledger, as_of=day, rejects=rejects,
                              usage=args.usage,
                              calls=args.calls, steps=args.steps,
                              in_format=args.in_format, encoding=args.encoding,
@@ -227,7 +240,33 @@ def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
            engine: str | None = None, progress: Callable[[int], None] | None = None,
            columns: Mapping[str, str] | None = None) -> IngestSummary:
     """Read ``feeds`` (and ``usage``, ``calls`` and ``steps`` files) into ``ledger``, replaying
-    each account to ``as_of``."""
+    each account to ``as_of``: all in one transaction, so nothing is stored unless all is."""
+    from .._errors import ItvRulesError, UsageError
+    from .._paths import os_error_words
+    from ..store import StoreError
+
+    inputs = [*feeds, *(path for path in (usage, calls, steps) if path is not None)]
+    try:
+        with ledger.atomic():
+            return _ingest_all(policy, feeds, ledger, as_of=as_of, rejects=rejects, usage=usage,
+                               calls=calls, steps=steps, in_format=in_format, encoding=encoding,
+                               out_format=out_format, out_encoding=out_encoding, engine=engine,
+                               progress=progress, columns=columns)
+    except UsageError:
+        raise
+    except (ItvRulesError, OSError) as exc:
+        cause = os_error_words(exc) if isinstance(exc, OSError) else str(exc)
+        raise StoreError(f"{', '.join('stdin' if p == '-' else p for p in inputs)}: nothing "
+                         f"stored, the ingest was rolled back: {cause}") from exc
+
+
+def _ingest_all(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
+                rejects: str | None, usage: str | None, calls: str | None, steps: str | None,
+                in_format: str | None, encoding: str | None, out_format: str | None,
+                out_encoding: str | None, engine: str | None,
+                progress: Callable[[int], None] | None,
+                columns: Mapping[str, str] | None) -> IngestSummary:
+    """The ingest itself, inside the caller's transaction."""
     from ..lifecycle import events_from_enrollment
 
     with FeedRecords(policy, feeds, target=rejects, in_format=in_format, encoding=encoding,

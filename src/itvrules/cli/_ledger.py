@@ -47,11 +47,13 @@ def db_url(args: argparse.Namespace) -> str:
     return os.environ.get(DB_ENV) or DEFAULT_PATH
 
 
-def open_db(args: argparse.Namespace, *, create: bool = False) -> Ledger:
-    """The ledger the command names; only a command that writes (``create``) may start a new one.
+def open_db(args: argparse.Namespace, *, create: bool = False, write: bool = False) -> Ledger:
+    """The ledger the command names; only a command that may start one (``create``) creates it.
 
     A read-only command given a SQLite file that does not exist stops with an
-    error instead of creating an empty ledger and reporting zero work.
+    error instead of creating an empty ledger and reporting zero work; one that
+    neither creates nor ``write``s opens the ledger read only, so a ledger file
+    it may not write (a colleague's, a copy on read-only media) can still be read.
     """
     from .._paths import unwritable
     from ..store import StoreError, open_ledger
@@ -68,7 +70,7 @@ def open_db(args: argparse.Namespace, *, create: bool = False) -> Ledger:
             origin = f" (from {DB_ENV})" if args.db is None and os.environ.get(DB_ENV) else ""
             raise StoreError(f"no ledger at {path}{origin}: check the path, or run "
                              f"`itvrules ingest FEED --db {path}` first to create one")
-    return open_ledger(url)
+    return open_ledger(url, read_only=not (create or write))
 
 
 @contextmanager
@@ -118,6 +120,22 @@ def as_of(args: argparse.Namespace) -> date:
     """``--as-of``, or today when it was not given."""
     day: date | None = getattr(args, "as_of", None)
     return day if day is not None else run_day()
+
+
+def checked_day(ledger: Ledger, day: date, option: str = "--as-of") -> date:
+    """``day`` if a replay to it is bounded: at most AS_OF_DAYS past the later of today and the
+    ledger's last event; else :class:`~itvrules.LimitExceeded`, before anything is replayed.
+
+    Replaying to a far day (``--as-of 9999-12-31``) builds every month up to it
+    for every account; the ledger's last event, or today when that is later
+    (a first ingest into an empty ledger), is the latest day anyone has data for.
+    """
+    from .._limits import AS_OF_DAYS
+
+    last = ledger.last_day()
+    anchor = max(run_day(), last) if last is not None else run_day()
+    AS_OF_DAYS.check((day - anchor).days, f"{option} {day.isoformat()}")
+    return day
 
 
 def is_depot(account_id: str) -> bool:

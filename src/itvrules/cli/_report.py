@@ -23,7 +23,7 @@ from ._common import (
     policy_options,
     run_day,
 )
-from ._ledger import as_of, ledger_option, open_db, replayed_states
+from ._ledger import as_of, checked_day, ledger_option, open_db, replayed_states
 
 if TYPE_CHECKING:
     from ..model._results import Eligibility
@@ -144,6 +144,7 @@ def weekly(policy: Policy, ledger: Ledger, week: str, *, engine: str | None = No
     from ..reports import parse_iso_week, weekly_extract
 
     _monday, sunday = parse_iso_week(week)
+    checked_day(ledger, sunday, f"--week {week} ends")
     return weekly_extract(policy, replayed_states(policy, ledger, sunday, engine), week)
 
 
@@ -208,6 +209,7 @@ def kpi_report(policy: Policy, ledger: Ledger, day: date, month: str,
     """The key figures of every enrolment replayed to ``day``."""
     from ..reports import kpi
 
+    checked_day(ledger, day)
     return kpi(policy, replayed_states(policy, ledger, day, engine), results, as_of=day, month=month)
 
 

@@ -18,7 +18,7 @@ from ._common import (
     policy_options,
     run_day,
 )
-from ._ledger import ledger_option, open_db, replayed_states
+from ._ledger import checked_day, ledger_option, open_db, replayed_states
 
 if TYPE_CHECKING:
     from ..policy._policy import Policy
@@ -100,6 +100,7 @@ def calls(policy: Policy, ledger: Ledger, week: str, *, engine: str | None = Non
     from ..reports import call_report, week_of
 
     _monday, sunday = week_of(week)
+    checked_day(ledger, sunday, f"--week {week} ends")
     return call_report(policy, replayed_states(policy, ledger, sunday, engine), week)
 
 

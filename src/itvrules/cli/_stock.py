@@ -21,6 +21,7 @@ import attrs
 from ._common import OK, POLICY_HELP, as_of_option, command_parser, date_arg, debug_option, policy_default
 from ._ledger import (
     as_of,
+    checked_day,
     ledger_option,
     lifecycle_projector,
     new_ledger_removed_on_failure,
@@ -192,7 +193,8 @@ def run_receive(args: argparse.Namespace) -> int:
 
 def run_allocate(args: argparse.Namespace) -> int:
     policy = _policy(args, args.on)
-    with open_db(args) as ledger:
+    with open_db(args, write=True) as ledger:
+        checked_day(ledger, as_of(args))
         _known_account(ledger, args.account)
         event = stock_on(policy, ledger.events(), args.on).allocate(
             args.depot, args.terminal, account_id=args.account, on=args.on, source=SOURCE)
@@ -211,7 +213,8 @@ def run_recover(args: argparse.Namespace) -> int:
     policy = _policy(args, args.on)
     event = Stock(policy).recover(args.depot, *args.terminals, account_id=args.account, on=args.on,
                                   source=SOURCE)
-    with open_db(args) as ledger:
+    with open_db(args, write=True) as ledger:
+        checked_day(ledger, as_of(args))
         _known_account(ledger, args.account)
         added = _record(policy, ledger, event, projector=lifecycle_projector(policy, as_of(args)),
                         day=as_of(args))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from typing import Any
 
+from .._errors import InputError
 from ..model._months import month_index, month_text
 from ._common import OK, command_parser, date_arg, debug_option, load_policy_arg, policy_options
 
@@ -32,13 +34,28 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+#: The last month a date can name (9999-12): a trial or contract past it cannot be written.
+_LAST_MONTH = month_index(date.max)
+
+
+def _too_late(day: date) -> InputError:
+    return InputError("date", day.isoformat(), "the trial, waiver or contract of this completion "
+                      "date would run past 9999-12, the last month a date can name")
+
+
 def describe(args: argparse.Namespace) -> dict[str, Any]:
     """The trial window of ``args.date`` under the chosen policy, JSON-ready."""
     policy = load_policy_arg(args)
-    window = policy.trial_window(args.date)
+    try:
+        window = policy.trial_window(args.date)
+    except (OverflowError, ValueError):
+        raise _too_late(args.date) from None
     params = policy.parameters
     after = month_index(window.end) + 1
     waived = [month_text(after + k) for k in range(int(params["waived_months_after_trial"]))]
+    if after + len(waived) - 1 > _LAST_MONTH or any(
+            len(month.partition("-")[0]) != 4 for month in (window.contract_start, window.contract_end)):
+        raise _too_late(args.date)
     return {
         "policy": {"id": policy.id, "version": policy.version},
         "completed_on": window.start.isoformat(),

@@ -22,7 +22,7 @@ from ._common import (
     stdout_bytes,
     where,
 )
-from ._ledger import as_of, ledger_option, open_db, replayed_states
+from ._ledger import as_of, checked_day, ledger_option, open_db, replayed_states
 
 if TYPE_CHECKING:
     from ..hookspecs import ExportWriter
@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     day = as_of(args)
     writer = pick_writer(args.output, args.out_format, args.out_encoding)
     with open_db(args) as ledger:
+        checked_day(ledger, day)
         orders, accounts = collect(policy, ledger, day, engine=args.engine, due_by=args.due_by,
                                    kinds=args.kind, only_open=args.open)
     write_orders(policy, orders, args.output, writer=writer, out_encoding=args.out_encoding)

@@ -39,6 +39,9 @@ def parse_iso_week(text: object) -> tuple[date, date]:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError:
         raise InputError("week", text, f"ISO year {year} has no week {week}") from None
+    if monday > date.max - timedelta(days=6):
+        raise InputError("week", text, "the week ends after 9999-12-31, the last day a date can "
+                                       "name")
     return monday, monday + timedelta(days=6)
 
 
