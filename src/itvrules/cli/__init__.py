@@ -16,6 +16,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from functools import partial
 
 from .. import __version__
 from .._errors import ItvRulesError, PolicyError
@@ -115,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     """The command's handler, its errors turned into one line and a status."""
     debug = bool(getattr(args, "debug", False))
     configure(args)
+    fail = partial(_fail, secret=_ledger_url(args))
     try:
         status = int(args.handler(args))
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
@@ -129,28 +131,39 @@ def _run(args: argparse.Namespace) -> int:
         _silence_stdout()
         return BROKEN_PIPE
     except UsageError as exc:
-        status = _fail(exc, debug, USAGE)
+        status = fail(exc, debug, USAGE)
         print(f"run '{PROG} {args.command} --help' for the options and examples", file=sys.stderr)
         return status
     except PolicyError as exc:
-        return _fail(exc, debug, FAILED)
+        return fail(exc, debug, FAILED)
     except ItvRulesError as exc:
-        return _fail(exc, debug, FAILED)
+        return fail(exc, debug, FAILED)
     except OSError as exc:  # a file the person named: which, what went wrong, what to do
-        return _fail(exc, debug, FAILED, os_error_words(exc))
+        return fail(exc, debug, FAILED, os_error_words(exc))
     except ImportError as exc:  # a module of an extra that is not installed: name the extra
         missing = missing_extra(exc)
         if missing is None:
             raise
-        return _fail(missing, debug, FAILED)
+        return fail(missing, debug, FAILED)
 
 
-def _fail(exc: BaseException, debug: bool, status: int, message: str | None = None) -> int:
-    """One ``itvrules: error:`` line (a policy error adds its problems, one a line)."""
+def _fail(exc: BaseException, debug: bool, status: int, message: str | None = None, *,
+          secret: str | None = None) -> int:
+    """One ``itvrules: error:`` line (a policy error adds its problems, one a line), without the
+    ledger URL's password whatever quoted it."""
+    from ..store._open import mask_secrets
+
     if debug:
         traceback.print_exc(file=sys.stderr)
-    err(message if message is not None else str(exc))
+    err(mask_secrets(message if message is not None else str(exc), secret))
     return status
+
+
+def _ledger_url(args: argparse.Namespace) -> str | None:
+    """The ledger URL the command line names (``--db`` or ``$ITVRULES_DB``), if it takes one."""
+    if not hasattr(args, "db"):
+        return None
+    return args.db if args.db is not None else os.environ.get("ITVRULES_DB")
 
 
 def _silence_stdout() -> None:

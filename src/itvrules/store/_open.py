@@ -112,11 +112,22 @@ def mask_secrets(text: str, url: str | os.PathLike[str] | None) -> str:
 
 
 def display_url(url: str | os.PathLike[str] | None) -> str:
-    """``url`` as messages show it: a password in a server URL is masked as ``***``."""
+    """``url`` as messages show it: the password of a server URL (in its user part, a
+    ``password=`` parameter or a ``key=value`` string) is masked as ``***``."""
     if url is None:
         return DEFAULT_PATH
     text = os.fspath(url)
-    return mask_secrets(text, text)
+    scheme = _SCHEME.match(text)
+    if scheme is not None:
+        start = scheme.end()
+        # a password may hold an unescaped / or @: its user part ends at the last @ before the query
+        end = min((i for i in (text.find(c, start) for c in "?#") if i >= 0), default=len(text))
+        userinfo, at, host = text[start:end].rpartition("@")
+        if at and ":" in userinfo:
+            user = userinfo.partition(":")[0]
+            text = f"{text[:start]}{user}:***@{host}{text[end:]}"
+    text = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", text)
+    return re.sub(r"(?i)((?:^|\s)password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
 
 
 def open_ledger(url: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Ledger:

@@ -128,7 +128,10 @@ class SqliteLedger(SqlLedger):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite ledger {self._name}: {exc}") from exc
         try:
-            version = self._read_version(conn) if read_only else self._set_up(conn)
+            if read_only:
+                conn, version = self._open_read_only(conn)
+            else:
+                version = self._set_up(conn)
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.rollback()
@@ -141,6 +144,24 @@ class SqliteLedger(SqlLedger):
             raise StoreError(f"{self._name} has ledger schema version {version}, "
                              f"this itvrules reads version {SCHEMA_VERSION}")
         self._conn = conn
+
+    def _open_read_only(self, conn: sqlite3.Connection) -> tuple[sqlite3.Connection, str]:
+        """The connection and schema version of a ledger opened read only.
+
+        A WAL ledger read without write access to its folder cannot make the
+        shared-memory file SQLite reads through; when no write-ahead log is
+        pending (every transaction checkpointed into the file), the file is
+        read as immutable instead, which needs neither.
+        """
+        try:
+            return conn, self._read_version(conn)
+        except sqlite3.OperationalError:
+            wal = self._where + "-wal"
+            if not os.path.isfile(self._where) or (os.path.exists(wal) and os.path.getsize(wal)):
+                raise
+            conn.close()
+            conn = _connect(self._where, "ro&immutable=1")
+            return conn, self._read_version(conn)
 
     @staticmethod
     def _read_version(conn: sqlite3.Connection) -> str:
