@@ -190,7 +190,7 @@ def peak_rss_mib(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProces
     """Run the CLI in a child and read its peak resident memory (through a one-child wrapper)."""
     probe = (
         "import resource, subprocess, sys\n"
-        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=100)\n"
         "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
         "sys.exit(r.returncode)\n")
