@@ -154,3 +154,14 @@ def test_no_output_or_file_holds_the_password_of_an_unreachable_server(
     assert all(ran.returncode == 1 for ran in failed), [(r.args, r.stderr) for r in failed]
     assert all("cannot connect to PostgreSQL ledger" in ran.stderr for ran in failed)
     assert_no_password_anywhere(runs, tmp_path)
+
+
+def test_a_key_value_connection_string_is_refused_not_made_a_file_named_with_its_password(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = run_everything(f"host=127.0.0.1 port=1 user=someone password={PASSWORD} dbname=x",
+                          tmp_path, monkeypatch, capsys)
+    failed = [ran for ran in runs if "--help" not in ran.args]
+    assert all(ran.returncode == 1 for ran in failed), [(r.args, r.stderr) for r in failed]
+    assert all("is a PostgreSQL connection string, not a ledger file" in ran.stderr
+               for ran in failed)
+    assert_no_password_anywhere(runs, tmp_path)

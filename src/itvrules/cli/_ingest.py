@@ -172,9 +172,11 @@ def add_parser(sub: Any) -> None:
 def default_rejects(db: str | None) -> str:
     """``ledger.rejects.csv`` beside a SQLite ledger file; ``ingest.rejects.csv`` for a server."""
     from ..store import DEFAULT_PATH
-    from ..store._open import MEMORY, sqlite_path
+    from ..store._open import MEMORY, is_conninfo, sqlite_path
 
     name = db if db is not None else DEFAULT_PATH
+    if is_conninfo(name):
+        return SERVER_REJECTS
     if name.startswith("sqlite://"):
         name = sqlite_path(name)
     elif "://" in name:

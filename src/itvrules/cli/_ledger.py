@@ -95,10 +95,12 @@ def new_ledger_removed_on_failure(args: argparse.Namespace) -> Iterator[None]:
 def sqlite_file(db: str | None) -> str | None:
     """The SQLite file ``--db`` names; None for a server or an in-memory ledger."""
     from ..store import DEFAULT_PATH
-    from ..store._open import MEMORY, sqlite_path
+    from ..store._open import MEMORY, is_conninfo, sqlite_path
 
     if db is None:
         return DEFAULT_PATH
+    if is_conninfo(db):
+        return None  # open_ledger says how to write it as a URL
     if db.startswith("sqlite:"):
         try:
             db = sqlite_path(db)

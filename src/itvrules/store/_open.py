@@ -19,6 +19,10 @@ MEMORY = ":memory:"
 SQLITE_MODES = ("ro", "rw", "rwc")
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+#: A libpq ``key=value`` connection string, which would otherwise be taken for a file name
+#: (and create a file named with its password).
+_CONNINFO = re.compile(r"(?is)\s*(?:\w+\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S+)\s*)*"
+                       r"(?:host|hostaddr|dbname|user|password|port)\s*=.*")
 _SQLITE_FORMS = ("write sqlite:///relative/path.db, sqlite:////absolute/path.db or "
                  "sqlite://:memory:, optionally with ?mode=ro, ?mode=rw or ?mode=rwc")
 
@@ -62,6 +66,11 @@ def sqlite_target(url: str) -> SqliteTarget:
     if not rest.startswith("/") or rest == "/":
         raise StoreError(f"cannot read SQLite URL {display_url(url)}: {_SQLITE_FORMS}")
     return SqliteTarget(rest[1:], mode)
+
+
+def is_conninfo(text: str) -> bool:
+    """Whether ``text`` is a libpq ``key=value`` connection string rather than a file name."""
+    return _CONNINFO.fullmatch(text) is not None
 
 
 def sqlite_path(url: str) -> str:
@@ -149,6 +158,9 @@ def open_ledger(url: str | os.PathLike[str] | None = None, *, read_only: bool = 
     if scheme is None:
         if not url:
             raise StoreError("an empty ledger URL names nothing; give a path or a URL")
+        if is_conninfo(url):
+            raise StoreError(f"{display_url(url)} is a PostgreSQL connection string, not a ledger "
+                             "file: write it as postgresql://user:password@host:port/dbname")
         return SqliteLedger(url, read_only=read_only)
     name = scheme.group(1).lower()
     if name == "sqlite":
