@@ -11,8 +11,8 @@ import contextlib
 import csv
 import io
 import re
-import sqlite3
 import resource
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
