@@ -126,7 +126,9 @@ class SqliteLedger(SqlLedger):
         try:
             conn = _connect(self._where, mode)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite ledger {self._name}: {exc}") from exc
+            missing = mode != "rwc" and not os.path.exists(self._where)
+            raise StoreError(f"cannot open SQLite ledger {self._name}: "
+                             f"{'no such file' if missing else exc}") from exc
         try:
             if read_only:
                 conn, version = self._open_read_only(conn)
