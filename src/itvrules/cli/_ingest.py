@@ -248,15 +248,19 @@ def ingest(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: date,
     from ..store import StoreError
 
     inputs = [*feeds, *(path for path in (usage, calls, steps) if path is not None)]
+    stage = _Stage()
     try:
         with ledger.atomic():
+            stage.locked = True
             return _ingest_all(policy, feeds, ledger, as_of=as_of, rejects=rejects, usage=usage,
                                calls=calls, steps=steps, in_format=in_format, encoding=encoding,
                                out_format=out_format, out_encoding=out_encoding, engine=engine,
-                               progress=progress, columns=columns)
+                               progress=progress, columns=columns, stage=stage)
     except UsageError:
         raise
     except (ItvRulesError, OSError) as exc:
+        if stage.locked and not stage.storing:
+            raise  # found before anything was stored (an output path, a header): said as it is
         cause = os_error_words(exc) if isinstance(exc, OSError) else str(exc)
         raise StoreError(f"{', '.join('stdin' if p == '-' else p for p in inputs)}: nothing "
                          f"stored, the ingest was rolled back: {cause}") from exc
@@ -267,14 +271,14 @@ def _ingest_all(policy: Policy, feeds: Sequence[str], ledger: Ledger, *, as_of: 
                 in_format: str | None, encoding: str | None, out_format: str | None,
                 out_encoding: str | None, engine: str | None,
                 progress: Callable[[int], None] | None,
-                columns: Mapping[str, str] | None) -> IngestSummary:
+                columns: Mapping[str, str] | None, stage: _Stage) -> IngestSummary:
     """The ingest itself, inside the caller's transaction."""
     from ..lifecycle import events_from_enrollment
 
     with FeedRecords(policy, feeds, target=rejects, in_format=in_format, encoding=encoding,
                      out_format=out_format, out_encoding=out_encoding, engine=engine,
                      progress=progress, columns=columns) as records:
-        batch = _Batch(policy, ledger, as_of, engine, records)
+        batch = _Batch(policy, ledger, as_of, engine, records, stage)
         ingested = 0
         for raw, enrollment in records.records():
             events = events_from_enrollment(enrollment, source=raw.source, source_row=raw.row)
@@ -376,11 +380,20 @@ def _ingest_calls(policy: Policy, path: str | None, batch: _Batch, records: Feed
     return rows_in, ingested
 
 
+@attrs.define
+class _Stage:
+    """How far a run got: an error before it stores anything is not worded as a rollback."""
+
+    locked: bool = False  # the ledger's write turn was taken
+    storing: bool = False  # rows were offered for storing
+
+
 class _Batch:
-    """Rows checked against the lifecycle and waiting to be appended, one transaction a chunk."""
+    """Rows checked against the lifecycle and waiting to be appended, one chunk at a time."""
 
     def __init__(self, policy: Policy, ledger: Ledger, day: date, engine: str | None,
-                 records: FeedRecords) -> None:
+                 records: FeedRecords, stage: _Stage) -> None:
+        self.stage = stage
         self.policy = policy
         self.ledger = ledger
         self.day = day
@@ -403,6 +416,7 @@ class _Batch:
         from .._errors import InputError
         from ..lifecycle import replay
 
+        self.stage.storing = True
         account = events[0].account_id
         base = self.known.get(account)
         if base is None:
