@@ -111,6 +111,8 @@ TABLE: list[tuple[dict[str, str], str | None, str | None]] = [
       "completed_on": "2025-04-02", "switched_to": "\u200bquanneng"}, None, "switched"),
     ({"account_id": "A\x00004", "product": "brand", "accepted_on": "2025-04-01",
       "completed_on": "2025-04-02"}, "account.control_character", None),
+    ({"account_id": "depot:城关", "product": "brand", "accepted_on": "2025-04-01",
+      "completed_on": "2025-04-02"}, "account.stock_stream", None),
     ({"account_id": "账号005", "product": "brand", "accepted_on": "2025-04-01",
       "completed_on": "2025-04-02"}, "account.pattern", None),
     ({"account_id": "A 006", "product": "brand", "accepted_on": "2025-04-01",
