@@ -204,13 +204,13 @@ def peak_rss_mib(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProces
 def test_an_as_of_millennia_away_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     db = tmp_path / "ledger.db"
     start = time.perf_counter()
-    result, peak = peak_rss_mib(["ingest", str(SAMPLE), "--db", str(db), "--as-of", "9999-12-31",
+    result, peak = peak_rss_mib(["ingest", str(SAMPLE), "--db", str(db), "--as-of", "2999-12-31",
                                  "--no-progress"], tmp_path)
     assert time.perf_counter() - start < 30
     assert peak < 250, f"{peak:.0f} MiB"
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
-    assert line.startswith("itvrules: error: --as-of 9999-12-31: ")
+    assert line.startswith("itvrules: error: --as-of 2999-12-31: ")
     assert "as_of_days" in line and "ITVRULES_LIMIT_AS_OF_DAYS=N" in line and "at most 400" in line
     assert not db.exists() and not list(tmp_path.glob("ledger.db*"))
 
@@ -219,7 +219,7 @@ def test_an_existing_ledger_is_untouched_by_a_refused_as_of(tmp_path: Path) -> N
     db = tmp_path / "ledger.db"
     assert main(["-q", "ingest", str(SAMPLE), "--db", str(db), "--as-of", AS_OF]) == 3
     before = db.read_bytes()
-    assert main(["ingest", str(SAMPLE), "--db", str(db), "--as-of", "3000-01-01"]) == 1
+    assert main(["ingest", str(SAMPLE), "--db", str(db), "--as-of", "2999-01-01"]) == 1
     assert db.read_bytes() == before
 
 
@@ -240,17 +240,17 @@ def test_the_as_of_limit_counts_from_the_later_of_today_and_the_last_event(
 
 
 @pytest.mark.parametrize("argv", [
-    ["workorders", "--as-of", "9999-12-31", "-o", "orders.csv"],
-    ["report", "kpi", "--month", "2025-06", "--as-of", "9999-12-31"],
-    ["report", "weekly", "--week", "3000-W01", "-o", "extract.csv"],
-    ["report", "calls", "--week", "3000-W01"],
-    ["cancellations", "list", "--on", "9999-12-31"],
+    ["workorders", "--as-of", "2999-12-31", "-o", "orders.csv"],
+    ["report", "kpi", "--month", "2025-06", "--as-of", "2999-12-31"],
+    ["report", "weekly", "--week", "2999-W01", "-o", "extract.csv"],
+    ["report", "calls", "--week", "2999-W01"],
+    ["cancellations", "list", "--on", "2999-12-31"],
     ["cancellations", "advance", "F00000", "channel", "--on", "2025-06-01", "--as-of",
-     "9999-12-31"],
+     "2999-12-31"],
     ["stock", "allocate", "城关", "stb", "--account", "F00000", "--on", "2025-04-05", "--as-of",
-     "9999-12-31"],
+     "2999-12-31"],
     ["stock", "recover", "城关", "stb", "--account", "F00000", "--on", "2025-06-20", "--as-of",
-     "9999-12-31"],
+     "2999-12-31"],
 ], ids=lambda argv: " ".join(argv[:2]))
 def test_every_command_that_replays_refuses_a_far_day_in_one_line(
         argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -269,16 +269,30 @@ def test_every_command_that_replays_refuses_a_far_day_in_one_line(
 
 
 @pytest.mark.parametrize("day", ["9999-11-30", "9999-08-30", "9997-12-31"])
-def test_a_trial_that_would_run_past_9999_is_refused_in_words(
+def test_a_trial_date_past_the_calendar_is_refused_in_one_line(
         day: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["trial", day]) == 1
-    [line] = capsys.readouterr().err.strip().splitlines()
-    assert line == (f"itvrules: error: date: the trial, waiver or contract of this completion date "
-                    f"would run past 9999-12, the last month a date can name (got '{day}')")
+    assert main(["trial", day]) == 2  # outside the contract's years
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"'{day}' is not a date" in err
 
 
-def test_the_last_trial_that_fits_before_10000_is_shown() -> None:
-    assert main(["trial", "9997-10-31", "--json"]) == 0
+@pytest.mark.parametrize("day", [date(9999, 11, 30), date(9999, 8, 30), date(9997, 12, 31)])
+def test_a_trial_that_would_run_past_9999_is_refused_in_words_by_any_caller(day: date) -> None:
+    """Whatever years a contract allows, the window of a date near the calendar's end is words."""
+    import argparse
+
+    from itvrules import InputError
+    from itvrules.cli import _trial
+
+    args = argparse.Namespace(date=day, policy=None, on=None, engine=None, json=False)
+    with pytest.raises(InputError) as raised:
+        _trial.describe(args)
+    assert str(raised.value) == (
+        f"date: the trial, waiver or contract of this completion date would run past 9999-12, "
+        f"the last month a date can name (got '{day.isoformat()}')")
+    assert _trial.describe(argparse.Namespace(date=date(9997, 10, 31), policy=None, on=None,
+                                              engine=None, json=False))["contract_end"] == "9999-12"
 
 
 def test_a_week_ending_past_9999_is_a_usage_error_in_words(
