@@ -21,8 +21,8 @@ import psycopg
 from ..lifecycle._events import Event
 from ._base import SqlLedger
 from ._codec import StoredRow, data_json
-from ._open import mask_secrets
 from ._protocol import StoreError
+from ._secrets import mask_secrets
 
 SCHEMA_VERSION = "1"
 #: pg_advisory_xact_lock key that serialises schema creation ("itvrules" in ASCII).
