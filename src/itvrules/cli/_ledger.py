@@ -126,7 +126,7 @@ def as_of(args: argparse.Namespace) -> date:
 
 def checked_day(ledger: Ledger, day: date, option: str = "--as-of") -> date:
     """``day`` if a replay to it is bounded: at most AS_OF_DAYS past the later of today and the
-    ledger's last event; else :class:`~itvrules.LimitExceeded`, before anything is replayed.
+    ledger's last event; else ``itvrules.LimitExceeded``, before anything is replayed.
 
     Replaying to a far day (``--as-of 9999-12-31``) builds every month up to it
     for every account; the ledger's last event, or today when that is later

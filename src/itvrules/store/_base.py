@@ -86,7 +86,7 @@ class SqlLedger(abc.ABC):
 
     @abc.abstractmethod
     def _lock_writers(self) -> None:
-        """Admit one :meth:`atomic` writer at a time, until its transaction ends."""
+        """Admit one ``atomic`` writer at a time, until its transaction ends."""
 
     @abc.abstractmethod
     def _last_day(self) -> date | None:

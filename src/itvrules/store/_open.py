@@ -76,7 +76,7 @@ def is_conninfo(text: str) -> bool:
 
 
 def sqlite_path(url: str) -> str:
-    """The file (or ``:memory:``) a ``sqlite://`` URL names (see :func:`sqlite_target`)."""
+    """The file (or ``:memory:``) a ``sqlite://`` URL names (see ``sqlite_target``)."""
     return sqlite_target(url).path
 
 

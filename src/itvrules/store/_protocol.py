@@ -55,7 +55,7 @@ class Ledger(Protocol):
         transaction. A crash keeps every committed batch whole and no part of
         the batch in flight; an exception from the projector rolls its batch
         back and propagates, leaving earlier batches committed (inside
-        :meth:`atomic`, nothing of the block is committed).
+        ``atomic``, nothing of the block is committed).
         """
         ...
 
