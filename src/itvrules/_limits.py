@@ -1,7 +1,7 @@
 """The limits that keep hostile input in bounded memory and time, as one documented table.
 
-Every reader checks its input against a :class:`Limit` before it builds anything
-big, and a breach is one :class:`LimitExceeded` naming the limit, the value found
+Every reader checks its input against a ``Limit`` before it builds anything
+big, and a breach is one ``LimitExceeded`` naming the limit, the value found
 and the environment variable that raises it. The table is data so the docs, the
 error words and the tests read the same numbers.
 """
@@ -46,7 +46,7 @@ class Limit:
         return number
 
     def check(self, found: int, where: str) -> None:
-        """Raise :class:`LimitExceeded` when ``found`` is over the limit in force."""
+        """Raise ``LimitExceeded`` when ``found`` is over the limit in force."""
         allowed = self.value()
         if found > allowed:
             raise LimitExceeded(self, found, allowed, where)

@@ -1,7 +1,7 @@
 """Events and projections to and from database rows, identically for every backend.
 
 Backends decode their own column types (ISO text or ``date``, JSON text or
-``jsonb``) into a :class:`StoredRow`; everything after that (rebuilding the
+``jsonb``) into a ``StoredRow``; everything after that (rebuilding the
 event, checking it is intact, grouping by account, sorting) happens here, so
 SQLite and PostgreSQL cannot drift apart.
 """

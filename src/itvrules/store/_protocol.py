@@ -29,7 +29,7 @@ class StoreError(ItvRulesError):
 
 @attrs.frozen
 class AppendResult:
-    """What one :meth:`Ledger.append` did: every event given is counted once."""
+    """What one ``Ledger.append`` did: every event given is counted once."""
 
     added: int
     """Events newly stored."""
@@ -38,7 +38,7 @@ class AppendResult:
 
 
 class Ledger(Protocol):
-    """An append-only store of :class:`Event` with per-account projections."""
+    """An append-only store of ``Event`` with per-account projections."""
 
     def append(
         self,
