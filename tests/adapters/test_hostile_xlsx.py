@@ -62,7 +62,9 @@ def test_the_xfd_bomb_ends_in_one_line_and_baseline_memory(tmp_path: Path) -> No
     peak, done = peak_rss_kib(code)
     assert done.returncode == 1
     assert done.stderr.startswith("itvrules: error: bomb.xlsx#Sheet1: ") and "Traceback" not in done.stderr
-    assert peak - baseline_rss_kib() < 64 * 1024  # was a 512 GB allocation and SIGABRT
+    # The bound leaves room for the command's own imports (polars, pyarrow: about 80 MiB in a
+    # new environment); the input costs next to nothing.
+    assert peak - baseline_rss_kib() < 160 * 1024  # was a 512 GB allocation and SIGABRT
 
 
 @pytest.mark.parametrize("ratio", [None, "5000"], ids=["refused-by-ratio", "refused-by-cell-size"])
@@ -77,7 +79,7 @@ def test_a_huge_cell_in_a_small_zip_is_refused_in_bounded_memory(tmp_path: Path,
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("InputError big.xlsx: xl/sharedStrings.xml: ")
     assert ("xlsx_ratio" if ratio is None else "field_bytes") in done.stdout
-    assert peak - baseline_rss_kib() < 64 * 1024  # a gigabyte cell took 5.3 GB, then a traceback
+    assert peak - baseline_rss_kib() < 160 * 1024  # a gigabyte cell took 5.3 GB, then a traceback
 
 
 def test_an_encrypted_workbook_says_it_is_password_protected() -> None:

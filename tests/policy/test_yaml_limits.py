@@ -269,3 +269,12 @@ def test_a_policy_that_is_not_utf8_names_the_line_of_the_first_bad_byte(tmp_path
     (problem,) = caught.value.problems
     assert (problem.line, problem.field) == (3, "(encoding)")
     assert "byte 0xff is not UTF-8" in problem.message
+
+
+@pytest.mark.parametrize("ref", ["2025-03-01", "5", "{a: 1}", "[2025-03-01]"])
+def test_a_param_reference_that_is_not_a_name_is_a_policy_error(tmp_path: Path, ref: str) -> None:
+    shipped = (ROOT / "rulesets" / "itv-trial.yaml").read_text(encoding="utf-8")
+    text = shipped.replace("{lt: {param: campaign.first_day}}", f"{{lt: {{param: {ref}}}}}", 1)
+    assert text != shipped
+    with pytest.raises(itvrules.PolicyError, match="param"):
+        itvrules.load_policy(written(tmp_path, text))

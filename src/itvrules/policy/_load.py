@@ -367,7 +367,12 @@ class _Params:
     def resolve(self, ref: str | list[str], kind: str) -> tuple[Any, str] | str | None:
         """(value, description), or a problem, or None when the parameter's own problem
         is already reported."""
-        names = [ref] if isinstance(ref, str) else list(ref)
+        if isinstance(ref, str):
+            names = [ref]
+        elif isinstance(ref, list) and all(isinstance(name, str) for name in ref):
+            names = list(ref)
+        else:
+            return f"param names a parameter or a list of them (got {yaml_words(ref, top=True)})"
         if kind == "date":
             if len(names) != 1 or names[0] not in _DATE_PARAMS:
                 return f"a date field compares with one of {', '.join(_DATE_PARAMS)}"
