@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 #: ``datetime.date(2025, 4, 20)``, ``Decimal('35.00')``, ``FeeDecision(code=...``, ``['a']``, ``{'a': 1}``.
-REPR = re.compile(r"datetime\.\w+\(|Decimal\(|\w+\(\w+=|\[\'|\{\'")
+#: A bracket inside quotes (``got '['``, a YAML parser naming the character it found) is not one.
+REPR = re.compile(r"datetime\.\w+\(|Decimal\(|\w+\(\w+=|(?<!')\[\'|(?<!')\{\'")
 
 
 def repr_found(text: str) -> list[str]:
