@@ -8,7 +8,7 @@ import threading
 import time
 import tracemalloc
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,19 +21,7 @@ from itvrules import InputError, ItvRulesError
 from itvrules.lifecycle._events import Event, EventKind
 from itvrules.store import AppendResult, Ledger, StoreError, open_ledger
 from itvrules.store._open import sqlite_path
-from store_targets import BACKENDS, Target, expected_order, full, open_target, postgres_dsn
-
-
-@pytest.fixture(params=BACKENDS)
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    with open_target(request.param, tmp_path) as made:
-        yield made
-
-
-@pytest.fixture
-def ledger(target: Target) -> Iterator[Ledger]:
-    with open_ledger(target.new_url()) as opened:
-        yield opened
+from store_targets import Target, expected_order, full, open_target, postgres_dsn
 
 
 def ev(account: str, kind: str, on: date, source_row: int = 0, **data: str) -> Event:

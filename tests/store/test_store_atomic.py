@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from itvrules.lifecycle import Event, EventKind
 from itvrules.store import Ledger, StoreError, open_ledger
 from itvrules.store._open import display_url, mask_secrets, sqlite_target
-from store_targets import BACKENDS, Target, open_target
+from store_targets import Target
 
 
 def accepted(account: str, day: date = date(2025, 4, 1)) -> Event:
@@ -24,18 +23,6 @@ def accepted(account: str, day: date = date(2025, 4, 1)) -> Event:
 
 def project(account_id: str, events: object) -> dict[str, object]:
     return {"account_id": account_id, "events": len(list(events))}  # type: ignore[call-overload]
-
-
-@pytest.fixture(params=BACKENDS)
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    with open_target(request.param, tmp_path) as made:
-        yield made
-
-
-@pytest.fixture
-def ledger(target: Target) -> Iterator[Ledger]:
-    with open_ledger(target.new_url()) as opened:
-        yield opened
 
 
 def test_an_atomic_block_that_fails_leaves_nothing_of_its_appends(ledger: Ledger) -> None:

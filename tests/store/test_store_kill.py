@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ import pytest
 from itvrules.store import AppendResult, open_ledger
 from ledger_ingest import event_at, projector, stream
 from paths import TESTS
-from store_targets import BACKENDS, Target, expected_order, full, open_target
+from store_targets import Target, expected_order, full
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +32,6 @@ EVENTS = int(os.environ.get("ITVRULES_KILL_TEST_EVENTS", "20000"))
 BATCH = 500
 HELPER = TESTS / "ledger_ingest.py"
 TIMEOUT = 300.0
-
-
-@pytest.fixture(params=BACKENDS)
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    with open_target(request.param, tmp_path) as made:
-        yield made
 
 
 class Ingest:
