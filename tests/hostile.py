@@ -88,15 +88,20 @@ def sheet_xml(rows: Sequence[Sequence[object]], *, dimension: str | None = None,
     return f"{_SHEET_HEAD}{dim}<sheetData>{''.join(body)}{extra_cells}</sheetData></worksheet>"
 
 
+def _parts(book: zipfile.ZipFile, sheet: str) -> None:
+    """The members every one-sheet workbook has, with ``sheet`` as its sheet XML."""
+    book.writestr("[Content_Types].xml", _CONTENT_TYPES)
+    book.writestr("_rels/.rels", _RELS)
+    book.writestr("xl/workbook.xml", _WORKBOOK)
+    book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+    book.writestr("xl/worksheets/sheet1.xml", sheet)
+
+
 def workbook(sheet: str, *, strings: str = _NO_STRINGS) -> bytes:
     """A one-sheet .xlsx whose sheet XML is ``sheet``."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
-        book.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        book.writestr("_rels/.rels", _RELS)
-        book.writestr("xl/workbook.xml", _WORKBOOK)
-        book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        book.writestr("xl/worksheets/sheet1.xml", sheet)
+        _parts(book, sheet)
         book.writestr("xl/sharedStrings.xml", strings)
     return out.getvalue()
 
@@ -122,11 +127,7 @@ def huge_cell_workbook(size: int, *, declare_size: bool = True) -> bytes:
                       extra_cells='<row r="2"><c r="A2" t="s"><v>0</v></c></row>')
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
-        book.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        book.writestr("_rels/.rels", _RELS)
-        book.writestr("xl/workbook.xml", _WORKBOOK)
-        book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        book.writestr("xl/worksheets/sheet1.xml", sheet)
+        _parts(book, sheet)
         info = zipfile.ZipInfo("xl/sharedStrings.xml")
         info.compress_type = zipfile.ZIP_DEFLATED
         if declare_size:
